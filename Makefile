@@ -1,0 +1,37 @@
+# Thin wrapper over packaging/ + CMake presets. The README's two commands are `make run` and
+# `make test`; both install what is missing first.
+BUILD_DIR := build
+JOBS ?= $(shell nproc)
+WORKSPACE ?= $(HOME)/.local/share/xopd-workbench
+
+.PHONY: setup configure build run test test-fast bench fuzz package clean
+
+setup:
+	bash packaging/setup-debian.sh
+
+configure: setup
+	cmake --preset default
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@bash packaging/run-workbench.sh $(BUILD_DIR)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+test-fast: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -LE "slow|gpu"
+
+bench: build
+	bash tests/bench/run-all.sh $(BUILD_DIR)
+
+fuzz: setup
+	bash tests/fuzz/run-fuzzers.sh
+
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
+
+clean:
+	rm -rf $(BUILD_DIR)

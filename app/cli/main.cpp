@@ -1,0 +1,42 @@
+// xopd: headless front end of X-OPD Workbench. Runs on GPU servers with no Qt.
+#include "app/cli/Commands.h"
+#include "core/common/Error.h"
+#include "core/common/TorchRuntime.h"
+#include "core/common/Version.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    CLI::App app{"X-OPD Workbench: cross-modal on-policy distillation of speech LLMs", "xopd"};
+    app.set_version_flag("--version", std::string("xopd ") + xopd::kVersion);
+    app.require_subcommand(0, 1);
+
+    xopd::cli::Action run;
+    xopd::cli::addSelftestCommand(app, run);
+    xopd::cli::addAudioCommands(app, run);
+    xopd::cli::addModelCommands(app, run);
+    xopd::cli::addTextCommands(app, run);
+    xopd::cli::addDistillCommands(app, run);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (!run) {
+        std::cout << app.help();
+        return 0;
+    }
+    xopd::configureThreads();
+    try {
+        return run();
+    } catch (const xopd::Error& e) {
+        std::cerr << "xopd: error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "xopd: error: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,22 @@
+# CUDA is opt-in and optional: kernels/ builds only when a CUDA compiler is found, otherwise it is
+# skipped cleanly and core uses its CPU reference implementations.
+set(XOPD_HAVE_CUDA OFF)
+if(XOPD_CUDA)
+  include(CheckLanguage)
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # sm_90 SASS for H100/H200 plus compute_90 PTX for anything newer.
+      set(CMAKE_CUDA_ARCHITECTURES 90-real 90-virtual)
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(XOPD_HAVE_CUDA ON)
+    message(STATUS "xopd: CUDA kernels enabled (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+  else()
+    message(STATUS "xopd: no CUDA compiler found; kernels/ skipped")
+  endif()
+endif()

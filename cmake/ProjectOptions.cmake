@@ -1,0 +1,28 @@
+# Build options and the INTERFACE targets every project target links PRIVATE.
+option(XOPD_GUI "Build the Qt widgets, the workbench GUI and the GUI tests" ON)
+option(XOPD_BUILD_TESTS "Build the test executables and register them with CTest" ON)
+option(XOPD_CUDA "Build the CUDA kernels when a CUDA toolkit is found" ON)
+option(XOPD_FUZZ "Build the libFuzzer targets (needs clang)" OFF)
+option(XOPD_WERROR "Treat warnings as errors" OFF)
+
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+# Qt requires PIC; building everything PIC also lets every target reuse one precompiled header.
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+add_library(xopd_options INTERFACE)
+target_compile_definitions(xopd_options INTERFACE XOPD_VERSION="${PROJECT_VERSION}")
+
+add_library(xopd_warnings INTERFACE)
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(xopd_warnings INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-unused-parameter>)
+  if(XOPD_WERROR)
+    target_compile_options(xopd_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+  endif()
+endif()

@@ -1,0 +1,51 @@
+#include "core/common/TorchRuntime.h"
+
+#include <torch/torch.h>
+
+#include <link.h>
+
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace xopd {
+
+int configureThreads(int threads) {
+    if (threads <= 0) {
+        if (const char* env = std::getenv("XOPD_THREADS")) threads = std::atoi(env);
+    }
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
+    return at::get_num_threads();
+}
+
+int torchThreads() { return at::get_num_threads(); }
+
+std::string torchVersion() {
+    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+           std::to_string(TORCH_VERSION_PATCH);
+}
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+namespace {
+int findBlas(dl_phdr_info* info, size_t, void* out) {
+    const std::string name = info->dlpi_name ? info->dlpi_name : "";
+    if (name.find("libblas") != std::string::npos || name.find("libopenblas") != std::string::npos ||
+        name.find("libmkl") != std::string::npos) {
+        char resolved[PATH_MAX];
+        *static_cast<std::string*>(out) = realpath(name.c_str(), resolved) ? resolved : name;
+        return 1;
+    }
+    return 0;
+}
+}  // namespace
+
+std::string blasLibrary() {
+    std::string found;
+    dl_iterate_phdr(findBlas, &found);
+    return found.empty() ? "unknown" : found;
+}
+
+}  // namespace xopd

@@ -1,0 +1,28 @@
+#pragma once
+// LibTorch runtime set-up and facts reported by `xopd selftest`.
+//
+// LibTorch starts with one intra-op thread on Debian; call configureThreads() once at program start
+// (CLI, GUI and test mains do) so matrix products use every core.
+
+#include <string>
+
+namespace xopd {
+
+/// Sets LibTorch's intra-op thread count (and OpenMP's, which OpenBLAS uses).
+/// threads <= 0 means one per hardware core, or $XOPD_THREADS when set. Returns the count in force.
+int configureThreads(int threads = 0);
+
+/// Current LibTorch intra-op thread count.
+int torchThreads();
+
+/// LibTorch version as "major.minor.patch".
+std::string torchVersion();
+
+/// True when LibTorch was built with CUDA and a device is visible.
+bool cudaAvailable();
+
+/// The BLAS library actually loaded into this process (resolved path of libblas/libopenblas), or
+/// "unknown". Debian's reference BLAS here means roughly 17x slower matrix products.
+std::string blasLibrary();
+
+}  // namespace xopd

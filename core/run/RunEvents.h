@@ -1,0 +1,102 @@
+#pragma once
+// What a running distillation reports, and the observer interface that carries it out of the core.
+//
+// The run controller calls a RunObserver from its worker thread, once per event, in order. An
+// observer must return quickly and must not call back into the controller from these callbacks
+// (the GUI bridge copies the event into a buffer and emits a queued signal; the CLI prints).
+// The structs are plain values: copy them freely across threads.
+//
+// Stability contract: widgets/ and the CLI build against these types. Add fields; do not rename or
+// remove them.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace xopd {
+
+/// Life cycle of a run. Zero is invalid so an uninitialised value is caught.
+enum class RunState {
+    Invalid = 0,
+    Idle,       ///< created, not started
+    Running,    ///< worker is stepping
+    Pausing,    ///< pause requested; takes effect at the next step boundary
+    Paused,     ///< waiting between steps; knobs may be hot-edited
+    Stopping,   ///< stop requested: finish the step, checkpoint, keep the run
+    Stopped,    ///< stopped by the user; run folder kept, resumable
+    Cancelled,  ///< cancelled by the user; run discarded
+    Finished,   ///< reached max steps
+    Failed,     ///< an error ended the run; reason in the event
+};
+
+/// Human-readable name of a state ("running", "paused", ...).
+inline const char* runStateName(RunState s) {
+    switch (s) {
+        case RunState::Idle: return "idle";
+        case RunState::Running: return "running";
+        case RunState::Pausing: return "pausing";
+        case RunState::Paused: return "paused";
+        case RunState::Stopping: return "stopping";
+        case RunState::Stopped: return "stopped";
+        case RunState::Cancelled: return "cancelled";
+        case RunState::Finished: return "finished";
+        case RunState::Failed: return "failed";
+        default: return "invalid";
+    }
+}
+
+/// Scalars of one optimizer step. Keys are "<stream>/<metric>" for per-stream metrics
+/// ("speech/adv_mean", "text/adv_mean", "speech/adv_p90", "modality_gap_mean") and plain names for
+/// the rest ("loss", "grad_norm", "lr", "lambda", "tokens_per_s", "time/rollout_s", ...).
+/// NaN means "not measured this step".
+struct StepMetrics {
+    int64_t step = 0;               ///< 1-based optimizer step
+    double wall_time_s = 0.0;       ///< seconds since the run (or its resume) started
+    double unix_time_s = 0.0;       ///< wall clock when the step finished
+    std::map<std::string, double> scalars;
+};
+
+/// One response token as both models saw it.
+struct TokenRecord {
+    int32_t token_id = 0;
+    std::string text;                  ///< decoded piece, whitespace kept
+    int32_t position = 0;              ///< index within the response (0-based)
+    float student_logprob = 0.f;       ///< log π_old(y_t | ctx, y_<t), ctx = the stream's prompt
+    float teacher_logprob = 0.f;       ///< log π_teacher(y_t | T, y_<t)
+    float advantage = 0.f;             ///< teacher − student, after masking (0 when masked)
+    float student_other_logprob = 0.f; ///< student under the other modality's prompt (NaN if unknown)
+    float entropy = 0.f;               ///< student's entropy at this position, nats (NaN if unknown)
+    bool masked = false;               ///< excluded from the loss (special / non-shared id)
+    std::vector<std::pair<int32_t, float>> student_topk;  ///< (id, logprob), best first; may be empty
+    std::vector<std::pair<int32_t, float>> teacher_topk;
+};
+
+/// The tokens of one sampled response, with the step and stream it belongs to.
+struct TokenDivergenceBatch {
+    int64_t step = 0;
+    int32_t sample_index = 0;     ///< rollout index within the step
+    std::string stream;           ///< "speech" (cross-modal) or "text" (in-modal)
+    std::string prompt_id;        ///< prompt set item id
+    std::string prompt_text;      ///< the transcript T
+    std::vector<TokenRecord> tokens;
+    bool truncated = false;       ///< hit max_new_tokens without a stop token
+};
+
+enum class LogLevel { Invalid = 0, Debug, Info, Warning, Error };
+
+/// Receives every event of a run. Called on the run's worker thread. Default: ignore.
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void onStateChanged(RunState state, const std::string& reason) {}
+    virtual void onStep(const StepMetrics& metrics) {}
+    virtual void onTokens(const TokenDivergenceBatch& batch) {}
+    virtual void onLog(LogLevel level, const std::string& message) {}
+    virtual void onCheckpoint(int64_t step, const std::string& folder) {}
+    /// Total planned steps changed (start, resume, hot edit of max_steps).
+    virtual void onPlan(int64_t max_steps) {}
+};
+
+}  // namespace xopd

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Opens the workbench on the demo kit; explains how to run headless when there is no display.
+set -euo pipefail
+build_dir=${1:-build}
+if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" && "${QT_QPA_PLATFORM:-}" != "offscreen" ]]; then
+  cat <<MSG
+xopd-workbench: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window
+cannot open. Everything also runs headless from the CLI:
+
+  $build_dir/app/cli/xopd selftest
+  $build_dir/app/cli/xopd distill --demo --run-dir runs/demo --max-steps 20
+  $build_dir/app/cli/xopd runs list runs
+
+or open the window in a virtual display:  xvfb-run -a $build_dir/app/workbench/xopd-workbench
+MSG
+  exit 0
+fi
+exec "$build_dir/app/workbench/xopd-workbench" "$@"

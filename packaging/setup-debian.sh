@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package X-OPD Workbench needs to build, test and run.
+# Idempotent: packages already present are skipped, and apt is not touched at all
+# when nothing is missing. Usage: packaging/setup-debian.sh [--gui|--no-gui]
+set -euo pipefail
+
+# Build toolchain and core (no Qt) dependencies.
+core_packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev            # LibTorch 1.13.1, CPU
+  libopenblas0-openmp     # Debian's LibTorch links the reference BLAS otherwise (17x slower)
+  libsndfile1-dev libsoxr-dev libebur128-dev portaudio19-dev
+  libespeak-ng-dev espeak-ng-data
+  libpcre2-dev libicu-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev
+  libasound2-plugins alsa-utils   # ALSA file plugin device used by the audio tests
+  python3-torch python3-numpy     # float64 reference implementations used by the tests
+)
+# GUI layer.
+gui_packages=(
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
+  xvfb xauth
+)
+
+want_gui=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-gui) want_gui=0 ;;
+    --gui) want_gui=1 ;;
+    *) echo "setup-debian.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+packages=("${core_packages[@]}")
+if [[ $want_gui == 1 ]]; then packages+=("${gui_packages[@]}"); fi
+
+# Node.js runs the reference tokenizer and Whisper extractor in the tests; any node >= 18 works
+# (Debian's nodejs or one already on the machine).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup-debian.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+echo "setup-debian.sh: installing ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
