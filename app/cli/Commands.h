@@ -1,22 +1,23 @@
 #pragma once
-// Registration of the CLI's command groups. Each group adds its subcommands to the app and
-// stores the action to run in `run` when that subcommand is chosen. Actions return the process
-// exit code: 0 on success, 1 on a user error (xopd::Error, printed by main), 2 on bad usage.
+// Registration of the CLI's command groups, one cmd_*.cpp each. Each adds its subcommands to the
+// app and, from the subcommand's callback, stores the action to run in `run`. Actions return the
+// process exit code: 0 on success, 1 on a user error (xopd::Error, printed by main).
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
-#include <vector>
 
 namespace xopd::cli {
 
 /// The action of the chosen subcommand, set by the registration callbacks below.
 using Action = std::function<int()>;
 
-void addSelftestCommand(CLI::App& app, Action& run);
-void addAudioCommands(CLI::App& app, Action& run);   // audio info, features, tts, record, play
-void addModelCommands(CLI::App& app, Action& run);   // inspect, generate
-void addTextCommands(CLI::App& app, Action& run);    // tokenize, detokenize
-void addDistillCommands(CLI::App& app, Action& run); // distill, eval, runs, demo-kit
+void addSelftestCommand(CLI::App& app, Action& run);  // cmd_selftest.cpp: selftest
+void addAudioCommands(CLI::App& app, Action& run);    // cmd_audio.cpp: audio info, features, tts, record, play
+void addInspectCommand(CLI::App& app, Action& run);   // cmd_inspect.cpp: inspect
+void addGenerateCommand(CLI::App& app, Action& run);  // cmd_generate.cpp: generate
+void addTextCommands(CLI::App& app, Action& run);     // cmd_text.cpp: tokenize, detokenize
+void addDistillCommands(CLI::App& app, Action& run);  // cmd_distill.cpp: distill, runs
+void addDataCommands(CLI::App& app, Action& run);     // cmd_data.cpp: demo-kit, eval, prompts
 
 }  // namespace xopd::cli

@@ -16,9 +16,11 @@ int main(int argc, char** argv) {
     xopd::cli::Action run;
     xopd::cli::addSelftestCommand(app, run);
     xopd::cli::addAudioCommands(app, run);
-    xopd::cli::addModelCommands(app, run);
+    xopd::cli::addInspectCommand(app, run);
+    xopd::cli::addGenerateCommand(app, run);
     xopd::cli::addTextCommands(app, run);
     xopd::cli::addDistillCommands(app, run);
+    xopd::cli::addDataCommands(app, run);
 
     try {
         app.parse(argc, argv);

@@ -1,9 +1,9 @@
-// CLI commands of the model group (see Commands.h).
+// CLI: see Commands.h.
 #include "app/cli/Commands.h"
 
 namespace xopd::cli {
 
-void addModelCommands(CLI::App& app, Action& run) {
+void addDataCommands(CLI::App& app, Action& run) {
     (void)app;
     (void)run;
 }

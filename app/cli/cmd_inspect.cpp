@@ -1,0 +1,11 @@
+// CLI: see Commands.h.
+#include "app/cli/Commands.h"
+
+namespace xopd::cli {
+
+void addInspectCommand(CLI::App& app, Action& run) {
+    (void)app;
+    (void)run;
+}
+
+}  // namespace xopd::cli
