@@ -32,7 +32,7 @@ target_include_directories(xopd_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 if(XOPD_GUI)
   find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets PrintSupport Svg Test Concurrent)
   find_package(QCustomPlotQt6 REQUIRED)
-  set(CMAKE_AUTOMOC ON)
+  # AUTOMOC is enabled per Qt target (widgets, app, tests), never for the core libraries.
 elseif(XOPD_BUILD_TESTS)
   find_package(Qt6 6.4 QUIET COMPONENTS Core Test)
 endif()
