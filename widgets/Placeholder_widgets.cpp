@@ -1,2 +1,0 @@
-// Placeholder translation unit until widgets/ has sources.
-namespace xopd { void placeholder_widgets() {} }
