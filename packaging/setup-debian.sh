@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package X-OPD Workbench needs to build, test and run.
 # Idempotent: packages already present are skipped, and apt is not touched at all
-# when nothing is missing. Usage: packaging/setup-debian.sh [--gui|--no-gui]
+# when nothing is missing. Usage: packaging/setup-debian.sh [--gui|--no-gui] [--fuzz]
 set -euo pipefail
 
 # Build toolchain and core (no Qt) dependencies.
@@ -12,8 +12,13 @@ core_packages=(
   libsndfile1-dev libsoxr-dev libebur128-dev portaudio19-dev
   libespeak-ng-dev espeak-ng-data
   libpcre2-dev libicu-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev
+  libssl-dev              # OpenSSL libcrypto: sha256 fingerprints of models and data in run.json
   libasound2-plugins alsa-utils   # ALSA file plugin device used by the audio tests
   python3-torch python3-numpy     # float64 reference implementations used by the tests
+)
+# libFuzzer targets only (packaging/setup-debian.sh --fuzz, used by tests/fuzz/run-fuzzers.sh).
+fuzz_packages=(
+  clang libclang-rt-14-dev   # clang with -fsanitize=fuzzer,address,undefined runtimes
 )
 # GUI layer.
 gui_packages=(
@@ -22,16 +27,19 @@ gui_packages=(
 )
 
 want_gui=1
+want_fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --no-gui) want_gui=0 ;;
     --gui) want_gui=1 ;;
+    --fuzz) want_fuzz=1 ;;
     *) echo "setup-debian.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
 
 packages=("${core_packages[@]}")
 if [[ $want_gui == 1 ]]; then packages+=("${gui_packages[@]}"); fi
+if [[ $want_fuzz == 1 ]]; then packages+=("${fuzz_packages[@]}"); fi
 
 # Node.js runs the reference tokenizer and Whisper extractor in the tests; any node >= 18 works
 # (Debian's nodejs or one already on the machine).

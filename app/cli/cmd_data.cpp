@@ -1,11 +1,183 @@
-// CLI: see Commands.h.
+// CLI commands of the data group (see Commands.h):
+//   xopd demo-kit build [--out DIR] [--seed N]     build the demo kit from nothing (minutes)
+//   xopd demo-kit info [DIR]                       what a kit holds and what its build measured
+//   xopd eval (--run DIR | --model DIR) --prompts MANIFEST [--split S] [--match exact|contains] [--json]
+//   xopd prompts check MANIFEST                    validate a manifest (errors name the line)
+//   xopd prompts synthesize --texts TEXTS.jsonl --out DIR --voice V [--voice V ...] [--eval-voice V ...]
 #include "app/cli/Commands.h"
+#include "core/common/Error.h"
+#include "core/common/Json.h"
+#include "core/data/DemoKit.h"
+#include "core/data/DemoKitBuilder.h"
+#include "core/data/PromptSet.h"
+#include "core/data/PromptSynthesis.h"
+#include "core/eval/EvalReport.h"
+#include "core/eval/Evaluator.h"
+#include "core/model/runtime/SpeechLm.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/text/ChatTemplate.h"
+#include "core/text/Tokenizer.h"
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
 
 namespace xopd::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct DemoKitArgs {
+    std::string out;
+    uint64_t seed = data::DemoKitOptions{}.seed;
+};
+
+void addDemoKitCommands(CLI::App& app, Action& run) {
+    auto* group = app.add_subcommand("demo-kit", "The built-in demo kit: a tiny teacher, student and spoken prompt set");
+    group->require_subcommand(1);
+
+    auto args = std::make_shared<DemoKitArgs>();
+    auto* build = group->add_subcommand("build", "Build the demo kit deterministically from nothing (a few minutes on 2 cores)");
+    build->add_option("--out", args->out, "Kit folder (default: the workbench's default kit path)");
+    build->add_option("--seed", args->seed, "Seed of every random choice");
+    build->callback([args, &run] {
+        run = [args] {
+            const std::string out = args->out.empty() ? data::defaultDemoKitPath() : args->out;
+            data::DemoKitOptions options;
+            options.seed = args->seed;
+            options.progress = [](const std::string& line) { std::cout << line << std::endl; };
+            const data::DemoKitReport r = data::buildDemoKit(out, options);
+            std::cout << "demo kit written to " << out << "\n"
+                      << "  teacher text accuracy   " << r.teacher_text << " %\n"
+                      << "  student speech accuracy " << r.student_speech << " %\n"
+                      << "  student text accuracy   " << r.student_text << " %\n"
+                      << "  clips " << r.train_clips << " train, " << r.eval_clips << " held-out\n";
+            return 0;
+        };
+    });
+
+    auto dir = std::make_shared<std::string>();
+    auto* info = group->add_subcommand("info", "Print a kit's kit.json (what it holds, how it was built, what was measured)");
+    info->add_option("DIR", *dir, "Kit folder (default: the default kit path)");
+    info->callback([dir, &run] {
+        run = [dir] {
+            const data::DemoKit kit = data::openDemoKit(dir->empty() ? data::defaultDemoKitPath() : *dir);
+            std::cout << readJsonFile(kit.kit_json).dump(2) << "\n";
+            return 0;
+        };
+    });
+}
+
+struct EvalArgs {
+    std::string run_dir, model_dir, prompts, split, match = "exact";
+    bool json = false;
+    int64_t max_new_tokens = eval::EvalOptions{}.max_new_tokens;
+};
+
+/// The model folder that `xopd eval --run DIR` evaluates: the run's newest complete checkpoint,
+/// which must be a full model folder (a LoRA adapter alone is not loadable as a model).
+std::string modelFolderOfRun(const std::string& run_dir) {
+    const std::string folder = run::latestCheckpoint(run_dir);
+    XOPD_CHECK(!folder.empty(), "'" << run_dir << "': the run has no complete checkpoint yet");
+    XOPD_CHECK(fs::exists(fs::path(folder) / "config.json"),
+               "'" << folder << "': not a full model checkpoint (a LoRA adapter needs its base model; "
+                   << "evaluate with --model on a merged folder)");
+    return folder;
+}
+
+void addEvalCommand(CLI::App& app, Action& run) {
+    auto args = std::make_shared<EvalArgs>();
+    auto* cmd = app.add_subcommand("eval", "Accuracy with speech input (S) and text input (T) on prompts with reference answers");
+    auto* run_opt = cmd->add_option("--run", args->run_dir, "Run folder: evaluates its latest checkpoint");
+    auto* model_opt = cmd->add_option("--model", args->model_dir, "Model folder");
+    run_opt->excludes(model_opt);
+    cmd->add_option("--prompts", args->prompts, "JSONL manifest (items without a reference are skipped)")->required();
+    cmd->add_option("--split", args->split, "Only items of this split (default: all)");
+    cmd->add_option("--match", args->match, "exact (normalised) or contains (whole words)")
+        ->check(CLI::IsMember({"exact", "contains"}));
+    cmd->add_option("--max-new-tokens", args->max_new_tokens, "Greedy decoding budget per answer");
+    cmd->add_flag("--json", args->json, "Print JSON instead of a table");
+    cmd->callback([args, &run] {
+        run = [args] {
+            XOPD_CHECK(!args->run_dir.empty() || !args->model_dir.empty(), "eval: give --run DIR or --model DIR");
+            const std::string folder = args->run_dir.empty() ? args->model_dir : modelFolderOfRun(args->run_dir);
+            const data::PromptSet set = data::loadPromptSet(args->prompts);
+            std::vector<eval::EvalPrompt> prompts;
+            for (const auto& item : set.items) {
+                if (!item.reference || (!args->split.empty() && item.split != args->split)) continue;
+                prompts.push_back({item.id, item.audio_path, item.transcript, *item.reference});
+            }
+            XOPD_CHECK(!prompts.empty(), "'" << args->prompts << "': no item with a reference answer"
+                                             << (args->split.empty() ? "" : " in split '" + args->split + "'"));
+            const model::SpeechLm lm = model::loadModel(folder);
+            const text::Tokenizer tokenizer = text::Tokenizer::fromFile(folder);
+            eval::EvalOptions options;
+            options.match = args->match == "contains" ? eval::MatchMode::Contains : eval::MatchMode::Exact;
+            options.max_new_tokens = args->max_new_tokens;
+            const eval::EvalResult result = eval::evaluateModel(lm, tokenizer, text::detectChatTemplateInFolder(folder),
+                                                                prompts, options);
+            const std::vector<eval::EvalRow> rows{{fs::path(folder).filename().string(), folder, result.scores}};
+            if (args->json) {
+                nlohmann::json out = eval::reportJson(rows, std::nullopt);
+                out["predictions"] = nlohmann::json::array();
+                for (const auto& p : result.predictions)
+                    out["predictions"].push_back({{"id", p.id}, {"modality", p.modality}, {"answer", p.answer},
+                                                  {"reference", p.reference}, {"correct", p.correct}});
+                std::cout << out.dump(2) << "\n";
+            } else {
+                std::cout << eval::markdownTable(rows, std::nullopt);
+            }
+            return 0;
+        };
+    });
+}
+
+struct SynthArgs {
+    std::string texts, out;
+    std::vector<std::string> voices, eval_voices;
+};
+
+void addPromptCommands(CLI::App& app, Action& run) {
+    auto* group = app.add_subcommand("prompts", "Prompt-set manifests: check, synthesize speech from text");
+    group->require_subcommand(1);
+
+    auto manifest = std::make_shared<std::string>();
+    auto* check = group->add_subcommand("check", "Validate a JSONL manifest and its audio files");
+    check->add_option("MANIFEST", *manifest, "Manifest file")->required();
+    check->callback([manifest, &run] {
+        run = [manifest] {
+            const data::PromptSet set = data::loadPromptSet(*manifest);
+            int with_reference = 0;
+            for (const auto& item : set.items) with_reference += item.reference ? 1 : 0;
+            std::cout << "'" << *manifest << "': " << set.items.size() << " items, " << with_reference
+                      << " with a reference answer, all audio files present\n";
+            return 0;
+        };
+    });
+
+    auto args = std::make_shared<SynthArgs>();
+    auto* synth = group->add_subcommand("synthesize", "Speak a texts.jsonl with espeak-ng voices into a prompt set");
+    synth->add_option("--texts", args->texts, "texts.jsonl: {\"id\", \"text\", \"reference\"?, \"tags\"?} per line")->required();
+    synth->add_option("--out", args->out, "Output folder (audio/, train.jsonl, eval.jsonl)")->required();
+    synth->add_option("--voice", args->voices, "Training voice VOICE[@RATE][:PITCH], repeatable")->required();
+    synth->add_option("--eval-voice", args->eval_voices, "Held-out voice for eval.jsonl, repeatable");
+    synth->callback([args, &run] {
+        run = [args] {
+            data::SynthesisOptions options;
+            for (const auto& v : args->voices) options.train_voices.push_back(data::parseVoiceSpec(v));
+            for (const auto& v : args->eval_voices) options.eval_voices.push_back(data::parseVoiceSpec(v));
+            const int clips = data::synthesizePromptSet(data::readTextPrompts(args->texts), args->out, options);
+            std::cout << clips << " clips written to " << args->out << "\n";
+            return 0;
+        };
+    });
+}
+
+}  // namespace
 
 void addDataCommands(CLI::App& app, Action& run) {
-    (void)app;
-    (void)run;
+    addDemoKitCommands(app, run);
+    addEvalCommand(app, run);
+    addPromptCommands(app, run);
 }
 
 }  // namespace xopd::cli

@@ -1,11 +1,249 @@
-// CLI commands of the distill group (see Commands.h).
+// CLI commands of the distill group (see Commands.h):
+//   xopd distill (--config RUN.json | --toy | --demo) --run-dir DIR [--max-steps N]
+//   xopd distill --resume --run-dir DIR [--max-steps N]
+//   xopd runs list [DIR]
+// A progress bar (step, loss, divergence, ETA) on a terminal, plain lines otherwise. Ctrl-C stops
+// the run at the next step boundary with a checkpoint (resumable); a second Ctrl-C kills.
 #include "app/cli/Commands.h"
+#include "core/common/Error.h"
+#include "core/distill/DistillConfig.h"
+#include "core/run/RunController.h"
+#include "core/run/RunStore.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 namespace xopd::cli {
+namespace {
+
+std::atomic<int> g_interrupts{0};
+
+void onSigint(int) {
+    if (g_interrupts.fetch_add(1) >= 1) {
+        std::signal(SIGINT, SIG_DFL);
+        std::raise(SIGINT);
+    }
+}
+
+std::string fmt(double v, int precision = 4) {
+    if (!std::isfinite(v)) return "-";
+    std::ostringstream os;
+    os << std::setprecision(precision) << v;
+    return os.str();
+}
+
+std::string duration(double s) {
+    if (!std::isfinite(s) || s < 0) return "?";
+    std::ostringstream os;
+    const long t = long(std::llround(s));
+    if (t >= 3600) os << t / 3600 << "h" << std::setw(2) << std::setfill('0') << (t % 3600) / 60 << "m";
+    else if (t >= 60) os << t / 60 << "m" << std::setw(2) << std::setfill('0') << t % 60 << "s";
+    else os << t << "s";
+    return os.str();
+}
+
+/// Prints progress: a redrawn bar on a terminal, one line per step otherwise.
+class ProgressPrinter : public RunObserver {
+public:
+    explicit ProgressPrinter(bool tty) : tty_(tty) {}
+
+    void onPlan(int64_t max_steps) override { max_steps_ = max_steps; }
+    void onStep(const StepMetrics& m) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (first_step_ < 0) {
+            first_step_ = m.step - 1;
+            first_wall_ = m.wall_time_s - value(m, "time/step_s");
+        }
+        const double done = double(m.step - first_step_);
+        const double rate = (m.wall_time_s - first_wall_) / std::max(1.0, done);
+        const double eta = rate * double(max_steps_ - m.step);
+        double div = value(m, "speech/divergence");
+        if (!std::isfinite(div)) div = value(m, "text/divergence");
+        std::ostringstream line;
+        line << "step " << m.step << "/" << max_steps_ << "  loss " << fmt(value(m, "loss")) << "  divergence "
+             << fmt(div) << "  gap " << fmt(value(m, "modality_gap_mean")) << "  " << fmt(value(m, "time/step_s"), 3)
+             << " s/step  ETA " << duration(eta);
+        if (tty_) {
+            const int width = 24;
+            const int filled = max_steps_ > 0 ? int(width * double(m.step) / double(max_steps_)) : 0;
+            std::cout << "\r[" << std::string(size_t(std::min(filled, width)), '#')
+                      << std::string(size_t(width - std::min(filled, width)), '.') << "] " << line.str() << "   "
+                      << std::flush;
+            need_newline_ = true;
+        } else {
+            std::cout << line.str() << "\n" << std::flush;
+        }
+    }
+    void onStateChanged(RunState s, const std::string& reason) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        newline();
+        if (s == RunState::Running && reason.empty()) return;
+        std::cout << "run " << runStateName(s) << (reason.empty() ? "" : ": " + reason) << "\n" << std::flush;
+    }
+    void onCheckpoint(int64_t step, const std::string& folder) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (tty_) return;  // the bar would be interrupted on every checkpoint
+        std::cout << "checkpoint step " << step << ": " << folder << "\n" << std::flush;
+    }
+    void onLog(LogLevel level, const std::string& message) override {
+        if (level < LogLevel::Warning) return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        newline();
+        std::cerr << "xopd: " << (level == LogLevel::Warning ? "warning: " : "error: ") << message << "\n";
+    }
+
+private:
+    static double value(const StepMetrics& m, const std::string& k) {
+        auto it = m.scalars.find(k);
+        return it == m.scalars.end() ? std::nan("") : it->second;
+    }
+    void newline() {
+        if (need_newline_) std::cout << "\n";
+        need_newline_ = false;
+    }
+    bool tty_;
+    std::mutex mutex_;
+    int64_t max_steps_ = 0;
+    int64_t first_step_ = -1;
+    double first_wall_ = 0.0;
+    bool need_newline_ = false;
+};
+
+/// Drives a controller to completion from the CLI's main thread. Returns the exit code.
+int drive(run::RunController& c) {
+    ProgressPrinter printer(::isatty(STDOUT_FILENO) != 0);
+    c.addObserver(&printer);
+    g_interrupts = 0;
+    auto previous = std::signal(SIGINT, onSigint);
+    c.start();
+    bool stopRequested = false;
+    while (true) {
+        const RunState s = c.state();
+        if (s == RunState::Finished || s == RunState::Stopped || s == RunState::Failed || s == RunState::Cancelled) break;
+        if (!stopRequested && g_interrupts.load() > 0) {
+            std::cout << "\nxopd: stopping at the next step boundary (checkpoint kept; Ctrl-C again to kill)\n" << std::flush;
+            c.stop();
+            stopRequested = true;
+        }
+        if (!stopRequested && s == RunState::Paused) {
+            // Headless: nobody can resume a pause (NaN guard); stop with a checkpoint instead.
+            std::cout << "xopd: run paused (" << c.lastReason() << "); stopping. Continue with: xopd distill --resume --run-dir "
+                      << c.runDir() << "\n";
+            c.stop();
+            stopRequested = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    c.wait();
+    std::signal(SIGINT, previous);
+    c.removeObserver(&printer);
+    const RunState s = c.state();
+    if (s == RunState::Failed) XOPD_FAIL("run '" << c.runDir() << "' failed: " << c.lastReason());
+    std::cout << "run folder: " << c.runDir() << " (" << runStateName(s) << ", " << c.completedSteps() << " steps)\n";
+    return s == RunState::Finished || (s == RunState::Stopped && g_interrupts.load() > 0) ? 0 : 1;
+}
+
+/// A small configuration that runs in seconds on a CPU: toy teacher and student.
+distill::DistillConfig toyConfig() {
+    auto c = distill::defaultDistillConfig(distill::Method::XOpd);
+    c.student.kind = c.teacher.kind = "toy";
+    c.data.toy_prompts = 32;
+    c.rollout.rollouts_per_prompt = 2;
+    c.rollout.max_new_tokens = 24;
+    c.train.batch_size = 4;
+    c.train.lr = 1e-2;
+    c.train.max_steps = 40;
+    c.train.checkpoint_every = 10;
+    return c;
+}
+
+void printRuns(const std::string& root) {
+    const auto runs = run::RunReader::listRuns(root);
+    if (runs.empty()) {
+        std::cout << "no runs under '" << root << "'\n";
+        return;
+    }
+    std::cout << std::left << std::setw(28) << "RUN" << std::setw(12) << "METHOD" << std::setw(12) << "STEPS"
+              << std::setw(13) << "STATE" << std::setw(12) << "LOSS" << std::setw(12) << "DIVERGENCE"
+              << "CHECKPOINT\n";
+    for (const auto& r : runs) {
+        std::ostringstream steps;
+        steps << r.steps << "/" << r.max_steps;
+        std::cout << std::left << std::setw(28) << r.id << std::setw(12) << (r.method.empty() ? "?" : r.method)
+                  << std::setw(12) << steps.str() << std::setw(13) << r.state << std::setw(12) << fmt(r.last_loss)
+                  << std::setw(12) << fmt(r.last_divergence) << (r.latest_checkpoint.empty() ? "-" : r.latest_checkpoint)
+                  << "\n";
+    }
+}
+
+}  // namespace
 
 void addDistillCommands(CLI::App& app, Action& run) {
-    (void)app;
-    (void)run;
+    struct Args {
+        std::string config, run_dir;
+        bool demo = false, toy = false, resume = false;
+        int64_t max_steps = 0;
+        std::string runs_root = "runs";
+    };
+    auto a = std::make_shared<Args>();
+
+    auto* cmd = app.add_subcommand("distill", "Train a speech LLM by cross-modal on-policy distillation (or a baseline)");
+    auto* cfg = cmd->add_option("--config", a->config, "run configuration (JSON; see docs/guide/distill.md)");
+    auto* demo = cmd->add_flag("--demo", a->demo, "use the demo kit (tiny teacher + student + prompt set)");
+    auto* toy = cmd->add_flag("--toy", a->toy, "built-in toy models: a seconds-long smoke run");
+    auto* res = cmd->add_flag("--resume", a->resume, "continue the run in --run-dir from its latest checkpoint");
+    cmd->add_option("--run-dir", a->run_dir, "run folder (created for a new run)")->required();
+    cmd->add_option("--max-steps", a->max_steps, "optimizer steps (overrides the config)")->check(CLI::NonNegativeNumber);
+    cfg->excludes(demo)->excludes(toy)->excludes(res);
+    demo->excludes(toy)->excludes(res);
+    toy->excludes(res);
+    cmd->callback([&run, a] {
+        run = [a]() -> int {
+            run::RunOptions o;
+            o.run_dir = a->run_dir;
+            o.max_steps = a->max_steps;
+            if (a->resume) {
+                auto c = run::RunController::resume(o);
+                return drive(*c);
+            }
+            distill::DistillConfig config;
+            if (!a->config.empty()) {
+                config = distill::readDistillConfig(a->config);
+            } else if (a->toy) {
+                config = toyConfig();
+            } else if (a->demo) {
+                config = distill::defaultDistillConfig(distill::Method::XOpd);
+                config.student.kind = config.teacher.kind = "demo";
+            } else {
+                XOPD_FAIL("distill: give --config FILE, --toy, --demo or --resume");
+            }
+            run::RunController c(config, o);
+            return drive(c);
+        };
+    });
+
+    auto* runs = app.add_subcommand("runs", "Inspect run folders");
+    runs->require_subcommand(1);
+    auto* list = runs->add_subcommand("list", "Table of the runs in a folder: id, method, steps, state, last metrics");
+    list->add_option("dir", a->runs_root, "folder holding run folders (default: runs)");
+    list->callback([&run, a] {
+        run = [a]() -> int {
+            printRuns(a->runs_root);
+            return 0;
+        };
+    });
 }
 
 }  // namespace xopd::cli

@@ -1,2 +1,12 @@
-# Objectives/trainer half of xopd_distill.
-list(APPEND XOPD_DISTILL_TRAINER_SOURCES)
+# Objectives/trainer half of xopd_distill (paths relative to core/distill/): config, the policy
+# interface and its toy implementation, loss terms, data order, lr schedule and the trainer step.
+list(APPEND XOPD_DISTILL_TRAINER_SOURCES
+  DistillConfig.cpp
+  DataOrder.cpp
+  LrSchedule.cpp
+  Objectives.cpp
+  ToyPolicy.cpp
+  RunModels.cpp
+  Lora.cpp
+  SpeechLmPolicy.cpp
+  Trainer.cpp)

@@ -1,2 +1,12 @@
 # Checkpoint half of xopd_model: safetensors reader/writer, sharded index, configs.
-list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES)
+# SafetensorsHeader.cpp, ModelConfig.cpp and CheckpointLayout.cpp need no LibTorch (the fuzzer and
+# torch-free tools compile them on their own); the rest uses it.
+list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES
+  checkpoint/SafetensorsHeader.cpp
+  checkpoint/MappedFile.cpp
+  checkpoint/SafetensorsFile.cpp
+  checkpoint/SafetensorsWriter.cpp
+  checkpoint/WeightStore.cpp
+  checkpoint/ModelConfig.cpp
+  checkpoint/CheckpointLayout.cpp
+  checkpoint/InspectSummary.cpp)

@@ -56,6 +56,22 @@ struct StepMetrics {
     double wall_time_s = 0.0;       ///< seconds since the run (or its resume) started
     double unix_time_s = 0.0;       ///< wall clock when the step finished
     std::map<std::string, double> scalars;
+    /// JSON-valued metrics, e.g. "speech/position_profile" = {"1-16": 0.8, "17-64": 0.3, ...}
+    /// (mean |A| per response-position bucket, method.md §14 M3). Added field.
+    std::map<std::string, std::string> json;
+};
+
+/// One sampled response as text (run store table `samples`). Added type.
+struct SampleRecord {
+    int64_t step = 0;
+    int32_t sample_index = 0;   ///< row within the step (matches TokenDivergenceBatch::sample_index)
+    std::string stream;         ///< "speech" / "text"
+    std::string prompt_id;
+    std::string prompt_text;
+    std::string response_text;
+    int32_t length = 0;         ///< response tokens
+    bool eos = false;           ///< ended with a stop token
+    bool truncated = false;     ///< hit max_new_tokens
 };
 
 /// One response token as both models saw it.

@@ -13,8 +13,11 @@
 
 #include "core/model/checkpoint/ModelConfig.h"
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace xopd {
 
@@ -43,5 +46,16 @@ struct CheckpointLayout {
 /// a speech model no audio tower (conv1.weight) or projector, is found.
 CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::function<bool(const std::string&)>& has,
                                          const std::string& source);
+
+/// Shape of a tensor by name, nullopt when absent (e.g. from WeightStore::location()).
+using TensorShapeLookup = std::function<std::optional<std::vector<int64_t>>(const std::string&)>;
+
+/// Checks that every tensor the decoder (and, for speech models, the audio tower and projector)
+/// needs is present with the shape the config implies (§2.4, §3.3, §4): embed, per layer q/k/v
+/// (+ biases), o, norms, gate/up/down, final norm, an untied lm_head; conv1/conv2, positional table
+/// (Qwen2-Audio), encoder layers, final LayerNorm and projection. Throws xopd::Error naming `source`,
+/// the tensor and both shapes on the first problem. Tensors of other parts (vision, talker) are ignored.
+void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout& layout, const TensorShapeLookup& shape,
+                              const std::string& source);
 
 }  // namespace xopd

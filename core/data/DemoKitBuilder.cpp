@@ -1,0 +1,489 @@
+#include "core/data/DemoKitBuilder.h"
+
+#include "core/common/Error.h"
+#include "core/common/Json.h"
+#include "core/data/BpeTrainer.h"
+#include "core/data/DemoQuestions.h"
+#include "core/data/PromptSet.h"
+#include "core/data/PromptSynthesis.h"
+#include "core/eval/Evaluator.h"
+#include "core/model/checkpoint/SafetensorsWriter.h"
+#include "core/model/runtime/Scoring.h"
+#include "core/model/runtime/SpeechLm.h"
+#include "core/text/ChatTemplate.h"
+#include "core/text/Tokenizer.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+namespace xopd::data {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+namespace {
+
+const std::vector<std::string> kSpecialTokens{"<|endoftext|>", "<|im_start|>", "<|im_end|>",
+                                              "<|AUDIO|>",     "<|audio_bos|>", "<|audio_eos|>"};
+const char* const kSystemPrompt = "You are a helpful assistant.";
+
+// The hub templates, shortened to the parts the demo uses (text turns; audio items for the student).
+const char* const kTeacherTemplate =
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+const char* const kStudentTemplate =
+    "{% set audio_count = namespace(value=0) %}{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
+    "{% else %}{% for content in message['content'] %}{% if content['type'] == 'audio' or 'audio' in content %}"
+    "{% set audio_count.value = audio_count.value + 1 %}{% if add_audio_id %}Audio {{ audio_count.value }}: {% endif %}"
+    "<|audio_bos|><|AUDIO|><|audio_eos|>{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}"
+    "<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+/// Restores LibTorch's thread count on scope exit.
+class ThreadsGuard {
+public:
+    explicit ThreadsGuard(int n) : saved_(torch::get_num_threads()) { torch::set_num_threads(n); }
+    ~ThreadsGuard() { torch::set_num_threads(saved_); }
+
+private:
+    int saved_;
+};
+
+void say(const DemoKitOptions& o, const std::string& line) {
+    if (o.progress) o.progress(line);
+}
+
+std::string fmt(double v) {
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(1);
+    os << v;
+    return os.str();
+}
+
+/// Deterministic initialisation: normal(0, 0.02) for matrices, ones for norm weights, zeros for biases.
+class Initializer {
+public:
+    explicit Initializer(uint64_t seed) : gen_(at::detail::createCPUGenerator(seed)) {}
+    torch::Tensor normal(std::vector<int64_t> shape, double std = 0.02) {
+        return torch::randn(shape, gen_, torch::kFloat32) * std;
+    }
+    static torch::Tensor ones(int64_t n) { return torch::ones({n}, torch::kFloat32); }
+    static torch::Tensor zeros(int64_t n) { return torch::zeros({n}, torch::kFloat32); }
+
+private:
+    at::Generator gen_;
+};
+
+model::TensorMap initDecoder(const model::DecoderConfig& c, Initializer& init) {
+    model::TensorMap t;
+    const int64_t H = c.hidden_size, D = c.head_dim, q = c.num_attention_heads * D, kv = c.num_key_value_heads * D;
+    t["model.embed_tokens.weight"] = init.normal({c.vocab_size, H});
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        t[p + "input_layernorm.weight"] = Initializer::ones(H);
+        t[p + "post_attention_layernorm.weight"] = Initializer::ones(H);
+        t[p + "self_attn.q_proj.weight"] = init.normal({q, H});
+        t[p + "self_attn.q_proj.bias"] = Initializer::zeros(q);
+        t[p + "self_attn.k_proj.weight"] = init.normal({kv, H});
+        t[p + "self_attn.k_proj.bias"] = Initializer::zeros(kv);
+        t[p + "self_attn.v_proj.weight"] = init.normal({kv, H});
+        t[p + "self_attn.v_proj.bias"] = Initializer::zeros(kv);
+        t[p + "self_attn.o_proj.weight"] = init.normal({H, q});
+        t[p + "mlp.gate_proj.weight"] = init.normal({c.intermediate_size, H});
+        t[p + "mlp.up_proj.weight"] = init.normal({c.intermediate_size, H});
+        t[p + "mlp.down_proj.weight"] = init.normal({H, c.intermediate_size});
+    }
+    t["model.norm.weight"] = Initializer::ones(H);
+    t["lm_head.weight"] = init.normal({c.vocab_size, H});
+    return t;
+}
+
+model::TensorMap initOmniTower(const model::AudioTowerConfig& c, const std::string& prefix, Initializer& init) {
+    model::TensorMap t;
+    const int64_t d = c.d_model, f = c.encoder_ffn_dim;
+    const std::string p = prefix + "audio_tower.";
+    // Conv stem: fan-in scaled so the first activations are O(1) for log-mel inputs in [-1, 1].
+    t[p + "conv1.weight"] = init.normal({d, c.num_mel_bins, 3}, 1.0 / std::sqrt(3.0 * c.num_mel_bins));
+    t[p + "conv1.bias"] = Initializer::zeros(d);
+    t[p + "conv2.weight"] = init.normal({d, d, 3}, 1.0 / std::sqrt(3.0 * d));
+    t[p + "conv2.bias"] = Initializer::zeros(d);
+    for (int64_t i = 0; i < c.encoder_layers; ++i) {
+        const std::string l = p + "layers." + std::to_string(i) + ".";
+        t[l + "self_attn_layer_norm.weight"] = Initializer::ones(d);
+        t[l + "self_attn_layer_norm.bias"] = Initializer::zeros(d);
+        t[l + "self_attn.q_proj.weight"] = init.normal({d, d});
+        t[l + "self_attn.q_proj.bias"] = Initializer::zeros(d);
+        t[l + "self_attn.k_proj.weight"] = init.normal({d, d});
+        t[l + "self_attn.v_proj.weight"] = init.normal({d, d});
+        t[l + "self_attn.v_proj.bias"] = Initializer::zeros(d);
+        t[l + "self_attn.out_proj.weight"] = init.normal({d, d});
+        t[l + "self_attn.out_proj.bias"] = Initializer::zeros(d);
+        t[l + "final_layer_norm.weight"] = Initializer::ones(d);
+        t[l + "final_layer_norm.bias"] = Initializer::zeros(d);
+        t[l + "fc1.weight"] = init.normal({f, d});
+        t[l + "fc1.bias"] = Initializer::zeros(f);
+        t[l + "fc2.weight"] = init.normal({d, f});
+        t[l + "fc2.bias"] = Initializer::zeros(d);
+    }
+    t[p + "ln_post.weight"] = Initializer::ones(d);
+    t[p + "ln_post.bias"] = Initializer::zeros(d);
+    t[p + "proj.weight"] = init.normal({c.output_dim, d});
+    t[p + "proj.bias"] = Initializer::zeros(c.output_dim);
+    return t;
+}
+
+/// Sorted (name, tensor) list of a model's parameters, detached and contiguous, for writing.
+NamedTensors parametersForSaving(model::SpeechLm& lm) {
+    NamedTensors out;
+    for (auto& [name, t] : lm.namedParameters()) out.emplace_back(name, t->detach().contiguous());
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+}
+
+ordered_json tokenizerConfig(const text::Tokenizer& tok, const char* chat_template) {
+    ordered_json added = ordered_json::object();
+    for (const auto& t : tok.addedTokens())
+        added[std::to_string(t.id)] = ordered_json{{"content", t.content}, {"lstrip", false}, {"normalized", false},
+                                                   {"rstrip", false},      {"single_word", false}, {"special", t.special}};
+    ordered_json j;
+    j["add_prefix_space"] = false;
+    j["added_tokens_decoder"] = added;
+    j["additional_special_tokens"] = {"<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"};
+    j["bos_token"] = nullptr;
+    j["chat_template"] = chat_template;
+    j["clean_up_tokenization_spaces"] = false;
+    j["eos_token"] = "<|im_end|>";
+    j["errors"] = "replace";
+    j["model_max_length"] = 512;
+    j["pad_token"] = "<|endoftext|>";
+    j["split_special_tokens"] = false;
+    j["tokenizer_class"] = "Qwen2Tokenizer";
+    j["unk_token"] = nullptr;
+    return j;
+}
+
+void writeJson(const fs::path& path, const ordered_json& j) { writeFileAtomic(path.string(), j.dump(2) + "\n"); }
+
+/// Writes a model folder: config.json, model.safetensors, tokenizer files, generation_config.json.
+void writeModelFolder(const fs::path& dir, model::SpeechLm& lm, const std::string& tokenizer_json,
+                      const text::Tokenizer& tok, const char* chat_template) {
+    fs::create_directories(dir);
+    writeFileAtomic((dir / "config.json").string(), model::toConfigJson(lm.config()).dump(2) + "\n");
+    writeSafetensors((dir / "model.safetensors").string(), parametersForSaving(lm));
+    writeFileAtomic((dir / "tokenizer.json").string(), tokenizer_json);
+    writeJson(dir / "tokenizer_config.json", tokenizerConfig(tok, chat_template));
+    ordered_json gen;
+    gen["eos_token_id"] = eval::stopTokenIds(tok);
+    gen["pad_token_id"] = *tok.tokenToId("<|endoftext|>");
+    gen["do_sample"] = false;
+    gen["max_new_tokens"] = 16;
+    writeJson(dir / "generation_config.json", gen);
+}
+
+struct TextExample {
+    std::vector<int64_t> prompt;
+    std::vector<int64_t> response;
+};
+
+struct SpeechExample {
+    model::AudioFeatures features;
+    std::vector<int64_t> prompt;  // already expanded
+    std::vector<int64_t> response;
+};
+
+std::vector<int64_t> responseIds(const text::Tokenizer& tok, const std::string& answer) {
+    auto ids = tok.encode(answer);
+    std::vector<int64_t> out(ids.begin(), ids.end());
+    out.push_back(*tok.tokenToId("<|im_end|>"));
+    return out;
+}
+
+torch::Tensor meanNll(const model::ScoreResult& r) {
+    const auto mask = r.response_mask.to(torch::kFloat32);
+    return -(r.logprobs * mask).sum() / mask.sum();
+}
+
+}  // namespace
+
+DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) {
+    ThreadsGuard threads(1);
+    XOPD_CHECK(!out_dir.empty(), "demo kit: no output folder");
+    const fs::path final_dir = fs::absolute(fs::path(out_dir)).lexically_normal();
+    const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    DemoKitReport report;
+    try {
+        // 1. The task and its speech.
+        const auto questions = demoQuestions();
+        std::vector<TextPrompt> texts;
+        std::string texts_jsonl;
+        for (const auto& q : questions) {
+            texts.push_back({q.id, q.question, q.answer, {q.category}});
+            texts_jsonl += ordered_json{{"id", q.id}, {"text", q.question}, {"reference", q.answer}, {"tags", {q.category}}}.dump() + "\n";
+        }
+        fs::create_directories(tmp / "prompts");
+        writeFileAtomic((tmp / "prompts" / "texts.jsonl").string(), texts_jsonl);
+        SynthesisOptions so;
+        for (const auto& v : o.train_voices) so.train_voices.push_back(parseVoiceSpec(v));
+        for (const auto& v : o.eval_voices) so.eval_voices.push_back(parseVoiceSpec(v));
+        so.progress = [&o](int done, int total) {
+            if (done % 200 == 0 || done == total) say(o, "speech: " + std::to_string(done) + "/" + std::to_string(total) + " clips");
+        };
+        synthesizePromptSet(texts, (tmp / "prompts").string(), so);
+        const auto train_set = loadPromptSet((tmp / "prompts" / "train.jsonl").string());
+        const auto eval_set = loadPromptSet((tmp / "prompts" / "eval.jsonl").string());
+        report.train_clips = static_cast<int>(train_set.items.size());
+        report.eval_clips = static_cast<int>(eval_set.items.size());
+
+        // 2. Tokenizer.
+        std::vector<std::string> corpus{kSystemPrompt, "system\n", "user\n", "assistant\n"};
+        for (const auto& q : questions) {
+            corpus.push_back(q.question);
+            corpus.push_back(q.answer);
+        }
+        const auto bpe = trainBpe(corpus, kSpecialTokens, BpeTrainOptions{o.bpe_merges, 2});
+        const std::string tokenizer_json = tokenizerJson(bpe);
+        writeFileAtomic((tmp / "tokenizer.json").string(), tokenizer_json);
+        const auto tok = text::Tokenizer::fromFile((tmp / "tokenizer.json").string());
+        fs::remove(tmp / "tokenizer.json");
+        report.tokenizer_size = tok.size();
+        report.vocab_size = (tok.size() + 31) / 32 * 32;  // padded rows, as real Qwen checkpoints have
+        say(o, "tokenizer: " + std::to_string(bpe.merges.size()) + " merges, " + std::to_string(tok.size()) + " ids");
+
+        // 3. Teacher.
+        model::ModelRuntimeConfig tc;
+        tc.kind = model::ModelKind::Qwen2Text;
+        auto& d = tc.text;
+        d.vocab_size = report.vocab_size;
+        d.hidden_size = o.hidden_size;
+        d.intermediate_size = o.intermediate_size;
+        d.num_hidden_layers = o.num_layers;
+        d.num_attention_heads = o.num_heads;
+        d.num_key_value_heads = o.num_kv_heads;
+        d.head_dim = o.hidden_size / o.num_heads;
+        d.rms_norm_eps = 1e-6;
+        d.rope_theta = 10000.0;
+        d.max_position_embeddings = 512;
+        d.tie_word_embeddings = false;
+        d.hidden_act = "silu";
+        d.eos_token_ids = eval::stopTokenIds(tok);
+        d.torch_dtype = "float32";
+        Initializer init(o.seed);
+        model::SpeechLm teacher = model::buildModel(tc, initDecoder(d, init), "demo teacher");
+
+        std::vector<TextExample> text_examples;
+        std::vector<eval::EvalPrompt> eval_questions;  // unique questions of the eval split
+        for (const auto& q : questions) {
+            text_examples.push_back({eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen2Instruct, q.question, 0),
+                                     responseIds(tok, q.answer)});
+        }
+        std::map<std::string, eval::EvalPrompt> unique_eval;
+        for (const auto& item : eval_set.items)
+            unique_eval.emplace(item.transcript, eval::EvalPrompt{item.id, item.audio_path, item.transcript, *item.reference});
+        for (auto& [_, p] : unique_eval) eval_questions.push_back(p);
+
+        std::vector<torch::Tensor> params;
+        for (auto& [name, t] : teacher.namedParameters()) {
+            t->requires_grad_(true);
+            params.push_back(*t);
+        }
+        torch::optim::AdamW teacher_opt(params, torch::optim::AdamWOptions(o.teacher_lr).weight_decay(0.01));
+        std::vector<model::PromptInput> tprompts;
+        std::vector<std::vector<int64_t>> tresponses;
+        for (const auto& e : text_examples) {
+            tprompts.push_back(model::PromptInput::fromIds(e.prompt));
+            tresponses.push_back(e.response);
+        }
+        eval::EvalOptions text_only;
+        text_only.speech = false;
+        for (int step = 1; step <= o.teacher_max_steps; ++step) {
+            teacher_opt.zero_grad();
+            auto loss = meanNll(model::score(teacher.decoder(), tprompts, tresponses));
+            loss.backward();
+            teacher_opt.step();
+            report.teacher_steps = step;
+            if (step % 50 == 0) {
+                const auto r = eval::evaluateModel(teacher, tok, text::ChatTemplateKind::Qwen2Instruct, eval_questions, text_only);
+                report.teacher_text = *r.scores.text;
+                say(o, "teacher step " + std::to_string(step) + ": loss " + std::to_string(loss.item<float>()) +
+                           ", text accuracy " + fmt(report.teacher_text) + " %");
+                if (report.teacher_text >= o.teacher_target_accuracy) break;
+            }
+        }
+        for (auto& [name, t] : teacher.namedParameters()) t->requires_grad_(false);
+        XOPD_CHECK(report.teacher_text >= 90.0, "demo kit: the teacher reached only " << fmt(report.teacher_text)
+                                                    << " % text accuracy after " << report.teacher_steps << " steps (target >= 90 %)");
+
+        // 4. Student: fresh Omni audio tower + copy of the teacher's decoder.
+        model::ModelRuntimeConfig sc;
+        sc.kind = model::ModelKind::Qwen25OmniThinker;
+        sc.text = tc.text;
+        sc.tensor_prefix = "thinker.";
+        sc.audio.num_mel_bins = o.mel_bins;
+        sc.audio.d_model = o.audio_d_model;
+        sc.audio.encoder_layers = o.audio_layers;
+        sc.audio.encoder_attention_heads = o.audio_heads;
+        sc.audio.encoder_ffn_dim = o.audio_ffn;
+        sc.audio.max_source_positions = 1500;
+        sc.audio.n_window = o.n_window;
+        sc.audio.output_dim = o.hidden_size;
+        sc.audio_token_id = *tok.tokenToId("<|AUDIO|>");
+        sc.audio_bos_token_id = *tok.tokenToId("<|audio_bos|>");
+        sc.audio_eos_token_id = *tok.tokenToId("<|audio_eos|>");
+        model::TensorMap st = initOmniTower(sc.audio, "thinker.", init);
+        for (auto& [name, t] : teacher.namedParameters()) st["thinker." + name] = t->detach().clone();
+        model::SpeechLm student = model::buildModel(sc, st, "demo student");
+
+        // Features once per clip (valid frames only), from the written FLAC files like any consumer.
+        std::map<std::string, model::AudioFeatures> features;
+        for (const auto* set : {&train_set, &eval_set})
+            for (const auto& item : set->items) features[item.id] = eval::audioFeaturesOfFile(item.audio_path, o.mel_bins);
+        say(o, "features: " + std::to_string(features.size()) + " clips");
+        const eval::FeatureProvider cached = [&features](const eval::EvalPrompt& p) { return features.at(p.id); };
+        std::vector<eval::EvalPrompt> eval_clips;
+        for (const auto& item : eval_set.items)
+            eval_clips.push_back({item.id, item.audio_path, item.transcript, *item.reference});
+        std::vector<SpeechExample> speech_examples;
+        for (const auto& item : train_set.items) {
+            const auto& f = features.at(item.id);
+            speech_examples.push_back({f,
+                                       eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, "",
+                                                           static_cast<int>(model::audioTokenCount(f.valid_frames))),
+                                       responseIds(tok, *item.reference)});
+        }
+
+        std::vector<torch::Tensor> tower_params;
+        for (auto& [name, t] : student.audioEncoder()->namedParameters()) {
+            t->requires_grad_(true);
+            tower_params.push_back(*t);
+        }
+        torch::optim::AdamW student_opt(tower_params, torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01));
+        eval::EvalOptions speech_only;
+        speech_only.text = false;
+        auto gen = at::detail::createCPUGenerator(o.seed + 1);
+        const int64_t n = static_cast<int64_t>(speech_examples.size());
+        torch::Tensor order = torch::randperm(n, gen, torch::kInt64);
+        int64_t cursor = 0;
+        for (int step = 1; step <= o.student_max_steps; ++step) {
+            std::vector<model::AudioFeatures> clips;
+            std::vector<const SpeechExample*> batch;
+            for (int b = 0; b < o.student_batch; ++b) {
+                if (cursor == n) {
+                    order = torch::randperm(n, gen, torch::kInt64);
+                    cursor = 0;
+                }
+                batch.push_back(&speech_examples[static_cast<size_t>(order[cursor++].item<int64_t>())]);
+                clips.push_back(batch.back()->features);
+            }
+            student_opt.zero_grad();
+            const auto enc = student.audioEncoder()->encode(clips);
+            std::vector<model::PromptInput> prompts;
+            std::vector<std::vector<int64_t>> responses;
+            int64_t offset = 0;
+            for (size_t i = 0; i < batch.size(); ++i) {
+                const auto ids = torch::tensor(batch[i]->prompt);
+                const auto audio = enc.embeddings.narrow(0, offset, enc.token_counts[i]);
+                offset += enc.token_counts[i];
+                prompts.push_back(model::PromptInput::fromEmbeds(
+                    student.spliceAudio(ids, student.decoder().embed(ids), audio)));
+                responses.push_back(batch[i]->response);
+            }
+            auto loss = meanNll(model::score(student.decoder(), prompts, responses));
+            loss.backward();
+            student_opt.step();
+            report.student_steps = step;
+            if (step % o.student_check_every == 0) {
+                const auto r = eval::evaluateModel(student, tok, text::ChatTemplateKind::Qwen25Omni, eval_clips,
+                                                   speech_only, cached);
+                report.student_speech = *r.scores.speech;
+                say(o, "student step " + std::to_string(step) + ": loss " + std::to_string(loss.item<float>()) +
+                           ", held-out speech accuracy " + fmt(report.student_speech) + " %");
+                if (report.student_speech >= o.student_stop_accuracy) break;
+            }
+        }
+        for (auto& [name, t] : student.audioEncoder()->namedParameters()) t->requires_grad_(false);
+
+        // 5. Final measurements on the held-out voices.
+        eval::EvalOptions both;
+        const auto teacher_r = eval::evaluateModel(teacher, tok, text::ChatTemplateKind::Qwen2Instruct, eval_clips, text_only);
+        const auto student_r = eval::evaluateModel(student, tok, text::ChatTemplateKind::Qwen25Omni, eval_clips, both, cached);
+        report.teacher_text = *teacher_r.scores.text;
+        report.student_speech = *student_r.scores.speech;
+        report.student_text = *student_r.scores.text;
+        say(o, "measured: teacher T " + fmt(report.teacher_text) + " %, student S " + fmt(report.student_speech) +
+                   " %, student T " + fmt(report.student_text) + " %");
+        XOPD_CHECK(report.teacher_text - report.student_speech >= 20.0,
+                   "demo kit: the student's speech accuracy " << fmt(report.student_speech) << " % is less than 20 points below the teacher's text accuracy "
+                                                              << fmt(report.teacher_text) << " %");
+
+        // 6. Write the models and kit.json.
+        writeModelFolder(tmp / "teacher", teacher, tokenizer_json, tok, kTeacherTemplate);
+        writeModelFolder(tmp / "student", student, tokenizer_json, tok, kStudentTemplate);
+        ordered_json pre;
+        pre["chunk_length"] = 30;
+        pre["dither"] = 0.0;
+        pre["feature_extractor_type"] = "WhisperFeatureExtractor";
+        pre["feature_size"] = o.mel_bins;
+        pre["hop_length"] = 160;
+        pre["n_fft"] = 400;
+        pre["n_samples"] = 480000;
+        pre["nb_max_frames"] = 3000;
+        pre["padding_side"] = "right";
+        pre["padding_value"] = 0.0;
+        pre["processor_class"] = "Qwen2_5OmniProcessor";
+        pre["return_attention_mask"] = true;
+        pre["sampling_rate"] = 16000;
+        pre["xopd_note"] = "demo kit: " + std::to_string(o.mel_bins) +
+                           " mel bins (the Whisper <= large-v2 filter bank) instead of Qwen2.5-Omni's 128; "
+                           "the tiny tower's conv1 takes this many channels";
+        writeJson(tmp / "student" / "preprocessor_config.json", pre);
+
+        ordered_json kit;
+        kit["format"] = "xopd-demo-kit";
+        kit["version"] = 1;
+        kit["teacher"] = "teacher";
+        kit["student"] = "student";
+        kit["prompts"] = {{"train", "prompts/train.jsonl"}, {"eval", "prompts/eval.jsonl"}, {"texts", "prompts/texts.jsonl"}};
+        kit["task"] = {{"questions", questions.size()},
+                       {"split", "eval = the same questions spoken by held-out voices"},
+                       {"train_voices", o.train_voices},
+                       {"eval_voices", o.eval_voices},
+                       {"match", "exact (normalised)"}};
+        kit["build"] = {{"seed", o.seed},
+                        {"teacher_steps", report.teacher_steps},
+                        {"student_steps", report.student_steps},
+                        {"student_stop_accuracy", o.student_stop_accuracy},
+                        {"bpe_merges", bpe.merges.size()},
+                        {"tokenizer_size", report.tokenizer_size},
+                        {"vocab_size", report.vocab_size},
+                        {"libtorch", TORCH_VERSION}};
+        kit["measured"] = {{"teacher_text_accuracy", report.teacher_text},
+                           {"student_speech_accuracy", report.student_speech},
+                           {"student_text_accuracy", report.student_text},
+                           {"eval_clips", report.eval_clips},
+                           {"train_clips", report.train_clips}};
+        writeJson(tmp / "kit.json", kit);
+
+        // 7. Into place.
+        if (fs::exists(final_dir)) fs::remove_all(final_dir);
+        fs::rename(tmp, final_dir);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        throw;
+    }
+    return report;
+}
+
+}  // namespace xopd::data

@@ -1,0 +1,107 @@
+#pragma once
+// One distillation run's optimisation loop, one optimizer step per call: draw a batch of prompts,
+// sample rollouts from the student (per stream), score them with the teacher under the text
+// prompt, build detached advantages, and update the student with gradient accumulation (the loss
+// is normalised by the global sequence count, so splitting the batch does not change it).
+// Methods: X-OPD, SFT, offline KD, GKD (DistillConfig.h). Metrics follow method.md §14.
+//
+//   Trainer t(config, student, teacher, prompts);
+//   while (t.completedSteps() < t.maxSteps()) { auto out = t.step(); ... }
+//   t.saveState(folder);  ...  t.loadState(folder);   // resumes bit-identically on CPU
+//
+// Threading: one thread at a time (the run controller's worker). Knob setters must be called
+// between steps by that same thread. Lifetime: holds shared ownership of both policies.
+
+#include "core/distill/DistillConfig.h"
+#include "core/distill/Policy.h"
+#include "core/run/RunEvents.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xopd::distill {
+
+/// What one step produced.
+struct StepOutput {
+    /// Scalars (and JSON metrics) of the step.
+    StepMetrics metrics;
+    /// Per-token records of the logged rollouts (train.log_token_samples).
+    std::vector<TokenDivergenceBatch> tokens;
+    /// Responses as text.
+    std::vector<SampleRecord> samples;
+    /// True when the loss or a gradient was NaN/Inf; the update was skipped and the step not counted.
+    bool nonfinite = false;
+    /// What was non-finite ("loss is nan", "gradient of 'toy.w1' is inf").
+    std::string nonfinite_reason;
+};
+
+class Trainer {
+public:
+    /// `config` must be valid. The teacher is frozen and put in no-grad use; the student's
+    /// trainable parameters go to an AdamW optimizer.
+    Trainer(DistillConfig config, std::shared_ptr<Policy> student, std::shared_ptr<Policy> teacher,
+            std::vector<PromptItem> prompts);
+    ~Trainer();
+
+    /// One optimizer step (or a skipped one when non-finite; see StepOutput).
+    StepOutput step();
+
+    /// Completed optimizer steps.
+    int64_t completedSteps() const { return step_; }
+    /// Planned steps (train.max_steps, or epochs × batches per epoch).
+    int64_t maxSteps() const { return max_steps_; }
+    /// Prompts per optimizer step.
+    int64_t promptsPerStep() const;
+
+    /// Hot edits (between steps). Throw xopd::Error on out-of-range values.
+    void setLambda(double lambda);
+    void setLearningRate(double lr);
+    void setTemperature(double temperature);
+    void setMaxSteps(int64_t max_steps);
+    /// The config with hot edits applied.
+    const DistillConfig& config() const { return config_; }
+    /// Learning rate of the next update (schedule applied).
+    double nextLearningRate() const;
+
+    /// Writes the resumable state into an existing folder: student weights in the model's format
+    /// (Policy::saveCheckpoint), trainer_state.json (step, data cursor, knobs), trainable.pt
+    /// (trainable tensors + RNG state) and optimizer.pt.
+    void saveState(const std::string& folder);
+    /// Restores a state written by saveState. Throws xopd::Error naming the file at fault.
+    void loadState(const std::string& folder);
+
+    /// The student (for evaluation hooks and tests).
+    Policy& student() { return *student_; }
+    Policy& teacher() { return *teacher_; }
+
+private:
+    struct StreamData;
+    void buildStreams(const std::vector<PromptItem>& batch, std::vector<StreamData>& streams, double& rollout_s,
+                      double& teacher_s, StepOutput& out);
+    void scoreStream(const std::vector<PromptItem>& batch, StreamData& s, double& teacher_s);
+    std::vector<int64_t> fixedResponses(int64_t prompt_index, bool from_teacher);
+    void collectMetrics(const std::vector<PromptItem>& batch, std::vector<StreamData>& streams, StepOutput& out);
+
+    DistillConfig config_;
+    std::shared_ptr<Policy> student_;
+    std::shared_ptr<Policy> teacher_;
+    std::vector<PromptItem> prompts_;
+    std::unique_ptr<torch::optim::AdamW> optimizer_;
+    std::vector<torch::Tensor> params_;
+    torch::Generator generator_;
+    struct Order;
+    std::unique_ptr<Order> order_;
+    torch::Tensor comparable_;  ///< [V] bool over the shared vocabulary
+    int64_t vocab_ = 0;
+    int64_t step_ = 0;
+    int64_t max_steps_ = 0;
+    std::map<int64_t, std::vector<int64_t>> teacher_answers_;  ///< offline KD / seq KD cache
+    std::vector<int64_t> batch_indices_;  ///< prompt indices of the current step
+};
+
+}  // namespace xopd::distill

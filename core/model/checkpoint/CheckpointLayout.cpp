@@ -1,0 +1,180 @@
+#include "core/model/checkpoint/CheckpointLayout.h"
+
+#include "core/common/Error.h"
+
+#include <vector>
+
+namespace xopd {
+
+namespace {
+
+// One accepted spelling of a family's names.
+struct Spelling {
+    const char* decoder;    // decoder module prefix
+    const char* lm_head;    // output projection
+    const char* tower;      // audio tower prefix ("" for text)
+    const char* projector;  // projector prefix ("" when inside the tower)
+};
+
+std::vector<Spelling> spellingsFor(ModelArchitecture a) {
+    switch (a) {
+        case ModelArchitecture::Qwen2: return {{"model.", "lm_head.weight", "", ""}};
+        case ModelArchitecture::Qwen2Audio:
+            return {{"language_model.model.", "language_model.lm_head.weight", "audio_tower.", "multi_modal_projector."},
+                    {"model.language_model.", "lm_head.weight", "model.audio_tower.", "model.multi_modal_projector."}};
+        case ModelArchitecture::Qwen25Omni:
+            return {{"thinker.model.", "thinker.lm_head.weight", "thinker.audio_tower.", ""},
+                    {"thinker.model.language_model.", "thinker.lm_head.weight", "thinker.model.audio_tower.", ""}};
+        case ModelArchitecture::Qwen25OmniThinker:
+            return {{"model.", "lm_head.weight", "audio_tower.", ""},
+                    {"model.language_model.", "lm_head.weight", "model.audio_tower.", ""}};
+        case ModelArchitecture::Unknown: break;
+    }
+    return {};
+}
+
+}  // namespace
+
+CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::function<bool(const std::string&)>& has,
+                                         const std::string& source) {
+    const auto spellings = spellingsFor(config.architecture);
+    XOPD_CHECK(!spellings.empty(), "'" << source << "': unknown model architecture");
+    std::string tried;
+    for (const auto& s : spellings) {
+        const std::string embed = std::string(s.decoder) + "embed_tokens.weight";
+        if (!has(embed)) {
+            tried += (tried.empty() ? "'" : ", '") + embed + "'";
+            continue;
+        }
+        CheckpointLayout l;
+        l.decoder_prefix = s.decoder;
+        l.embed_tokens = embed;
+        if (has(s.lm_head)) {
+            l.lm_head = s.lm_head;
+        } else {
+            l.lm_head = embed;  // tied, or omitted by the writer: §2.4 fallback
+            l.lm_head_tied = true;
+        }
+        if (config.hasAudio()) {
+            l.audio_tower_prefix = s.tower;
+            const std::string conv = l.audio_tower_prefix + "conv1.weight";
+            XOPD_CHECK(has(conv), "'" << source << "': " << architectureName(config.architecture)
+                                      << " checkpoint has no audio tower (looked for '" << conv << "')");
+            l.projector_prefix = s.projector;
+            if (!l.projector_prefix.empty()) {
+                const std::string proj = l.projector_prefix + "linear.weight";
+                XOPD_CHECK(has(proj), "'" << source << "': " << architectureName(config.architecture)
+                                          << " checkpoint has no projector (looked for '" << proj << "')");
+            } else {
+                const std::string proj = l.audio_tower_prefix + "proj.weight";
+                XOPD_CHECK(has(proj), "'" << source << "': " << architectureName(config.architecture)
+                                          << " checkpoint has no audio projection (looked for '" << proj << "')");
+            }
+        }
+        return l;
+    }
+    XOPD_FAIL("'" << source << "': no decoder embedding for a " << architectureName(config.architecture)
+                  << " checkpoint (looked for " << tried << ")");
+}
+
+}  // namespace xopd
+
+namespace xopd {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+class ShapeChecker {
+public:
+    ShapeChecker(const TensorShapeLookup& lookup, const std::string& source) : lookup_(lookup), source_(source) {}
+    void expect(const std::string& name, const std::vector<int64_t>& want) const {
+        const auto got = lookup_(name);
+        XOPD_CHECK(got, "'" << source_ << "': missing tensor '" << name << "' (expected shape " << shapeText(want) << ")");
+        XOPD_CHECK(*got == want, "'" << source_ << "': tensor '" << name << "' has shape " << shapeText(*got)
+                                     << " but the config implies " << shapeText(want));
+    }
+    void absent(const std::string& name, const std::string& why) const {
+        XOPD_CHECK(!lookup_(name), "'" << source_ << "': unexpected tensor '" << name << "' (" << why << ")");
+    }
+
+private:
+    const TensorShapeLookup& lookup_;
+    const std::string& source_;
+};
+
+}  // namespace
+
+void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout& layout, const TensorShapeLookup& shape,
+                              const std::string& source) {
+    const ShapeChecker c(shape, source);
+    const TextModelConfig& t = config.text;
+    const int64_t H = t.hidden_size, V = t.vocab_size, I = t.intermediate_size;
+    const int64_t q = t.num_attention_heads * t.head_dim, kv = t.num_key_value_heads * t.head_dim;
+    const std::string& d = layout.decoder_prefix;
+    c.expect(layout.embed_tokens, {V, H});
+    for (int64_t i = 0; i < t.num_hidden_layers; ++i) {
+        const std::string l = d + "layers." + std::to_string(i) + ".";
+        c.expect(l + "input_layernorm.weight", {H});
+        c.expect(l + "self_attn.q_proj.weight", {q, H});
+        c.expect(l + "self_attn.q_proj.bias", {q});
+        c.expect(l + "self_attn.k_proj.weight", {kv, H});
+        c.expect(l + "self_attn.k_proj.bias", {kv});
+        c.expect(l + "self_attn.v_proj.weight", {kv, H});
+        c.expect(l + "self_attn.v_proj.bias", {kv});
+        c.expect(l + "self_attn.o_proj.weight", {H, q});
+        c.expect(l + "post_attention_layernorm.weight", {H});
+        c.expect(l + "mlp.gate_proj.weight", {I, H});
+        c.expect(l + "mlp.up_proj.weight", {I, H});
+        c.expect(l + "mlp.down_proj.weight", {H, I});
+    }
+    c.absent(d + "layers." + std::to_string(t.num_hidden_layers) + ".input_layernorm.weight",
+             "the config has " + std::to_string(t.num_hidden_layers) + " layers");
+    c.expect(d + "norm.weight", {H});
+    if (!layout.lm_head_tied) c.expect(layout.lm_head, {V, H});
+
+    if (!config.audio) return;
+    const AudioEncoderConfig& a = *config.audio;
+    const std::string& p = layout.audio_tower_prefix;
+    const int64_t D = a.d_model, F = a.encoder_ffn_dim;
+    c.expect(p + "conv1.weight", {D, a.num_mel_bins, 3});
+    c.expect(p + "conv1.bias", {D});
+    c.expect(p + "conv2.weight", {D, D, 3});
+    c.expect(p + "conv2.bias", {D});
+    for (int64_t i = 0; i < a.encoder_layers; ++i) {
+        const std::string l = p + "layers." + std::to_string(i) + ".";
+        for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"})
+            c.expect(l + "self_attn." + proj + ".weight", {D, D});
+        for (const char* proj : {"q_proj", "v_proj", "out_proj"}) c.expect(l + "self_attn." + proj + ".bias", {D});
+        c.absent(l + "self_attn.k_proj.bias", "Whisper-style encoders have no key bias");
+        c.expect(l + "self_attn_layer_norm.weight", {D});
+        c.expect(l + "self_attn_layer_norm.bias", {D});
+        c.expect(l + "fc1.weight", {F, D});
+        c.expect(l + "fc1.bias", {F});
+        c.expect(l + "fc2.weight", {D, F});
+        c.expect(l + "fc2.bias", {D});
+        c.expect(l + "final_layer_norm.weight", {D});
+        c.expect(l + "final_layer_norm.bias", {D});
+    }
+    c.absent(p + "layers." + std::to_string(a.encoder_layers) + ".fc1.weight",
+             "the config has " + std::to_string(a.encoder_layers) + " encoder layers");
+    if (!layout.projector_prefix.empty()) {  // Qwen2-Audio: learned positions, LayerNorm, projector
+        c.expect(p + "embed_positions.weight", {a.max_source_positions, D});
+        c.expect(p + "layer_norm.weight", {D});
+        c.expect(p + "layer_norm.bias", {D});
+        c.expect(layout.projector_prefix + "linear.weight", {H, D});
+        c.expect(layout.projector_prefix + "linear.bias", {H});
+    } else {  // Omni: sinusoidal positions (no table), ln_post, proj to output_dim
+        const int64_t out = a.output_dim > 0 ? a.output_dim : H;
+        c.expect(p + "ln_post.weight", {D});
+        c.expect(p + "ln_post.bias", {D});
+        c.expect(p + "proj.weight", {out, D});
+        c.expect(p + "proj.bias", {out});
+    }
+}
+
+}  // namespace xopd

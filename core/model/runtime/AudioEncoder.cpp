@@ -1,0 +1,78 @@
+#include "core/model/runtime/AudioEncoder.h"
+
+#include "core/model/runtime/Attention.h"
+
+#include <cmath>
+
+namespace xopd::model {
+
+int64_t audioTokenCount(int64_t valid_frames) {
+    auto floorDiv = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+    const int64_t t1 = floorDiv(valid_frames - 1, 2) + 1;  // Python floor division, as HF
+    return floorDiv(t1 - 2, 2) + 1;
+}
+
+namespace {
+Linear readLin(const TensorMap& t, const std::string& name, int64_t out, int64_t in, bool bias, const std::string& what) {
+    Linear l;
+    l.weight = requireShaped(t, name + ".weight", {out, in}, what);
+    if (bias) l.bias = requireShaped(t, name + ".bias", {out}, what);
+    return l;
+}
+}  // namespace
+
+WhisperLayer WhisperLayer::read(const TensorMap& t, const std::string& p, int64_t d, int64_t ffn, const std::string& what) {
+    WhisperLayer l;
+    l.attn_ln_weight = requireShaped(t, p + "self_attn_layer_norm.weight", {d}, what);
+    l.attn_ln_bias = requireShaped(t, p + "self_attn_layer_norm.bias", {d}, what);
+    l.q_proj = readLin(t, p + "self_attn.q_proj", d, d, true, what);
+    l.k_proj = readLin(t, p + "self_attn.k_proj", d, d, false, what);
+    l.v_proj = readLin(t, p + "self_attn.v_proj", d, d, true, what);
+    l.out_proj = readLin(t, p + "self_attn.out_proj", d, d, true, what);
+    l.final_ln_weight = requireShaped(t, p + "final_layer_norm.weight", {d}, what);
+    l.final_ln_bias = requireShaped(t, p + "final_layer_norm.bias", {d}, what);
+    l.fc1 = readLin(t, p + "fc1", ffn, d, true, what);
+    l.fc2 = readLin(t, p + "fc2", d, ffn, true, what);
+    return l;
+}
+
+torch::Tensor WhisperLayer::forward(const torch::Tensor& x, const torch::Tensor& mask, int64_t heads,
+                                    bool scale_query) const {
+    const int64_t N = x.size(0), T = x.size(1), d = x.size(2), D = d / heads;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+    torch::Tensor h = layerNorm(x, attn_ln_weight, attn_ln_bias);
+    torch::Tensor q = q_proj.forward(h);
+    if (scale_query) q = q * scale;
+    q = q.view({N, T, heads, D}).transpose(1, 2);
+    torch::Tensor k = k_proj.forward(h).view({N, T, heads, D}).transpose(1, 2);
+    torch::Tensor v = v_proj.forward(h).view({N, T, heads, D}).transpose(1, 2);
+    torch::Tensor a = scaledDotProductAttention(q, k, v, mask, scale_query ? 1.0 : scale, AttentionKernel::Explicit);
+    torch::Tensor y = x + out_proj.forward(a.transpose(1, 2).reshape({N, T, d}));
+    h = layerNorm(y, final_ln_weight, final_ln_bias);
+    return y + fc2.forward(geluExact(fc1.forward(h)));
+}
+
+void WhisperLayer::collect(const std::string& p, std::vector<std::pair<std::string, torch::Tensor*>>& out) {
+    out.emplace_back(p + "self_attn_layer_norm.weight", &attn_ln_weight);
+    out.emplace_back(p + "self_attn_layer_norm.bias", &attn_ln_bias);
+    for (auto& [n, l] : std::vector<std::pair<std::string, Linear*>>{{"self_attn.q_proj", &q_proj},
+                                                                    {"self_attn.k_proj", &k_proj},
+                                                                    {"self_attn.v_proj", &v_proj},
+                                                                    {"self_attn.out_proj", &out_proj},
+                                                                    {"fc1", &fc1},
+                                                                    {"fc2", &fc2}}) {
+        out.emplace_back(p + n + ".weight", &l->weight);
+        if (l->bias.defined()) out.emplace_back(p + n + ".bias", &l->bias);
+    }
+    out.emplace_back(p + "final_layer_norm.weight", &final_ln_weight);
+    out.emplace_back(p + "final_layer_norm.bias", &final_ln_bias);
+}
+
+void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::ScalarType dtype) {
+    for (auto& [n, t] : params) *t = t->to(dtype);
+}
+void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::Device device) {
+    for (auto& [n, t] : params) *t = t->to(device);
+}
+
+}  // namespace xopd::model

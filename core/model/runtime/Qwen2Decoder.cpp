@@ -1,0 +1,197 @@
+#include "core/model/runtime/Qwen2Decoder.h"
+
+#include "core/common/Error.h"
+
+#include <cmath>
+
+namespace xopd::model {
+
+namespace {
+
+Linear readLinear(const TensorMap& t, const std::string& name, int64_t out, int64_t in, bool bias,
+                  const std::string& what) {
+    Linear l;
+    l.weight = requireShaped(t, name + ".weight", {out, in}, what);
+    if (bias) l.bias = requireShaped(t, name + ".bias", {out}, what);
+    return l;
+}
+
+}  // namespace
+
+Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const TensorMap& tensors,
+                                       const std::string& prefix, const std::string& what) {
+    std::vector<std::string> bodies = {prefix + "model."};
+    if (prefix == "language_model.") bodies.push_back("model.language_model.");
+    if (prefix == "thinker.") bodies.push_back("thinker.model.language_model.");
+    std::string body;
+    for (const auto& b : bodies)
+        if (tensors.count(b + "embed_tokens.weight")) {
+            body = b;
+            break;
+        }
+    XOPD_CHECK(!body.empty(), what << ": missing tensor '" << bodies[0] << "embed_tokens.weight'"
+                                   << (bodies.size() > 1 ? " (also tried '" + bodies[1] + "embed_tokens.weight')" : ""));
+
+    const DecoderConfig& c = config;
+    const int64_t H = c.hidden_size, D = c.head_dim, nH = c.num_attention_heads, nKV = c.num_key_value_heads;
+    Qwen2Decoder d;
+    d.config_ = config;
+    d.embed_tokens_ = requireShaped(tensors, body + "embed_tokens.weight", {c.vocab_size, H}, what);
+    d.norm_ = requireShaped(tensors, body + "norm.weight", {H}, what);
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+        const std::string p = body + "layers." + std::to_string(i) + ".";
+        DecoderLayerWeights l;
+        l.input_layernorm = requireShaped(tensors, p + "input_layernorm.weight", {H}, what);
+        l.post_attention_layernorm = requireShaped(tensors, p + "post_attention_layernorm.weight", {H}, what);
+        l.q_proj = readLinear(tensors, p + "self_attn.q_proj", nH * D, H, true, what);
+        l.k_proj = readLinear(tensors, p + "self_attn.k_proj", nKV * D, H, true, what);
+        l.v_proj = readLinear(tensors, p + "self_attn.v_proj", nKV * D, H, true, what);
+        l.o_proj = readLinear(tensors, p + "self_attn.o_proj", H, nH * D, false, what);
+        l.gate_proj = readLinear(tensors, p + "mlp.gate_proj", c.intermediate_size, H, false, what);
+        l.up_proj = readLinear(tensors, p + "mlp.up_proj", c.intermediate_size, H, false, what);
+        l.down_proj = readLinear(tensors, p + "mlp.down_proj", H, c.intermediate_size, false, what);
+        d.layers_.push_back(std::move(l));
+    }
+    torch::Tensor head;
+    for (const std::string& name : {prefix + "lm_head.weight", std::string("lm_head.weight")})
+        if (!head.defined() && tensors.count(name)) head = requireShaped(tensors, name, {c.vocab_size, H}, what);
+    // §2.4: tied models have no lm_head.weight; fall back to embed_tokens when it is absent.
+    d.tied_ = !head.defined();
+    d.lm_head_ = d.tied_ ? d.embed_tokens_ : head;
+    for (const auto* t : {&d.norm_, &d.lm_head_})
+        XOPD_CHECK(t->scalar_type() == d.embed_tokens_.scalar_type(),
+                   what << ": mixed weight dtypes (" << t->scalar_type() << " vs " << d.embed_tokens_.scalar_type() << ")");
+    d.inv_freq_ = ropeInverseFrequencies(D, c.rope_theta);
+    return d;
+}
+
+torch::Tensor Qwen2Decoder::embed(const torch::Tensor& ids) const {
+    return torch::embedding(embed_tokens_, ids.to(embed_tokens_.device()));
+}
+
+torch::Tensor Qwen2Decoder::logitsFromHidden(const torch::Tensor& hidden) const {
+    return torch::nn::functional::linear(hidden, lm_head_);
+}
+
+DecoderOutput Qwen2Decoder::forward(const DecoderInput& in) const {
+    XOPD_CHECK(in.inputs_embeds.defined() || in.input_ids.defined(), "Qwen2Decoder: no input_ids or inputs_embeds");
+    torch::Tensor x = in.inputs_embeds.defined() ? in.inputs_embeds.to(dtype()) : embed(in.input_ids);
+    XOPD_CHECK(x.dim() == 3 && x.size(2) == config_.hidden_size,
+               "Qwen2Decoder: inputs have shape " << shapeString(x.sizes()) << ", expected [B, T, "
+                                                  << config_.hidden_size << "]");
+    const int64_t B = x.size(0), T = x.size(1);
+    const int64_t past = in.cache ? in.cache->length() : 0;
+    const int64_t nH = config_.num_attention_heads, nKV = config_.num_key_value_heads, D = config_.head_dim;
+    if (in.cache) XOPD_CHECK(in.cache->layers() == config_.num_hidden_layers, "Qwen2Decoder: cache has "
+                                                                                << in.cache->layers() << " layers");
+
+    torch::Tensor mask_2d = in.attention_mask;
+    if (mask_2d.defined())
+        XOPD_CHECK(mask_2d.dim() == 2 && mask_2d.size(0) == B && mask_2d.size(1) == past + T,
+                   "Qwen2Decoder: attention_mask has shape " << shapeString(mask_2d.sizes()) << ", expected [" << B
+                                                             << ", " << past + T << "]");
+    torch::Tensor pos = in.position_ids;
+    if (!pos.defined()) {
+        pos = mask_2d.defined() ? positionsFromMask(mask_2d.to(x.device()), T)
+                                : torch::arange(past, past + T, torch::TensorOptions().dtype(torch::kInt64).device(x.device()))
+                                      .unsqueeze(0)
+                                      .expand({B, T});
+    }
+    auto [cos, sin] = ropeCosSin(inv_freq_, pos.to(x.device()), x.scalar_type());
+    torch::Tensor mask = causalPaddingMask(mask_2d, B, T, past, x.scalar_type(), x.device());
+    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+
+    DecoderOutput out;
+    for (size_t li = 0; li < layers_.size(); ++li) {
+        const DecoderLayerWeights& l = layers_[li];
+        if (in.output_hidden_states) out.hidden_states.push_back(x);
+        torch::Tensor h = rmsNorm(x, l.input_layernorm, config_.rms_norm_eps);
+        torch::Tensor q = l.q_proj.forward(h).view({B, T, nH, D}).transpose(1, 2);
+        torch::Tensor k = l.k_proj.forward(h).view({B, T, nKV, D}).transpose(1, 2);
+        torch::Tensor v = l.v_proj.forward(h).view({B, T, nKV, D}).transpose(1, 2);
+        q = applyRope(q, cos, sin);
+        k = applyRope(k, cos, sin);
+        if (in.cache) std::tie(k, v) = in.cache->append(static_cast<int64_t>(li), k, v);
+        torch::Tensor a = scaledDotProductAttention(q, k, v, mask, scale, in.kernel);
+        a = a.transpose(1, 2).reshape({B, T, nH * D});
+        x = x + l.o_proj.forward(a);
+        h = rmsNorm(x, l.post_attention_layernorm, config_.rms_norm_eps);
+        x = x + l.down_proj.forward(activation(l.gate_proj.forward(h), config_.hidden_act) * l.up_proj.forward(h));
+    }
+    if (in.cache) in.cache->advance(T);
+    x = rmsNorm(x, norm_, config_.rms_norm_eps);
+    if (in.output_hidden_states) out.hidden_states.push_back(x);
+    out.last_hidden_state = x;
+    if (in.compute_logits) {
+        torch::Tensor hx = (in.logits_to_keep > 0 && in.logits_to_keep < T) ? x.narrow(1, T - in.logits_to_keep, in.logits_to_keep) : x;
+        out.logits = logitsFromHidden(hx);
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, torch::Tensor*>> Qwen2Decoder::namedParameters() {
+    std::vector<std::pair<std::string, torch::Tensor*>> out;
+    out.emplace_back("model.embed_tokens.weight", &embed_tokens_);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        auto& l = layers_[i];
+        out.emplace_back(p + "input_layernorm.weight", &l.input_layernorm);
+        out.emplace_back(p + "post_attention_layernorm.weight", &l.post_attention_layernorm);
+        for (auto& [n, lin] : std::vector<std::pair<std::string, Linear*>>{{"self_attn.q_proj", &l.q_proj},
+                                                                          {"self_attn.k_proj", &l.k_proj},
+                                                                          {"self_attn.v_proj", &l.v_proj},
+                                                                          {"self_attn.o_proj", &l.o_proj},
+                                                                          {"mlp.gate_proj", &l.gate_proj},
+                                                                          {"mlp.up_proj", &l.up_proj},
+                                                                          {"mlp.down_proj", &l.down_proj}}) {
+            out.emplace_back(p + n + ".weight", &lin->weight);
+            if (lin->bias.defined()) out.emplace_back(p + n + ".bias", &lin->bias);
+        }
+    }
+    out.emplace_back("model.norm.weight", &norm_);
+    if (!tied_) out.emplace_back("lm_head.weight", &lm_head_);
+    return out;
+}
+
+std::vector<std::pair<std::string, Linear*>> Qwen2Decoder::namedLinears() {
+    std::vector<std::pair<std::string, Linear*>> out;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        auto& l = layers_[i];
+        out.emplace_back(p + "self_attn.q_proj", &l.q_proj);
+        out.emplace_back(p + "self_attn.k_proj", &l.k_proj);
+        out.emplace_back(p + "self_attn.v_proj", &l.v_proj);
+        out.emplace_back(p + "self_attn.o_proj", &l.o_proj);
+        out.emplace_back(p + "mlp.gate_proj", &l.gate_proj);
+        out.emplace_back(p + "mlp.up_proj", &l.up_proj);
+        out.emplace_back(p + "mlp.down_proj", &l.down_proj);
+    }
+    return out;
+}
+
+void Qwen2Decoder::to(torch::ScalarType dtype) {
+    for (auto& [name, t] : namedParameters()) *t = t->to(dtype);
+    for (auto& [name, l] : namedLinears()) {
+        if (l->lora_a.defined()) l->lora_a = l->lora_a.to(dtype);
+        if (l->lora_b.defined()) l->lora_b = l->lora_b.to(dtype);
+    }
+    if (tied_) lm_head_ = embed_tokens_;
+}
+
+void Qwen2Decoder::to(torch::Device device) {
+    for (auto& [name, t] : namedParameters()) *t = t->to(device);
+    for (auto& [name, l] : namedLinears()) {
+        if (l->lora_a.defined()) l->lora_a = l->lora_a.to(device);
+        if (l->lora_b.defined()) l->lora_b = l->lora_b.to(device);
+    }
+    if (tied_) lm_head_ = embed_tokens_;
+    inv_freq_ = inv_freq_.to(device);
+}
+
+int64_t Qwen2Decoder::parameterCount() const {
+    int64_t n = 0;
+    for (auto& [name, t] : const_cast<Qwen2Decoder*>(this)->namedParameters()) n += t->numel();
+    return n;
+}
+
+}  // namespace xopd::model

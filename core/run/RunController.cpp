@@ -1,0 +1,393 @@
+#include "core/run/RunController.h"
+
+#include "core/common/Error.h"
+#include "core/common/Json.h"
+#include "core/common/Version.h"
+#include "core/distill/RunModels.h"
+#include "core/distill/Trainer.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/run/Fingerprint.h"
+#include "core/run/RunStore.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace xopd::run {
+namespace {
+
+double nowUnix() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string timestamp() {
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+const char* levelName(LogLevel l) {
+    switch (l) {
+        case LogLevel::Debug: return "debug";
+        case LogLevel::Info: return "info";
+        case LogLevel::Warning: return "warning";
+        case LogLevel::Error: return "error";
+        default: return "log";
+    }
+}
+
+}  // namespace
+
+std::string createRunFolder(const std::string& run_dir, const distill::DistillConfig& config) {
+    XOPD_CHECK(!run_dir.empty(), "run folder: no path given");
+    const fs::path dir(run_dir);
+    XOPD_CHECK(!fs::exists(dir / "run.json"),
+               "'" << run_dir << "': already holds a run (use --resume to continue it, or choose another folder)");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    XOPD_CHECK(!ec, "'" << run_dir << "': cannot create (" << ec.message() << ")");
+    const std::string id = fs::absolute(dir).lexically_normal().filename().string();
+    nlohmann::json j;
+    j["schema"] = 1;
+    j["run_id"] = id;
+    j["created"] = timestamp();
+    j["created_unix_s"] = nowUnix();
+    j["program"] = {{"name", "xopd"}, {"version", kVersion}};
+    j["config"] = distill::toJson(config);
+    j["fingerprints"] = nlohmann::json::object();
+    writeJsonFileAtomic((dir / "run.json").string(), j);
+    return id;
+}
+
+RunController::RunController(distill::DistillConfig config, RunOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {
+    if (options_.max_steps > 0) config_.train.max_steps = options_.max_steps;
+    config_.validate(options_.run_dir + "/run.json");
+    createRunFolder(options_.run_dir, config_);
+}
+
+RunController::RunController(ResumeTag, distill::DistillConfig config, RunOptions options)
+    : config_(std::move(config)), options_(std::move(options)), resuming_(true) {}
+
+std::unique_ptr<RunController> RunController::resume(RunOptions options) {
+    const std::string path = (fs::path(options.run_dir) / "run.json").string();
+    XOPD_CHECK(fs::exists(path), "'" << options.run_dir << "': not a run folder (no run.json)");
+    const auto j = readJsonFile(path);
+    XOPD_CHECK(j.contains("config"), "'" << path << "': field 'config' is missing");
+    auto config = distill::distillConfigFromJson(j["config"], path);
+    config.validate(path);
+    return std::unique_ptr<RunController>(new RunController(ResumeTag{}, std::move(config), std::move(options)));
+}
+
+RunController::~RunController() {
+    if (worker_.joinable()) {
+        stop();
+        worker_.join();
+    }
+}
+
+void RunController::start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    XOPD_CHECK(!worker_.joinable() && state_.load() == RunState::Idle, "run '" << options_.run_dir << "' was already started");
+    state_ = RunState::Running;
+    worker_ = std::thread([this] { work(); });
+}
+
+void RunController::pause() {
+    pause_requested_ = true;
+    RunState expected = RunState::Running;
+    state_.compare_exchange_strong(expected, RunState::Pausing);
+    cv_.notify_all();
+}
+
+void RunController::resume() {
+    pause_requested_ = false;
+    cv_.notify_all();
+}
+
+void RunController::stop() {
+    stop_requested_ = true;
+    const RunState s = state_.load();
+    if (s == RunState::Running || s == RunState::Pausing || s == RunState::Paused) state_ = RunState::Stopping;
+    cv_.notify_all();
+}
+
+void RunController::cancel() {
+    cancel_requested_ = true;
+    cv_.notify_all();
+}
+
+void RunController::wait() {
+    if (worker_.joinable()) worker_.join();
+}
+
+void RunController::setKnob(const std::string& name, double value) {
+    if (name == "lambda")
+        XOPD_CHECK(std::isfinite(value) && value >= 0 && value <= 1, "knob 'lambda' must be in [0, 1], got " << value);
+    else if (name == "lr")
+        XOPD_CHECK(std::isfinite(value) && value > 0 && value < 1, "knob 'lr' must be in (0, 1), got " << value);
+    else if (name == "temperature")
+        XOPD_CHECK(std::isfinite(value) && value > 0 && value <= 10, "knob 'temperature' must be in (0, 10], got " << value);
+    else if (name == "max_steps")
+        XOPD_CHECK(std::isfinite(value) && value >= 1 && value == std::floor(value),
+                   "knob 'max_steps' must be a whole number >= 1, got " << value);
+    else
+        XOPD_FAIL("unknown knob '" << name << "' (hot-editable: lambda, lr, temperature, max_steps)");
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        knobs_.emplace_back(name, value);
+    }
+    cv_.notify_all();
+}
+
+void RunController::addObserver(RunObserver* observer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (std::find(observers_.begin(), observers_.end(), observer) == observers_.end()) observers_.push_back(observer);
+}
+
+void RunController::removeObserver(RunObserver* observer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
+}
+
+std::string RunController::lastReason() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return reason_;
+}
+
+template <class F>
+void RunController::notify(F&& f) {
+    std::vector<RunObserver*> copy;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        copy = observers_;
+    }
+    for (auto* o : copy) f(*o);
+}
+
+void RunController::log(LogLevel level, const std::string& message) {
+    {
+        std::ofstream out(fs::path(options_.run_dir) / "log.txt", std::ios::app);
+        if (out) out << timestamp() << " " << levelName(level) << ": " << message << "\n";
+    }
+    notify([&](RunObserver& o) { o.onLog(level, message); });
+}
+
+void RunController::emitState(RunState s, const std::string& reason) {
+    state_ = s;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!reason.empty()) reason_ = reason;
+    }
+    if (store_) {
+        RunEventRecord e;
+        e.step = steps_.load();
+        e.kind = "state";
+        e.name = runStateName(s);
+        e.value = std::nan("");
+        e.message = reason;
+        try {
+            store_->addEvent(e);
+        } catch (const Error&) {
+        }
+    }
+    if (s != RunState::Cancelled)
+        log(LogLevel::Info, std::string("state: ") + runStateName(s) + (reason.empty() ? "" : " (" + reason + ")"));
+    notify([&](RunObserver& o) { o.onStateChanged(s, reason); });
+}
+
+void RunController::setup() {
+    started_ = nowUnix();
+    auto factory = options_.factory ? options_.factory : ModelFactory(&distill::makeRunModels);
+    models_ = factory(config_);
+    XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
+    trainer_ = std::make_unique<distill::Trainer>(config_, models_->student, models_->teacher, models_->prompts);
+    store_ = std::make_unique<RunStore>(options_.run_dir);
+    log(LogLevel::Info, "student: " + models_->student->describe() + "; teacher: " + models_->teacher->describe());
+
+    // Fingerprints into run.json (once; a resume checks nothing changed silently by logging them).
+    const std::string runJson = (fs::path(options_.run_dir) / "run.json").string();
+    auto j = readJsonFile(runJson);
+    nlohmann::json fp = models_->fingerprints;
+    if (!models_->student_dir.empty()) fp["student"] = {{"folder", models_->student_dir}, {"sha256", fingerprintPath(models_->student_dir)}};
+    if (!models_->teacher_dir.empty()) fp["teacher"] = {{"folder", models_->teacher_dir}, {"sha256", fingerprintPath(models_->teacher_dir)}};
+    if (!models_->manifest.empty()) fp["data"] = {{"manifest", models_->manifest}, {"sha256", fingerprintPath(models_->manifest)}};
+    if (!resuming_) {
+        j["fingerprints"] = fp;
+        writeJsonFileAtomic(runJson, j);
+    } else if (j.value("fingerprints", nlohmann::json::object()) != fp) {
+        log(LogLevel::Warning, "model or data fingerprints differ from run.json (files changed since the run started)");
+    }
+
+    if (resuming_) {
+        const std::string latest = latestCheckpoint(options_.run_dir);
+        if (!latest.empty()) {
+            trainer_->loadState(latest);
+            last_checkpoint_step_ = trainer_->completedSteps();
+        }
+        const int64_t step = trainer_->completedSteps();
+        store_->deleteAfter(step);
+        RunEventRecord e;
+        e.step = step;
+        e.kind = "resume";
+        e.name = latest.empty() ? "" : fs::path(latest).filename().string();
+        e.value = double(step);
+        e.message = latest.empty() ? "no checkpoint: starting from step 0" : "resumed from " + latest;
+        store_->addEvent(e);
+        log(LogLevel::Info, e.message);
+    }
+    if (options_.max_steps > 0) trainer_->setMaxSteps(options_.max_steps);
+    steps_ = trainer_->completedSteps();
+    RunEventRecord plan;
+    plan.step = steps_.load();
+    plan.kind = "plan";
+    plan.name = "max_steps";
+    plan.value = double(trainer_->maxSteps());
+    store_->addEvent(plan);
+    const int64_t maxSteps = trainer_->maxSteps();
+    notify([&](RunObserver& o) { o.onPlan(maxSteps); });
+}
+
+void RunController::applyKnobs() {
+    std::deque<std::pair<std::string, double>> pending;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending.swap(knobs_);
+    }
+    for (const auto& [name, value] : pending) {
+        double old = std::nan("");
+        if (name == "lambda") {
+            old = trainer_->config().loss.lambda;
+            trainer_->setLambda(value);
+        } else if (name == "lr") {
+            old = trainer_->config().train.lr;
+            trainer_->setLearningRate(value);
+        } else if (name == "temperature") {
+            old = trainer_->config().rollout.temperature;
+            trainer_->setTemperature(value);
+        } else if (name == "max_steps") {
+            old = double(trainer_->maxSteps());
+            trainer_->setMaxSteps(int64_t(value));
+            const int64_t m = trainer_->maxSteps();
+            notify([&](RunObserver& o) { o.onPlan(m); });
+        }
+        RunEventRecord e;
+        e.step = trainer_->completedSteps();
+        e.kind = "knob";
+        e.name = name;
+        e.value = value;
+        std::ostringstream msg;
+        msg << name << ": " << old << " -> " << value;
+        e.message = msg.str();
+        store_->addEvent(e);
+        log(LogLevel::Info, "hot edit " + e.message + " (before step " + std::to_string(e.step + 1) + ")");
+    }
+}
+
+void RunController::checkpoint() {
+    const int64_t step = trainer_->completedSteps();
+    if (step == last_checkpoint_step_) return;
+    const std::string tmp = beginCheckpoint(options_.run_dir, step);
+    trainer_->saveState(tmp);
+    const std::string dir = commitCheckpoint(options_.run_dir, tmp, step, config_.train.keep_checkpoints);
+    last_checkpoint_step_ = step;
+    RunEventRecord e;
+    e.step = step;
+    e.kind = "checkpoint";
+    e.name = fs::path(dir).filename().string();
+    e.value = double(step);
+    store_->addEvent(e);
+    notify([&](RunObserver& o) { o.onCheckpoint(step, dir); });
+}
+
+void RunController::work() {
+    try {
+        setup();
+        emitState(RunState::Running, resuming_ ? "resumed" : "");
+        bool paused = false;
+        while (true) {
+            applyKnobs();
+            if (cancel_requested_) break;
+            if (stop_requested_) {
+                checkpoint();
+                emitState(RunState::Stopped, "stopped by the user");
+                return;
+            }
+            if (pause_requested_) {
+                if (!paused) {
+                    paused = true;
+                    std::string reason;
+                    {
+                        std::lock_guard<std::mutex> lock(mutex_);
+                        reason = reason_.empty() ? "paused by the user" : reason_;
+                    }
+                    emitState(RunState::Paused, reason);
+                }
+                std::unique_lock<std::mutex> lock(mutex_);
+                cv_.wait(lock, [&] { return !pause_requested_ || stop_requested_ || cancel_requested_ || !knobs_.empty(); });
+                continue;
+            }
+            if (paused) {
+                paused = false;
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    reason_.clear();
+                }
+                emitState(RunState::Running, "resumed");
+            }
+            if (trainer_->completedSteps() >= trainer_->maxSteps()) {
+                checkpoint();
+                emitState(RunState::Finished, "");
+                return;
+            }
+            auto out = trainer_->step();
+            if (out.nonfinite) {
+                RunEventRecord e;
+                e.step = trainer_->completedSteps() + 1;
+                e.kind = "nan";
+                e.name = "nonfinite";
+                e.value = std::nan("");
+                e.message = out.nonfinite_reason;
+                store_->addEvent(e);
+                log(LogLevel::Warning, "step " + std::to_string(e.step) + ": " + out.nonfinite_reason + "; update skipped");
+                if (!config_.train.pause_on_nan) throw Error("step " + std::to_string(e.step) + ": " + out.nonfinite_reason);
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    reason_ = out.nonfinite_reason;
+                }
+                pause_requested_ = true;
+                continue;
+            }
+            out.metrics.wall_time_s = nowUnix() - started_;
+            out.metrics.unix_time_s = nowUnix();
+            store_->commitStep(out.metrics, out.tokens, out.samples);
+            steps_ = trainer_->completedSteps();
+            notify([&](RunObserver& o) { o.onStep(out.metrics); });
+            for (const auto& b : out.tokens) notify([&](RunObserver& o) { o.onTokens(b); });
+            const int64_t every = config_.train.checkpoint_every;
+            if (every > 0 && trainer_->completedSteps() % every == 0) checkpoint();
+        }
+        // Cancelled: discard the run folder.
+        store_.reset();
+        trainer_.reset();
+        models_.reset();
+        std::error_code ec;
+        fs::remove_all(options_.run_dir, ec);
+        emitState(RunState::Cancelled, ec ? "run folder not fully removed: " + ec.message() : "cancelled by the user");
+    } catch (const std::exception& e) {
+        try {
+            log(LogLevel::Error, e.what());
+        } catch (...) {
+        }
+        emitState(RunState::Failed, e.what());
+    }
+}
+
+}  // namespace xopd::run

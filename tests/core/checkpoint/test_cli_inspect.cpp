@@ -1,0 +1,209 @@
+// `xopd inspect`: tiny generated checkpoints of each family are summarised correctly (text and
+// --json), and every malformed checkpoint exits 1 with a message naming the file and the problem.
+#include "core/common/Json.h"
+#include "core/model/checkpoint/InspectSummary.h"
+#include "core/model/checkpoint/SafetensorsWriter.h"
+#include "tests/core/checkpoint/TinyCheckpoint.h"
+#include "tests/support/TestSupport.h"
+
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <fstream>
+
+using nlohmann::json;
+
+namespace {
+
+std::string data(const char* name) { return xopd::test::testData(QString("checkpoint/") + name).toStdString(); }
+
+// Sum of numel over weights whose name starts with prefix.
+int64_t numelWithPrefix(const xopd::NamedTensors& w, const std::string& prefix) {
+    int64_t n = 0;
+    for (const auto& [name, t] : w)
+        if (name.rfind(prefix, 0) == 0) n += t.numel();
+    return n;
+}
+
+json inspectJson(const QString& path) {
+    const auto r = xopd::test::runCli({"inspect", path, "--json"});
+    if (r.exitCode != 0) qWarning() << r.err;
+    return r.exitCode == 0 ? json::parse(r.out.toStdString()) : json();
+}
+
+// Raw bytes: 8-byte LE length + header + data.
+std::string rawFile(const std::string& header, const std::string& data, std::optional<uint64_t> length = {}) {
+    const uint64_t n = length ? *length : header.size();
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+    return out + header + data;
+}
+
+}  // namespace
+
+class TestCliInspect : public QObject {
+    Q_OBJECT
+
+    void expectFailure(const QString& path, const QStringList& parts) {
+        const auto r = xopd::test::runCli({"inspect", path});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("xopd: error:"), qPrintable(r.err));
+        for (const auto& p : parts) QVERIFY2(r.err.contains(p), qPrintable("missing '" + p + "' in: " + r.err));
+    }
+
+private slots:
+    void tinyQwen2Folder() {
+        QTemporaryDir d;
+        const auto config = xopd::test::writeTinyCheckpoint(d.path().toStdString(), data("tiny-qwen2.config.json"));
+        const auto weights = xopd::test::tinyWeights(config, xopd::test::hubLayout(config));
+        std::ofstream(d.filePath("tokenizer.json").toStdString()) << "{}";
+        xopd::writeJsonFileAtomic(d.filePath("tokenizer_config.json").toStdString(),
+                                  {{"chat_template", "{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}"}});
+        const json j = inspectJson(d.path());
+        QCOMPARE(j["config"]["architecture"].get<std::string>(), std::string("qwen2"));
+        QCOMPARE(j["config"]["text"]["layers"].get<int64_t>(), int64_t{2});
+        QCOMPARE(j["config"]["text"]["kv_heads"].get<int64_t>(), int64_t{2});
+        QCOMPARE(j["weights"]["format"].get<std::string>(), std::string("single"));
+        QCOMPARE(j["weights"]["tensors"].get<size_t>(), weights.size());
+        QCOMPARE(j["weights"]["dtypes"]["F32"].get<size_t>(), weights.size());
+        int64_t total = 0;
+        for (const auto& [n, t] : weights) total += t.numel();
+        QCOMPARE(j["weights"]["parameters"]["total"].get<int64_t>(), total);
+        QCOMPARE(j["weights"]["parameters"]["llm"].get<int64_t>(), total);
+        QCOMPARE(j["layout"]["lm_head"].get<std::string>(), std::string("lm_head.weight"));
+        QCOMPARE(j["tokenizer"]["kind"].get<std::string>(), std::string("tokenizer.json"));
+        QCOMPARE(j["tokenizer"]["chat_template"].get<std::string>(), std::string("chatml"));
+        QCOMPARE(j["checks"].get<std::string>(), std::string("ok"));
+        // Text output.
+        const auto r = xopd::test::runCli({"inspect", d.path()});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("architecture: qwen2") && r.out.contains("layers 2, hidden 32, heads 4, kv heads 2"),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains(QString("parameters: %1").arg(total / 1e3, 0, 'f', 1)), qPrintable(r.out));
+    }
+
+    void tinyQwen2AudioShardedTied() {
+        QTemporaryDir d;
+        const auto config = xopd::test::writeTinyCheckpoint(d.path().toStdString(), data("tiny-qwen2-audio.config.json"),
+                                                            /*tied=*/true, /*max_shard_bytes=*/20000, torch::kBFloat16);
+        const auto weights = xopd::test::tinyWeights(config, xopd::test::hubLayout(config, true), torch::kBFloat16);
+        const json j = inspectJson(d.path());
+        QCOMPARE(j["config"]["architecture"].get<std::string>(), std::string("qwen2-audio"));
+        QCOMPARE(j["config"]["audio"]["d_model"].get<int64_t>(), int64_t{16});
+        QCOMPARE(j["weights"]["format"].get<std::string>(), std::string("sharded"));
+        QVERIFY(j["weights"]["shards"].size() > 1);
+        QCOMPARE(j["weights"]["dtypes"]["BF16"].get<size_t>(), weights.size());
+        const auto& p = j["weights"]["parameters"];
+        QCOMPARE(p["audio_tower"].get<int64_t>(), numelWithPrefix(weights, "audio_tower."));
+        QCOMPARE(p["projector"].get<int64_t>(), numelWithPrefix(weights, "multi_modal_projector."));
+        QCOMPARE(p["llm"].get<int64_t>(), numelWithPrefix(weights, "language_model."));
+        QCOMPARE(p["other"].get<int64_t>(), int64_t{0});
+        QVERIFY(j["layout"]["lm_head_tied"].get<bool>());
+        QCOMPARE(j["tokenizer"]["kind"].get<std::string>(), std::string("none"));
+        // tie_word_embeddings is false in the config: the fallback is reported.
+        QCOMPARE(j["warnings"].size(), size_t{1});
+    }
+
+    void tinyOmniThinkerAndSingleFile() {
+        QTemporaryDir d;
+        const auto config =
+            xopd::test::writeTinyCheckpoint(d.path().toStdString(), data("tiny-qwen2.5-omni-thinker.config.json"));
+        const auto weights = xopd::test::tinyWeights(config, xopd::test::hubLayout(config));
+        const json j = inspectJson(d.path());
+        QCOMPARE(j["config"]["architecture"].get<std::string>(), std::string("qwen2.5-omni-thinker"));
+        QCOMPARE(j["weights"]["parameters"]["audio_tower"].get<int64_t>(), numelWithPrefix(weights, "audio_tower."));
+        QCOMPARE(j["weights"]["parameters"]["projector"].get<int64_t>(), int64_t{0});
+        // A single file: weights only.
+        const json f = inspectJson(d.filePath("model.safetensors"));
+        QCOMPARE(f["kind"].get<std::string>(), std::string("file"));
+        QVERIFY(!f.contains("config"));
+        QCOMPARE(f["weights"]["tensors"].get<size_t>(), weights.size());
+    }
+
+    void malformedFilesExitOne() {
+        QTemporaryDir d;
+        auto put = [&](const char* name, const std::string& bytes) {
+            const QString p = d.filePath(name);
+            std::ofstream(p.toStdString(), std::ios::binary) << bytes;
+            return p;
+        };
+        QString p = put("empty.safetensors", "");
+        expectFailure(p, {p, "0 bytes"});
+        p = put("trunc.safetensors", std::string("\x05\0", 2));
+        expectFailure(p, {p, "shorter than the 8-byte"});
+        p = put("huge.safetensors", rawFile("{}", "", uint64_t{1} << 63));
+        expectFailure(p, {p, "exceeds the limit"});
+        p = put("past.safetensors", rawFile("{}", "", 999));
+        expectFailure(p, {p, "past the end"});
+        p = put("json.safetensors", rawFile("{oops", ""));
+        expectFailure(p, {p, "not valid JSON"});
+        p = put("overlap.safetensors", rawFile(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                               R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                                               std::string(12, '\0')));
+        expectFailure(p, {p, "'b'", "overlap"});
+        p = put("hole.safetensors", rawFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                                            R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                                            std::string(12, '\0')));
+        expectFailure(p, {p, "'b'", "hole"});
+        p = put("size.safetensors", rawFile(R"({"w":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}})", std::string(4, '\0')));
+        expectFailure(p, {p, "'w'", "needs 6 bytes"});
+        p = put("dtype.safetensors", rawFile(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", std::string(1, '\0')));
+        expectFailure(p, {p, "'w'", "unknown dtype 'Q4'"});
+        p = put("dup.safetensors", rawFile(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                                           R"("w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                                           std::string(2, '\0')));
+        expectFailure(p, {p, "'w'", "more than once"});
+        p = put("neg.safetensors", rawFile(R"({"w":{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}})", std::string(2, '\0')));
+        expectFailure(p, {p, "'w'", "negative"});
+        expectFailure(d.filePath("absent.safetensors"), {"absent.safetensors", "no such file"});
+    }
+
+    void brokenFoldersExitOne() {
+        QTemporaryDir d;
+        const std::string dir = d.path().toStdString();
+        xopd::test::writeTinyCheckpoint(dir, data("tiny-qwen2.config.json"), false, /*max_shard_bytes=*/8000);
+        QVERIFY(QFile::exists(d.filePath("model.safetensors.index.json")));
+        // Index naming a tensor absent from its shard.
+        auto index = xopd::readJsonFile(dir + "/model.safetensors.index.json");
+        const json original = index;
+        const std::string shard = index["weight_map"].begin().value().get<std::string>();
+        index["weight_map"]["model.ghost.weight"] = shard;
+        xopd::writeJsonFileAtomic(dir + "/model.safetensors.index.json", index);
+        expectFailure(d.path(), {"model.safetensors.index.json", "'model.ghost.weight'", QString::fromStdString(shard)});
+        xopd::writeJsonFileAtomic(dir + "/model.safetensors.index.json", original);
+        QCOMPARE(xopd::test::runCli({"inspect", d.path()}).exitCode, 0);
+        // Missing shard.
+        QVERIFY(QFile::rename(d.filePath(QString::fromStdString(shard)), d.filePath("moved")));
+        expectFailure(d.path(), {QString::fromStdString(shard), "missing"});
+        QVERIFY(QFile::rename(d.filePath("moved"), d.filePath(QString::fromStdString(shard))));
+        // A config whose shapes do not match the weights.
+        auto cfg = xopd::readJsonFile(dir + "/config.json");
+        cfg["intermediate_size"] = 40;
+        xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
+        expectFailure(d.path(), {"mlp.gate_proj.weight", "[37, 32]", "[40, 32]"});
+        // Unsupported model_type, sliding window, no config.
+        cfg["intermediate_size"] = 37;
+        cfg["use_sliding_window"] = true;
+        xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
+        expectFailure(d.path(), {"config.json", "use_sliding_window"});
+        cfg["model_type"] = "llama";
+        xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
+        expectFailure(d.path(), {"config.json", "'llama'", "qwen2_audio"});
+        QFile::remove(d.filePath("config.json"));
+        expectFailure(d.path(), {"config.json", "missing"});
+    }
+
+    void chatTemplateKinds() {
+        QCOMPARE(xopd::chatTemplateKind("<|im_start|>system"), std::string("chatml"));
+        QCOMPARE(xopd::chatTemplateKind("Audio {{ n }}: <|audio_bos|><|AUDIO|><|audio_eos|><|im_start|>"),
+                 std::string("qwen2-audio"));
+        QCOMPARE(xopd::chatTemplateKind("<|vision_bos|><|IMAGE|> <|audio_bos|><|AUDIO|>"), std::string("qwen2.5-omni"));
+        QCOMPARE(xopd::chatTemplateKind("[INST] {{ m }} [/INST]"), std::string("other"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCliInspect)
+#include "test_cli_inspect.moc"

@@ -1,0 +1,275 @@
+// RunController with the toy pair: pause takes effect at a step boundary, hot edits are applied
+// between steps and recorded, stop checkpoints and resumes, cancel discards the folder, NaN pauses
+// with the reason.
+#include "core/common/Error.h"
+#include "core/common/Json.h"
+#include "core/distill/RunModels.h"
+#include "core/distill/ToyPolicy.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/run/RunController.h"
+#include "core/run/RunStore.h"
+#include "tests/support/TestSupport.h"
+
+#include <QtTest/QtTest>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+using namespace xopd;
+using namespace xopd::run;
+
+namespace {
+
+distill::DistillConfig toyConfig(int64_t steps) {
+    auto c = distill::defaultDistillConfig(distill::Method::XOpd);
+    c.student.kind = c.teacher.kind = "toy";
+    c.data.toy_prompts = 16;
+    c.rollout.rollouts_per_prompt = 2;
+    c.rollout.max_new_tokens = 10;
+    c.train.batch_size = 4;
+    c.train.lr = 1e-2;
+    c.train.max_steps = steps;
+    c.train.checkpoint_every = 4;
+    c.train.log_token_samples = 2;
+    return c;
+}
+
+/// Records every event; lets a test wait for a condition.
+class Recorder : public RunObserver {
+public:
+    void onStateChanged(RunState s, const std::string& reason) override {
+        std::lock_guard<std::mutex> l(m);
+        states.push_back(s);
+        reasons.push_back(reason);
+    }
+    void onStep(const StepMetrics& metrics) override {
+        std::lock_guard<std::mutex> l(m);
+        steps.push_back(metrics);
+    }
+    void onTokens(const TokenDivergenceBatch&) override { ++tokenBatches; }
+    void onCheckpoint(int64_t step, const std::string&) override {
+        std::lock_guard<std::mutex> l(m);
+        checkpoints.push_back(step);
+    }
+    size_t stepCount() {
+        std::lock_guard<std::mutex> l(m);
+        return steps.size();
+    }
+    std::mutex m;
+    std::vector<RunState> states;
+    std::vector<std::string> reasons;
+    std::vector<StepMetrics> steps;
+    std::vector<int64_t> checkpoints;
+    std::atomic<int> tokenBatches{0};
+};
+
+template <class F>
+bool waitFor(F&& cond, int timeout_ms = 60000) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < end) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return cond();
+}
+
+/// A student whose logits turn NaN from the `nan_after`-th scoring call on.
+class NanPolicy : public distill::ToyPolicy {
+public:
+    NanPolicy(int nan_after) : ToyPolicy({}, true), nan_after_(nan_after) {}
+    torch::Tensor responseLogits(const std::vector<distill::PromptItem>& p, const std::vector<int64_t>& i,
+                                 distill::Stream s, const torch::Tensor& t, const torch::Tensor& m) override {
+        auto out = ToyPolicy::responseLogits(p, i, s, t, m);
+        if (++calls_ > nan_after_) out = out * std::nan("");
+        return out;
+    }
+
+private:
+    int nan_after_;
+    int calls_ = 0;
+};
+
+}  // namespace
+
+class TestRunController : public QObject {
+    Q_OBJECT
+
+private slots:
+    void runsToTheEnd() {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.filePath("run").toStdString();
+        Recorder rec;
+        RunOptions o;
+        o.run_dir = dir;
+        RunController c(toyConfig(6), o);
+        QVERIFY(QFile::exists(QString::fromStdString(dir + "/run.json")));
+        c.addObserver(&rec);
+        c.start();
+        c.wait();
+        QCOMPARE(c.state(), RunState::Finished);
+        QCOMPARE(rec.steps.size(), size_t(6));
+        QCOMPARE(rec.steps.back().step, int64_t(6));
+        QVERIFY(rec.tokenBatches.load() >= 6);
+        QCOMPARE(rec.checkpoints, (std::vector<int64_t>{4, 6}));
+        QCOMPARE(QString::fromStdString(latestCheckpoint(dir)), QString::fromStdString(dir + "/checkpoints/step-000006"));
+        RunReader r(dir);
+        QCOMPARE(r.lastStep(), int64_t(6));
+        QCOMPARE(QString::fromStdString(r.integrityCheck()), QString("ok"));
+        const auto runs = RunReader::listRuns(tmp.path().toStdString());
+        QCOMPARE(runs.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(runs[0].state), QString("finished"));
+        QCOMPARE(QString::fromStdString(runs[0].method), QString("x-opd"));
+        QCOMPARE(runs[0].steps, int64_t(6));
+        QVERIFY(std::isfinite(runs[0].last_loss));
+    }
+
+    void pauseHotEditResume() {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.filePath("run").toStdString();
+        Recorder rec;
+        RunOptions o;
+        o.run_dir = dir;
+        RunController c(toyConfig(8), o);
+        c.addObserver(&rec);
+        c.start();
+        QVERIFY(waitFor([&] { return rec.stepCount() >= 2; }));
+        c.pause();
+        QVERIFY(waitFor([&] { return c.state() == RunState::Paused; }));
+        const size_t atPause = rec.stepCount();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        QCOMPARE(rec.stepCount(), atPause);  // no step while paused
+        c.setKnob("lambda", 0.25);
+        c.setKnob("lr", 5e-3);
+        QVERIFY_EXCEPTION_THROWN(c.setKnob("lambda", 2.0), xopd::Error);
+        QVERIFY_EXCEPTION_THROWN(c.setKnob("beta", 0.1), xopd::Error);
+        // Edits made while paused are applied (and recorded) before the next step.
+        QVERIFY(waitFor([&] {
+            RunReader r(dir);
+            int knobs = 0;
+            for (auto& e : r.eventsSince(0)) knobs += e.kind == "knob";
+            return knobs == 2;
+        }));
+        c.resume();
+        c.wait();
+        QCOMPARE(c.state(), RunState::Finished);
+        QCOMPARE(rec.steps.size(), size_t(8));
+        for (size_t i = 0; i < rec.steps.size(); ++i) {
+            const double lambda = rec.steps[i].scalars.at("lambda");
+            QCOMPARE(lambda, i < atPause ? 0.5 : 0.25);
+            if (i >= atPause) QCOMPARE(rec.steps[i].scalars.at("lr"), 5e-3);
+        }
+        bool sawPaused = false;
+        for (auto s : rec.states) sawPaused |= s == RunState::Paused;
+        QVERIFY(sawPaused);
+        // The hot edits survive in the checkpoint: resuming would continue with λ = 0.25.
+        const auto state = nlohmann::json::parse(readTextFile(latestCheckpoint(dir) + "/trainer_state.json"));
+        QCOMPARE(state["lambda"].get<double>(), 0.25);
+    }
+
+    void stopCheckpointsAndResumes() {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.filePath("run").toStdString();
+        {
+            Recorder rec;
+            RunOptions o;
+            o.run_dir = dir;
+            auto cfg = toyConfig(40);
+            cfg.train.checkpoint_every = 0;  // only the stop checkpoint
+            RunController c(cfg, o);
+            c.addObserver(&rec);
+            c.start();
+            QVERIFY(waitFor([&] { return rec.stepCount() >= 3; }));
+            c.stop();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Stopped);
+            QVERIFY(c.completedSteps() >= 3 && c.completedSteps() < 40);
+            QCOMPARE(rec.checkpoints.size(), size_t(1));
+            QCOMPARE(rec.checkpoints.front(), c.completedSteps());
+        }
+        QVERIFY(!latestCheckpoint(dir).empty());
+        RunOptions o;
+        o.run_dir = dir;
+        o.max_steps = 12;
+        auto c = RunController::resume(o);
+        Recorder rec;
+        c->addObserver(&rec);
+        c->start();
+        c->wait();
+        QCOMPARE(c->state(), RunState::Finished);
+        QCOMPARE(c->completedSteps(), int64_t(12));
+        RunReader r(dir);
+        const auto steps = r.stepsSince(0);
+        QCOMPARE(steps.size(), size_t(12));
+        for (size_t i = 0; i < steps.size(); ++i) QCOMPARE(steps[i].step, int64_t(i + 1));
+        // Creating a new run in a folder that holds one is refused.
+        QVERIFY_EXCEPTION_THROWN(RunController(toyConfig(2), o), xopd::Error);
+    }
+
+    void cancelDiscardsTheFolder() {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.filePath("run").toStdString();
+        Recorder rec;
+        RunOptions o;
+        o.run_dir = dir;
+        RunController c(toyConfig(200), o);
+        c.addObserver(&rec);
+        c.start();
+        QVERIFY(waitFor([&] { return rec.stepCount() >= 1; }));
+        c.cancel();
+        c.wait();
+        QCOMPARE(c.state(), RunState::Cancelled);
+        QVERIFY(!std::filesystem::exists(dir));
+    }
+
+    void nanPausesWithReason() {
+        QTemporaryDir tmp;
+        RunOptions o;
+        o.run_dir = tmp.filePath("run").toStdString();
+        o.factory = [](const distill::DistillConfig& c) {
+            auto m = std::make_shared<distill::RunModels>();
+            m->student = std::make_shared<NanPolicy>(8);
+            m->teacher = std::make_shared<distill::ToyPolicy>(distill::ToyPolicyOptions{}, false);
+            m->prompts = distill::toyPrompts(c.data.toy_prompts);
+            return m;
+        };
+        Recorder rec;
+        RunController c(toyConfig(20), o);
+        c.addObserver(&rec);
+        c.start();
+        QVERIFY(waitFor([&] { return c.state() == RunState::Paused; }));
+        QVERIFY2(QString::fromStdString(c.lastReason()).contains("NaN"), c.lastReason().c_str());
+        const int64_t done = c.completedSteps();
+        c.stop();
+        c.wait();
+        QCOMPARE(c.state(), RunState::Stopped);
+        RunReader r(o.run_dir);
+        QCOMPARE(r.lastStep(), done);  // the NaN step was not recorded as a step
+        bool sawNan = false;
+        for (auto& e : r.eventsSince(0)) sawNan |= e.kind == "nan";
+        QVERIFY(sawNan);
+    }
+
+    void failureIsReported() {
+        QTemporaryDir tmp;
+        RunOptions o;
+        o.run_dir = tmp.filePath("run").toStdString();
+        o.factory = [](const distill::DistillConfig&) -> std::shared_ptr<distill::RunModels> {
+            throw xopd::Error("'/models/student': config.json is missing");
+        };
+        Recorder rec;
+        RunController c(toyConfig(3), o);
+        c.addObserver(&rec);
+        c.start();
+        c.wait();
+        QCOMPARE(c.state(), RunState::Failed);
+        QVERIFY(QString::fromStdString(c.lastReason()).contains("config.json is missing"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestRunController)
+#include "test_run_controller.moc"

@@ -1,0 +1,161 @@
+// Run store: one column per metric, incremental reads while writing, token round trip, delete on
+// resume, integrity check; checkpoint folders are atomic and `latest` names the newest.
+#include "core/common/Error.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/run/RunStore.h"
+#include "tests/support/TestSupport.h"
+
+#include <QtTest/QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+using namespace xopd;
+using namespace xopd::run;
+
+namespace {
+StepMetrics stepMetrics(int64_t step) {
+    StepMetrics m;
+    m.step = step;
+    m.wall_time_s = double(step);
+    m.scalars["loss"] = 1.0 / double(step);
+    m.scalars["speech/adv_mean"] = -0.5 * double(step);
+    if (step >= 3) m.scalars["text/adv_p90"] = 0.25;  // a column that appears later
+    m.scalars["modality_gap_mean"] = std::nan("");
+    m.json["speech/position_profile"] = R"({"1_16": 0.5, "17_64": null})";
+    return m;
+}
+TokenDivergenceBatch tokens(int64_t step) {
+    TokenDivergenceBatch b;
+    b.step = step;
+    b.sample_index = 1;
+    b.stream = "speech";
+    b.prompt_id = "p" + std::to_string(step);
+    for (int t = 0; t < 3; ++t) {
+        TokenRecord r;
+        r.token_id = 10 + t;
+        r.text = t == 1 ? " it's" : "x";
+        r.position = t;
+        r.student_logprob = -1.0f - float(t);
+        r.teacher_logprob = -0.5f;
+        r.advantage = r.teacher_logprob - r.student_logprob;
+        r.student_other_logprob = std::nanf("");
+        r.masked = t == 2;
+        r.student_topk = {{10, -0.1f}, {11, -2.5f}};
+        b.tokens.push_back(r);
+    }
+    return b;
+}
+}  // namespace
+
+class TestRunStore : public QObject {
+    Q_OBJECT
+
+private slots:
+    void writesAndReadsIncrementally() {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        RunStore store(d);
+        RunReader reader(d);  // opened before any step: a live follower
+        QCOMPARE(reader.stepsSince(0).size(), size_t(0));
+        for (int64_t s = 1; s <= 2; ++s) {
+            SampleRecord sr;
+            sr.step = s;
+            sr.sample_index = 1;
+            sr.stream = "speech";
+            sr.prompt_text = "what is two plus two";
+            sr.truncated = true;
+            store.commitStep(stepMetrics(s), {tokens(s)}, {sr});
+        }
+        auto first = reader.stepsSince(0);
+        QCOMPARE(first.size(), size_t(2));
+        for (int64_t s = 3; s <= 5; ++s) store.commitStep(stepMetrics(s), {tokens(s)}, {});
+        auto more = reader.stepsSince(first.back().step);
+        QCOMPARE(more.size(), size_t(3));
+        QCOMPARE(more.front().step, int64_t(3));
+        QCOMPARE(more.front().scalars.at("loss"), 1.0 / 3.0);
+        QCOMPARE(more.front().scalars.at("text/adv_p90"), 0.25);
+        QVERIFY(!more.front().scalars.count("modality_gap_mean"));  // NaN = not measured
+        QVERIFY(!first.front().scalars.count("text/adv_p90"));
+        QCOMPARE(QString::fromStdString(more.front().json.at("speech/position_profile")), QString(R"({"17_64":null,"1_16":0.5})"));
+
+        const auto toks = reader.tokensSince(1);
+        QCOMPARE(toks.size(), size_t(4));
+        QCOMPARE(toks.front().step, int64_t(2));
+        QCOMPARE(toks.front().tokens.size(), size_t(3));
+        QCOMPARE(QString::fromStdString(toks.front().tokens[1].text), QString(" it's"));
+        QCOMPARE(QString::fromStdString(toks.front().prompt_text), QString("what is two plus two"));
+        QVERIFY(toks.front().truncated);
+        QVERIFY(toks.front().tokens[2].masked);
+        QVERIFY(std::isnan(toks.front().tokens[0].student_other_logprob));
+        QCOMPARE(toks.front().tokens[0].student_topk.size(), size_t(2));
+        QCOMPARE(toks.front().tokens[0].student_topk[1].first, 11);
+
+        RunEventRecord e;
+        e.kind = "knob";
+        e.name = "lambda";
+        e.value = 0.3;
+        store.addEvent(e);
+        const auto ev = reader.eventsSince(0);
+        QCOMPARE(ev.size(), size_t(1));
+        QCOMPARE(ev.front().value, 0.3);
+        QVERIFY(ev.front().pid > 0);
+        QVERIFY(reader.eventsSince(ev.front().id).empty());
+
+        store.deleteAfter(3);
+        QCOMPARE(reader.lastStep(), int64_t(3));
+        QCOMPARE(reader.tokensSince(0).size(), size_t(3));
+        QCOMPARE(QString::fromStdString(reader.integrityCheck()), QString("ok"));
+    }
+
+    void walModeIsOn() {
+        QTemporaryDir dir;
+        RunStore store(dir.path().toStdString());
+        store.commitStep(stepMetrics(1), {}, {});
+        QVERIFY(QFile::exists(dir.filePath("metrics.sqlite-wal")));
+    }
+
+    void readerRejectsNonRunFolders() {
+        QTemporaryDir dir;
+        try {
+            RunReader r(dir.path().toStdString());
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("metrics.sqlite"), e.what());
+        }
+        std::ofstream(dir.filePath("metrics.sqlite").toStdString()) << "not a database at all, just text";
+        try {
+            RunReader r(dir.path().toStdString());
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("metrics.sqlite"), e.what());
+        }
+    }
+
+    void checkpointsAreAtomicAndPruned() {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        QCOMPARE(latestCheckpoint(d), std::string());
+        for (int64_t step : {10, 20, 30}) {
+            const auto tmp = beginCheckpoint(d, step);
+            std::ofstream(tmp + "/weights") << step;
+            commitCheckpoint(d, tmp, step, /*keep=*/2);
+        }
+        QCOMPARE(QString::fromStdString(latestCheckpoint(d)), dir.filePath("checkpoints/step-000030"));
+        QCOMPARE(listCheckpoints(d).size(), size_t(2));
+        QVERIFY(!QFile::exists(dir.filePath("checkpoints/step-000010")));
+        // A crashed write (temp folder left behind, latest untouched) does not count.
+        const auto tmp = beginCheckpoint(d, 40);
+        std::ofstream(tmp + "/weights") << "half";
+        QCOMPARE(QString::fromStdString(latestCheckpoint(d)), dir.filePath("checkpoints/step-000030"));
+        // latest lost: the newest complete folder is found anyway.
+        std::filesystem::remove(d + "/checkpoints/latest");
+        QCOMPARE(QString::fromStdString(latestCheckpoint(d)), dir.filePath("checkpoints/step-000030"));
+        QCOMPARE(checkpointStep("step-000123"), int64_t(123));
+        QCOMPARE(checkpointStep(".tmp-step-1"), int64_t(-1));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestRunStore)
+#include "test_run_store.moc"

@@ -1,0 +1,255 @@
+// Tokenizer tests that need no download: the HF slow-tokenizer fixture of model-formats.md §8.1
+// (built here from the definition, in both merges encodings), byte-mapping spot checks (§8.2),
+// NFC, the pre-tokenizer regex, UTF-8 replacement on decode, and loud failures on bad files.
+#include "core/common/Error.h"
+#include "core/text/ByteLevel.h"
+#include "core/text/Nfc.h"
+#include "core/text/RegexSplitter.h"
+#include "core/text/Tokenizer.h"
+#include "core/text/Utf8.h"
+#include "tests/core/text/TextTestSupport.h"
+#include "tests/support/TestSupport.h"
+
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <fstream>
+
+using xopd::text::Tokenizer;
+
+namespace {
+
+std::vector<int32_t> ids(std::initializer_list<int32_t> l) { return l; }
+
+void writeText(const QString& path, const std::string& text) {
+    std::ofstream(path.toStdString(), std::ios::binary) << text;
+}
+
+/// Runs f and returns the xopd::Error message ("" when nothing was thrown).
+template <typename F>
+std::string errorOf(F&& f) {
+    try {
+        f();
+    } catch (const xopd::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+class TestTokenizer : public QObject {
+    Q_OBJECT
+private slots:
+    void byteMappingMatchesDefinition() {
+        const auto ref = xopd::test::referenceBytesToUnicode();
+        for (int b = 0; b < 256; ++b) {
+            QCOMPARE(uint32_t(xopd::text::byteToCodePoint(uint8_t(b))), uint32_t(ref[b]));
+            QCOMPARE(xopd::text::byteToSymbol(uint8_t(b)), xopd::test::utf8(ref[b]));
+        }
+        QCOMPARE(uint32_t(xopd::text::byteToCodePoint(' ')), 0x120u);
+        QCOMPARE(uint32_t(xopd::text::byteToCodePoint('\n')), 0x10Au);
+        std::string all;
+        for (int b = 0; b < 256; ++b) all += char(b);
+        QCOMPARE(*xopd::text::symbolsToBytes(xopd::text::bytesToSymbols(all)), all);
+        QVERIFY(!xopd::text::symbolsToBytes("\u4e16"));  // not in the byte alphabet
+    }
+
+    void fixture_data() {
+        QTest::addColumn<QString>("layout");
+        QTest::newRow("vocab.json + merges.txt (\"a b\")") << "slow";
+        QTest::newRow("tokenizer.json [\"a\",\"b\"] pairs") << "pairs";
+        QTest::newRow("tokenizer.json \"a b\" strings") << "strings";
+    }
+    void fixture() {
+        QFETCH(QString, layout);
+        QTemporaryDir dir;
+        QString path = dir.path();
+        if (layout == "slow") {
+            xopd::test::writeFixtureSlowFiles(dir.path());
+        } else {
+            path = dir.path() + "/tokenizer.json";
+            xopd::test::writeFixtureTokenizerJson(path, layout == "pairs");
+        }
+        const Tokenizer tok = Tokenizer::fromFile(path.toStdString());
+        QCOMPARE(tok.mergeCount(), size_t(10));
+        QCOMPARE(tok.size(), 271);
+        // §8.2 byte-mapping spot checks.
+        QCOMPARE(tok.encode("!"), ids({0}));
+        QCOMPARE(tok.encode("l"), ids({75}));
+        QCOMPARE(tok.encode("\n"), ids({198}));
+        QCOMPARE(tok.encode(" "), ids({220}));
+        // §8.1: NFC (U+03D2 U+0301 -> U+03D3), single digits, symbol + newline gluing, added token.
+        const std::string text = "lower lower newer 010;}\n<|endoftext|>\u03d2\u0301";
+        const auto got = tok.encode(text);
+        QCOMPARE(got, ids({75, 78, 86, 260, 259, 260, 220, 77, 68, 86, 260, 220, 15, 16, 15, 266, 270, 267}));
+        std::vector<std::string> tokens;
+        for (int32_t id : got) tokens.push_back(tok.idToToken(id));
+        const std::vector<std::string> expected = {"l", "o", "w", "er", "\u0120low", "er", "\u0120", "n", "e",
+                                                   "w", "er", "\u0120", "0", "1", "0", ";}\u010a",
+                                                   "<|endoftext|>", "\u00cf\u0135"};
+        QCOMPARE(tokens, expected);
+        QCOMPARE(tok.encode(" ###"), ids({268, 269}));
+        QCOMPARE(tok.decode(got), std::string("lower lower newer 010;}\n<|endoftext|>\u03d3"));
+        xopd::text::DecodeOptions skip;
+        skip.skip_special = true;
+        QCOMPARE(tok.decode(got, skip), std::string("lower lower newer 010;}\n\u03d3"));
+        QVERIFY(tok.isSpecial(270));
+        QVERIFY(!tok.isSpecial(260));
+        xopd::text::EncodeOptions literal;
+        literal.parse_added_tokens = false;
+        const auto plain = tok.encode("<|endoftext|>", literal);
+        QVERIFY(std::find(plain.begin(), plain.end(), 270) == plain.end());
+        QCOMPARE(tok.decode(plain), std::string("<|endoftext|>"));
+    }
+
+    void nfc() {
+        QCOMPARE(xopd::text::toNfc("\u03d2\u0301\u03d2\u0308\u017f\u0307"), std::string("\u03d3\u03d4\u1e9b"));
+        QCOMPARE(xopd::text::toNfc("plain ascii"), std::string("plain ascii"));
+        QVERIFY(!xopd::text::isNfc("e\u0301"));
+        QVERIFY(xopd::text::isNfc("\u00e9"));
+    }
+
+    void regexPieces() {
+        const xopd::text::RegexSplitter re(xopd::text::kQwen2Pattern, "test");
+        auto split = [&](const std::string& s) {
+            std::vector<std::string_view> views;
+            re.split(s, views);
+            return std::vector<std::string>(views.begin(), views.end());
+        };
+        QCOMPARE(split("a   b"), (std::vector<std::string>{"a", "  ", " b"}));
+        QCOMPARE(split("Audio 1: "), (std::vector<std::string>{"Audio", " ", "1", ":", " "}));
+        QCOMPARE(split("it's 42;}\n\nx"), (std::vector<std::string>{"it", "'s", " ", "4", "2", ";}\n\n", "x"}));
+        QCOMPARE(split("x\r\n\r\n  y"), (std::vector<std::string>{"x", "\r\n\r\n", " ", " y"}));
+        QCOMPARE(split("WE'LL"), (std::vector<std::string>{"WE", "'LL"}));
+        // Unicode \s: U+3000 and U+00A0 are whitespace, so the letters keep no prefix from them.
+        QCOMPARE(split("a\u3000b"), (std::vector<std::string>{"a", "\u3000b"}));
+    }
+
+    void longPiecesUseTheSameMerges() {
+        // Pieces over 48 bytes go through the heap-based merge loop; it must agree with short ones.
+        QTemporaryDir dir;
+        xopd::test::writeFixtureSlowFiles(dir.path());
+        const Tokenizer tok = Tokenizer::fromFile(dir.path().toStdString());
+        std::string longWord, expectedLong;
+        std::vector<int32_t> expected;
+        for (int i = 0; i < 40; ++i) {
+            for (int32_t id : tok.encode("er")) expected.push_back(id);
+            longWord += "er";
+        }
+        QCOMPARE(tok.encode(longWord), expected);  // 80 bytes: 40 x "er" (260)
+        QCOMPARE(expected.size(), size_t(40));
+        std::string hashes(61, '#');  // "##" merges pairwise from the left: 30 x 269 then "#"
+        const auto h = tok.encode(hashes);
+        QCOMPARE(h.size(), size_t(31));
+        QCOMPARE(h.front(), 269);
+        QCOMPARE(h.back(), tok.encode("#").front());
+    }
+
+    void utf8Replacement() {
+        // Expected strings from Python: bytes.decode("utf-8", "replace").
+        const std::string r = "\xEF\xBF\xBD";
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xE4\xBD"), r);
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xF0\x80\x80"), r + r + r);
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xED\xA0\x80"), r + r + r);
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xC0\xAF"), r + r);
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xF4\x90\x80\x80"), r + r + r + r);
+        QCOMPARE(xopd::text::replaceInvalidUtf8("a\xFF" "b"), "a" + r + "b");
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xE2\x82"), r);
+        QCOMPARE(xopd::text::replaceInvalidUtf8("\xF0\x9F\x98\x80 ok"), std::string("\xF0\x9F\x98\x80 ok"));
+        // Through the tokenizer: the 2 leading bytes of U+4F60 then "a".
+        QTemporaryDir dir;
+        xopd::test::writeFixtureSlowFiles(dir.path());
+        const Tokenizer tok = Tokenizer::fromFile(dir.path().toStdString());
+        auto partial = tok.encode("\u4f60");
+        QCOMPARE(partial.size(), size_t(3));
+        partial.pop_back();
+        partial.push_back(tok.encode("a").front());
+        QCOMPARE(tok.decode(partial), r + "a");
+        QCOMPARE(tok.tokenBytes(partial[0]), std::string("\xE4"));
+    }
+
+    void invalidUtf8IsRefused() {
+        QTemporaryDir dir;
+        xopd::test::writeFixtureSlowFiles(dir.path());
+        const Tokenizer tok = Tokenizer::fromFile(dir.path().toStdString());
+        const std::string msg = errorOf([&] { tok.encode("ok \xC3("); });
+        QVERIFY2(msg.find("not valid UTF-8") != std::string::npos && msg.find("byte 3") != std::string::npos,
+                 msg.c_str());
+        const std::string unknown = errorOf([&] { tok.decode({5000}); });
+        QVERIFY2(unknown.find("5000") != std::string::npos, unknown.c_str());
+        QVERIFY(!errorOf([&] { tok.decode({-1}); }).empty());
+    }
+
+    void badFilesNameTheFile_data() {
+        QTest::addColumn<QString>("contents");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("not json") << "{\"model\": " << "not valid JSON";
+        QTest::newRow("zero merges") << "ZERO_MERGES" << "no merges loaded";
+        QTest::newRow("merge out of vocab") << "BAD_MERGE" << "not in the vocabulary";
+        QTest::newRow("merge object") << "OBJECT_MERGE" << "merge 0 is neither";
+        QTest::newRow("wordpiece") << "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}" << "not supported";
+        QTest::newRow("no byte symbols") << "NO_BYTES" << "missing from the vocabulary";
+    }
+    void badFilesNameTheFile() {
+        QFETCH(QString, contents);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/tokenizer.json";
+        xopd::test::writeFixtureTokenizerJson(path);
+        auto doc = nlohmann::json::parse(std::ifstream(path.toStdString()));
+        if (contents == "ZERO_MERGES") {
+            doc["model"]["merges"] = nlohmann::json::array();
+            writeText(path, doc.dump());
+        } else if (contents == "BAD_MERGE") {
+            doc["model"]["merges"].push_back({"zz", "q"});
+            writeText(path, doc.dump());
+        } else if (contents == "OBJECT_MERGE") {
+            doc["model"]["merges"][0] = {{"a", "b"}};
+            writeText(path, doc.dump());
+        } else if (contents == "NO_BYTES") {
+            doc["model"]["vocab"].erase("!");
+            writeText(path, doc.dump());
+        } else {
+            writeText(path, contents.toStdString());
+        }
+        const std::string msg = errorOf([&] { Tokenizer::fromFile(path.toStdString()); });
+        QVERIFY2(msg.find(path.toStdString()) != std::string::npos, msg.c_str());
+        QVERIFY2(msg.find(expected.toStdString()) != std::string::npos, msg.c_str());
+    }
+
+    void missingFilesNameThePath() {
+        QTemporaryDir dir;
+        const std::string missing = (dir.path() + "/nope.json").toStdString();
+        std::string msg = errorOf([&] { Tokenizer::fromFile(missing); });
+        QVERIFY2(msg.find(missing) != std::string::npos, msg.c_str());
+        msg = errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); });
+        QVERIFY2(msg.find("neither tokenizer.json nor vocab.json") != std::string::npos, msg.c_str());
+        writeText(dir.path() + "/vocab.json", "{}");
+        msg = errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); });
+        QVERIFY2(msg.find("no merges.txt") != std::string::npos, msg.c_str());
+        writeText(dir.path() + "/merges.txt", "#version: 0.2\n\n");
+        msg = errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); });
+        QVERIFY2(msg.find("merges.txt") != std::string::npos && msg.find("no merges loaded") != std::string::npos,
+                 msg.c_str());
+    }
+
+    void addedTokensLongestFirst() {
+        QTemporaryDir dir;
+        xopd::test::writeFixtureSlowFiles(dir.path());
+        Tokenizer tok = Tokenizer::fromFile(dir.path().toStdString());
+        tok.setAddedToken({"<|a|>", 300, true});
+        tok.setAddedToken({"<|a|><|a|>", 301, false});
+        QCOMPARE(tok.encode("x<|a|><|a|><|a|>"), ids({tok.encode("x").front(), 301, 300}));
+        // Replacing by text moves the token to the new id.
+        tok.setAddedToken({"<|a|>", 302, true});
+        QCOMPARE(tok.encode("<|a|>"), ids({302}));
+        QVERIFY(!tok.isSpecial(301));
+        xopd::text::DecodeOptions skip;
+        skip.skip_special = true;
+        QCOMPARE(tok.decode({301, 302}, skip), std::string("<|a|><|a|>"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestTokenizer)
+#include "test_tokenizer.moc"

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Float64 numerical reference for the model runtime, written from spec model-formats.md
+(§2 Qwen2 decoder, §3.2 Qwen2-Audio tower + projector, §4 Qwen2.5-Omni audio encoder, §3.4 splice).
+Independent of the C++ code: plain torch ops on float64 copies of the weights; every sequence is
+computed alone (no padding, no cache), attention over the full causal window.
+
+usage: qwen2_ref.py MODEL_DIR INPUTS.safetensors OUTPUTS.safetensors
+
+Inputs (safetensors, int64 / float32):
+  text mode:   ids.0, ids.1, ...       [T_b] token ids, one sequence each
+  speech mode: ids [T] (placeholders already expanded), mel.0, mel.1, ... [n_mels, F], mel_len [K]
+Outputs (F64):
+  logits.b [T_b, V], hidden.b.i [T_b, H] (HF convention: embeddings, layer outputs 1..N-1, final norm)
+  speech mode also: audio [N_audio_tokens, H] (projected audio embeddings), counts [K] (int64)
+
+Needs only python3 + torch (Debian python3-torch) + the standard library.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "BF16": torch.bfloat16, "F16": torch.float16,
+          "I64": torch.int64, "I32": torch.int32}
+NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    out = {}
+    base = 8 + n
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        b, end = e["data_offsets"]
+        dt = DTYPES[e["dtype"]]
+        raw = bytearray(data[base + b: base + end])
+        t = torch.frombuffer(raw, dtype=dt) if end > b else torch.empty(0, dtype=dt)
+        out[name] = t.reshape(e["shape"]).clone()
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        raw = t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes()
+        header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(path + ".tmp", path)
+
+
+def load_weights(folder):
+    index = os.path.join(folder, "model.safetensors.index.json")
+    w = {}
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+        for fn in files:
+            w.update(read_safetensors(os.path.join(folder, fn)))
+    else:
+        w = read_safetensors(os.path.join(folder, "model.safetensors"))
+    return {k: v.double() for k, v in w.items()}
+
+
+# ---------------------------------------------------------------- configuration (§2.5, §3.1, §4)
+
+def parse_config(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        c = json.load(f)
+    mt = c.get("model_type")
+    if mt == "qwen2":
+        return "text", c, None, "", {}
+    if mt == "qwen2_audio":
+        return "qwen2_audio", c["text_config"], c["audio_config"], "language_model.", \
+            {"audio": c.get("audio_token_index", 151646)}
+    if mt in ("qwen2_5_omni", "qwen2_5_omni_thinker"):
+        t = c["thinker_config"] if mt == "qwen2_5_omni" else c
+        return "omni", t["text_config"], t["audio_config"], ("thinker." if mt == "qwen2_5_omni" else ""), \
+            {"audio": t.get("audio_token_index", 151646)}
+    raise SystemExit(f"unsupported model_type {mt}")
+
+
+def text_shapes(t):
+    h, nh = t["hidden_size"], t["num_attention_heads"]
+    nkv = t["num_key_value_heads"] if "num_key_value_heads" in t else 32
+    if nkv is None:
+        nkv = nh
+    d = t.get("head_dim") or h // nh
+    theta = t.get("rope_theta", (t.get("rope_parameters") or {}).get("rope_theta", 10000.0))
+    return dict(H=h, nH=nh, nKV=nkv, D=d, L=t["num_hidden_layers"], eps=t.get("rms_norm_eps", 1e-6),
+                theta=theta, act=t.get("hidden_act", "silu"), tie=t.get("tie_word_embeddings", False))
+
+
+# ---------------------------------------------------------------- Qwen2 decoder (§2.1, §2.2)
+
+def rmsnorm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def act(x, name):
+    if name == "silu":
+        return x * torch.sigmoid(x)
+    if name == "gelu":
+        return 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))
+    if name == "gelu_pytorch_tanh":
+        return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    raise SystemExit(f"unknown activation {name}")
+
+
+def rotate_half(x):
+    d = x.shape[-1] // 2
+    return torch.cat([-x[..., d:], x[..., :d]], -1)
+
+
+def embed_table(w, prefix):
+    for body in (prefix + "model.", "model.language_model."):
+        if body + "embed_tokens.weight" in w:
+            return w[body + "embed_tokens.weight"]
+    raise SystemExit("no embed_tokens.weight")
+
+
+def decoder(w, s, prefix, embeds):
+    """embeds [T, H] float64 -> (logits [T, V], hidden states list)."""
+    body = prefix + "model."
+    if body + "embed_tokens.weight" not in w and prefix == "language_model.":
+        body = "model.language_model."
+    T = embeds.shape[0]
+    H, nH, nKV, D = s["H"], s["nH"], s["nKV"], s["D"]
+    # §2.2 / §11: the RoPE tables are computed in fp32 (inv_freq from arange(0, D, 2, int64).float() / D),
+    # then used in the activation dtype (here float64).
+    pos = torch.arange(T, dtype=torch.int64).float()
+    inv = 1.0 / (s["theta"] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    freqs = pos[:, None] * inv[None, :]
+    emb = torch.cat([freqs, freqs], -1)
+    cos, sin = emb.cos().double(), emb.sin().double()
+    causal = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    x = embeds
+    hidden = []
+    for i in range(s["L"]):
+        p = f"{body}layers.{i}."
+        hidden.append(x)
+        h = rmsnorm(x, w[p + "input_layernorm.weight"], s["eps"])
+        q = (h @ w[p + "self_attn.q_proj.weight"].T + w[p + "self_attn.q_proj.bias"]).view(T, nH, D).transpose(0, 1)
+        k = (h @ w[p + "self_attn.k_proj.weight"].T + w[p + "self_attn.k_proj.bias"]).view(T, nKV, D).transpose(0, 1)
+        v = (h @ w[p + "self_attn.v_proj.weight"].T + w[p + "self_attn.v_proj.bias"]).view(T, nKV, D).transpose(0, 1)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        rep = nH // nKV
+        k = k.repeat_interleave(rep, dim=0)   # head j uses kv head j // rep
+        v = v.repeat_interleave(rep, dim=0)
+        a = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(D) + causal, -1) @ v
+        x = x + a.transpose(0, 1).reshape(T, nH * D) @ w[p + "self_attn.o_proj.weight"].T
+        h = rmsnorm(x, w[p + "post_attention_layernorm.weight"], s["eps"])
+        g = act(h @ w[p + "mlp.gate_proj.weight"].T, s["act"])
+        u = h @ w[p + "mlp.up_proj.weight"].T
+        x = x + (g * u) @ w[p + "mlp.down_proj.weight"].T
+    x = rmsnorm(x, w[body + "norm.weight"], s["eps"])
+    hidden.append(x)
+    head = w.get(prefix + "lm_head.weight", w.get("lm_head.weight", w[body + "embed_tokens.weight"]))
+    return x @ head.T, hidden, w[body + "embed_tokens.weight"]
+
+
+# ---------------------------------------------------------------- Whisper layers (§3.2, §4)
+
+def layer_norm(x, w, b, eps=1e-5):
+    mu = x.mean(-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)
+    return (x - mu) / torch.sqrt(var + eps) * w + b
+
+
+def gelu(x):
+    return 0.5 * x * (1 + torch.erf(x / math.sqrt(2)))
+
+
+def whisper_layer(w, p, x, mask, heads):
+    """x [T, d]; mask additive [T, T]."""
+    T, d = x.shape
+    D = d // heads
+    h = layer_norm(x, w[p + "self_attn_layer_norm.weight"], w[p + "self_attn_layer_norm.bias"])
+    q = (h @ w[p + "self_attn.q_proj.weight"].T + w[p + "self_attn.q_proj.bias"]) * D ** -0.5
+    k = h @ w[p + "self_attn.k_proj.weight"].T
+    v = h @ w[p + "self_attn.v_proj.weight"].T + w[p + "self_attn.v_proj.bias"]
+    q, k, v = (t.view(T, heads, D).transpose(0, 1) for t in (q, k, v))
+    a = torch.softmax(q @ k.transpose(1, 2) + mask, -1) @ v
+    x = x + a.transpose(0, 1).reshape(T, d) @ w[p + "self_attn.out_proj.weight"].T + w[p + "self_attn.out_proj.bias"]
+    h = layer_norm(x, w[p + "final_layer_norm.weight"], w[p + "final_layer_norm.bias"])
+    h = gelu(h @ w[p + "fc1.weight"].T + w[p + "fc1.bias"])
+    return x + h @ w[p + "fc2.weight"].T + w[p + "fc2.bias"]
+
+
+def token_count(L):
+    t1 = (L - 1) // 2 + 1
+    return (t1 - 2) // 2 + 1
+
+
+def qwen2_audio_tower(w, a, mel, L):
+    """§3.2: mel [n_mels, 2*max_source_positions], L valid frames -> [n, H]."""
+    p = "audio_tower." if "audio_tower.conv1.weight" in w else "model.audio_tower."
+    E = 2 * a["max_source_positions"]
+    assert mel.shape[1] == E, f"features must have {E} frames"
+    x = gelu(F.conv1d(mel[None], w[p + "conv1.weight"], w[p + "conv1.bias"], stride=1, padding=1))
+    x = gelu(F.conv1d(x, w[p + "conv2.weight"], w[p + "conv2.bias"], stride=2, padding=1))[0].T
+    x = x + w[p + "embed_positions.weight"]
+    P = x.shape[0]
+    t1 = (L - 1) // 2 + 1
+    mask = torch.zeros(P, P, dtype=torch.float64)
+    mask[:, t1:] = float("-inf")          # only keys are masked
+    for i in range(a["encoder_layers"]):
+        x = whisper_layer(w, f"{p}layers.{i}.", x, mask, a["encoder_attention_heads"])
+    x = 0.5 * (x[0:2 * (P // 2):2] + x[1:2 * (P // 2):2])   # avgpool(2)
+    x = layer_norm(x, w[p + "layer_norm.weight"], w[p + "layer_norm.bias"])
+    pp = "multi_modal_projector." if "multi_modal_projector.linear.weight" in w else "model.multi_modal_projector."
+    y = x @ w[pp + "linear.weight"].T + w[pp + "linear.bias"]
+    return y[:token_count(L)]
+
+
+def omni_audio_tower(w, a, prefix, mel, L):
+    """§4, literally: chunks of 2*n_window valid frames, conv with frame mask, sinusoids restarting per
+    chunk, ONE concatenated sequence with a block-diagonal mask, avgpool, ln_post, proj."""
+    p = prefix + "audio_tower."
+    d = a["d_model"]
+    W = 2 * a["n_window"]
+    feats = mel[:, :L]
+    lens = []
+    s = 0
+    while s < L:
+        lens.append(min(W, L - s))
+        s += W
+    half = d // 2
+    inc = math.log(10000.0) / (half - 1)
+    inv = torch.exp(-inc * torch.arange(half).float())    # the sinusoid table is fp32 (as in transformers)
+    rows = []
+    s = 0
+    for n in lens:
+        c = feats[:, s:s + n]
+        s += n
+        x = gelu(F.conv1d(c[None], w[p + "conv1.weight"], w[p + "conv1.bias"], stride=1, padding=1))
+        x = gelu(F.conv1d(x, w[p + "conv2.weight"], w[p + "conv2.bias"], stride=2, padding=1))[0].T
+        t = torch.arange(x.shape[0])[:, None] * inv[None, :]
+        rows.append(x + torch.cat([t.sin(), t.cos()], 1).double())
+    x = torch.cat(rows, 0)
+    T = x.shape[0]
+    mask = torch.full((T, T), float("-inf"), dtype=torch.float64)
+    s = 0
+    for r in rows:
+        mask[s:s + r.shape[0], s:s + r.shape[0]] = 0
+        s += r.shape[0]
+    for i in range(a["encoder_layers"]):
+        x = whisper_layer_omni(w, f"{p}layers.{i}.", x, mask, a["encoder_attention_heads"])
+    n = T // 2
+    x = 0.5 * (x[0:2 * n:2] + x[1:2 * n:2])
+    x = layer_norm(x, w[p + "ln_post.weight"], w[p + "ln_post.bias"])
+    return x @ w[p + "proj.weight"].T + w[p + "proj.bias"]
+
+
+def whisper_layer_omni(w, p, x, mask, heads):
+    return whisper_layer(w, p, x, mask, heads)   # same math in float64 (scaling q or q·k is equal)
+
+
+def main():
+    folder, inputs, outputs = sys.argv[1:4]
+    kind, tcfg, acfg, prefix, ids = parse_config(folder)
+    w = load_weights(folder)
+    s = text_shapes(tcfg)
+    inp = read_safetensors(inputs)
+    out = {}
+    if "ids" in inp:   # speech mode
+        tok = inp["ids"].long()
+        mel_len = inp["mel_len"].long().tolist()
+        audio = []
+        for k, L in enumerate(mel_len):
+            mel = inp[f"mel.{k}"].double()
+            if kind == "qwen2_audio":
+                audio.append(qwen2_audio_tower(w, acfg, mel, L))
+            else:
+                audio.append(omni_audio_tower(w, acfg, prefix, mel, L))
+        audio = torch.cat(audio, 0)
+        embeds = embed_table(w, prefix)[tok].clone()
+        pos = (tok == ids["audio"]).nonzero().flatten()
+        if pos.numel() != audio.shape[0]:
+            raise SystemExit(f"placeholders {pos.numel()} != audio tokens {audio.shape[0]}")
+        embeds[pos] = audio
+        logits, hidden, _ = decoder(w, s, prefix, embeds)
+        out["audio"] = audio
+        out["counts"] = torch.tensor([token_count(L) for L in mel_len], dtype=torch.int64)
+        out["logits.0"] = logits
+        for i, h in enumerate(hidden):
+            out[f"hidden.0.{i}"] = h
+    else:
+        b = 0
+        while f"ids.{b}" in inp:
+            tok = inp[f"ids.{b}"].long()
+            logits, hidden, _ = decoder(w, s, prefix, embed_table(w, prefix)[tok])
+            out[f"logits.{b}"] = logits
+            for i, h in enumerate(hidden):
+                out[f"hidden.{b}.{i}"] = h
+            b += 1
+    write_safetensors(outputs, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+#pragma once
+// The A/B listening screen: pick two outputs (prompt clips, teacher vs student answers rendered
+// with TTS, before vs after, checkpoint vs checkpoint), run a blind A/B or ABX test with a seeded
+// assignment, switch A/B/X instantly at the same playhead with a short fade, loudness-matched by
+// playback gain (offset shown in dB, toggle to turn it off), A–B loop, webMUSHRA keys (Space,
+// Esc/Backspace, 0/R reference, 1–3 = A/B/X, ←/→, L loop, A/B loop points, Shift+A/B clear),
+// reveal, ABX tally with p-value, results saved as JSON. GUI thread only.
+
+#include "core/audio/AudioClip.h"
+#include "widgets/ab/AbSession.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace xopd::widgets {
+
+class AudioTransport;
+class WaveformView;
+
+class AbListeningWidget : public QWidget {
+    Q_OBJECT
+public:
+    explicit AbListeningWidget(QWidget* parent = nullptr);
+
+    /// Adds a clip that can be chosen as a condition (replaces one with the same name).
+    void addCandidate(const QString& name, const audio::AudioClip& clip);
+    QStringList candidateNames() const;
+    /// Picks the two conditions by name.
+    void chooseConditions(const QString& first, const QString& second);
+    /// Starts a test with the chosen conditions. Returns false (status message) when not possible.
+    bool startTest(AbMode mode, uint32_t seed, int trials);
+    AbSession* session() const { return session_.get(); }
+    int currentTrial() const { return trial_; }
+    /// Selects slot 0 = A, 1 = B, 2 = X (switches playback at the same playhead).
+    void selectSlot(int slot);
+    int currentSlot() const { return slot_; }
+    /// Answers the current trial and moves to the next.
+    void answer(int slot);
+    /// Text of the slot buttons and the tally (tests: labels must stay hidden before reveal).
+    QStringList slotTexts() const;
+    QString tallyText() const;
+    QString gainText() const;
+    QList<QAction*> screenActions() const { return actions_; }
+
+signals:
+    void statusMessage(const QString& message);
+
+private:
+    struct Candidate {
+        QString name;
+        audio::AudioClip clip;
+        double lufs;
+    };
+    const Candidate* candidate(int condition) const;
+    double gainFor(int condition) const;
+    void refresh();
+    void togglePlay();
+
+    std::vector<Candidate> candidates_;
+    std::unique_ptr<AbSession> session_;
+    int chosen_[2] = {-1, -1};
+    int trial_ = 0, slot_ = 0;
+    double loopA_ = 0, loopB_ = 0;
+    bool loopOn_ = false;
+
+    QComboBox* first_;
+    QComboBox* second_;
+    QComboBox* mode_;
+    QSpinBox* seed_;
+    QSpinBox* trials_;
+    QCheckBox* match_;
+    QCheckBox* debugLabels_;
+    QLineEdit* rater_;
+    QPushButton* slotButtons_[3];
+    QPushButton* answerButtons_[2];
+    QLabel* trialLabel_;
+    QLabel* tally_;
+    QLabel* gain_;
+    QLabel* loopLabel_;
+    WaveformView* waveform_;
+    AudioTransport* transport_;
+    QList<QAction*> actions_;
+};
+
+}  // namespace xopd::widgets

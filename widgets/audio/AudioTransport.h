@@ -1,0 +1,64 @@
+#pragma once
+// Playback for the GUI on top of xopd::audio::AudioPlayer: play a clip from a position with a
+// playback gain (dB; the clip itself is untouched) and a short fade-in, report the playhead at
+// ~30 Hz, stop, switch to another clip at the same playhead (A/B) and loop a region. Errors (no
+// output device) are reported through failed(), never thrown. GUI thread only; the player's own
+// feeder and PortAudio threads never call back into Qt.
+
+#include "core/audio/AudioClip.h"
+
+#include <QObject>
+
+#include <memory>
+
+class QTimer;
+
+namespace xopd::audio {
+class AudioPlayer;
+}
+
+namespace xopd::widgets {
+
+class AudioTransport : public QObject {
+    Q_OBJECT
+public:
+    explicit AudioTransport(QObject* parent = nullptr);
+    ~AudioTransport() override;
+
+    /// Output device name ("" = default).
+    void setDevice(const QString& name) { device_ = name; }
+    /// Plays `clip` from `startS` with `gainDb`, fading in over `fadeMs`. Returns false (and emits
+    /// failed) when no output device can be opened.
+    bool play(const audio::AudioClip& clip, double startS = 0.0, double gainDb = 0.0, int fadeMs = 10);
+    /// Switches to `clip` at the current playhead (crossfade = short fade-in on the new clip).
+    bool switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs = 15);
+    void stop();
+    bool isPlaying() const;
+    /// Playhead in seconds of the clip (the last position while stopped).
+    double position() const;
+    /// Loop [startS, endS) while playing; endS <= startS turns looping off.
+    void setLoop(double startS, double endS);
+    bool looping() const { return loopEnd_ > loopStart_; }
+    double loopStart() const { return loopStart_; }
+    double loopEnd() const { return loopEnd_; }
+    /// Builds the slice that play() would hand to the device (tests): samples from startS, scaled
+    /// by gainDb, with a linear fade-in of fadeMs.
+    static audio::AudioClip renderSlice(const audio::AudioClip& clip, double startS, double gainDb, int fadeMs);
+
+signals:
+    void positionChanged(double seconds);
+    void playingChanged(bool playing);
+    void failed(const QString& message);
+
+private:
+    void tick();
+    QString device_;
+    std::unique_ptr<audio::AudioPlayer> player_;
+    audio::AudioClip clip_;
+    double startS_ = 0, gainDb_ = 0, lastPos_ = 0;
+    double loopStart_ = 0, loopEnd_ = 0;
+    bool playing_ = false;
+    QTimer* timer_;
+};
+
+}  // namespace xopd::widgets

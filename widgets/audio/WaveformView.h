@@ -1,0 +1,46 @@
+#pragma once
+// A clip preview: waveform (min/max per pixel column) or log-mel spectrogram (the Whisper front
+// end of core/audio, computed once per clip), a playhead, an optional loop region, and click to
+// seek. GUI thread only.
+
+#include "core/audio/AudioClip.h"
+
+#include <QImage>
+#include <QWidget>
+
+namespace xopd::widgets {
+
+class WaveformView : public QWidget {
+    Q_OBJECT
+public:
+    explicit WaveformView(QWidget* parent = nullptr);
+    void setClip(const audio::AudioClip& clip);
+    const audio::AudioClip& clip() const { return clip_; }
+    /// Shows the log-mel spectrogram instead of the waveform.
+    void setSpectrogram(bool on);
+    bool spectrogram() const { return spectrogram_; }
+    void setPlayhead(double seconds);
+    double playhead() const { return playhead_; }
+    /// Marks [startS, endS) (no region when endS <= startS).
+    void setRegion(double startS, double endS);
+    /// Seconds at a widget x coordinate.
+    double secondsAt(int x) const;
+    /// Whether the spectrogram image has been computed (tests).
+    bool hasSpectrogramImage() const { return !spec_.isNull(); }
+
+signals:
+    void seekRequested(double seconds);
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void mousePressEvent(QMouseEvent* e) override;
+
+private:
+    void computeSpectrogram();
+    audio::AudioClip clip_;
+    QImage spec_;
+    bool spectrogram_ = false;
+    double playhead_ = 0, regionStart_ = 0, regionEnd_ = 0;
+};
+
+}  // namespace xopd::widgets

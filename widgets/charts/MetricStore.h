@@ -1,0 +1,67 @@
+#pragma once
+// The single source of truth for scalar step metrics of every open run (lesson 6). Fed by the run
+// bridge (live runs) or by a run-store reader (finished runs); charts subscribe and redraw on their
+// own timer. GUI thread only.
+
+#include "core/run/RunEvents.h"
+
+#include <QObject>
+#include <QStringList>
+
+#include <map>
+#include <vector>
+
+namespace xopd::widgets {
+
+/// One metric of one run, structure of arrays, in arrival order.
+struct MetricSeries {
+    std::vector<double> step;    ///< optimizer step
+    std::vector<double> wallS;   ///< seconds since the run started
+    std::vector<double> unixS;   ///< wall clock, seconds since the epoch
+    std::vector<double> value;   ///< the scalar (NaN/Inf kept)
+};
+
+class MetricStore : public QObject {
+    Q_OBJECT
+public:
+    explicit MetricStore(QObject* parent = nullptr);
+
+    /// Appends every scalar of `metrics` to the series of `runId`.
+    void append(const QString& runId, const StepMetrics& metrics);
+    /// Forgets a run (or everything).
+    void clearRun(const QString& runId);
+    void clear();
+
+    QStringList runs() const;
+    /// Sorted metric keys over all runs.
+    QStringList keys() const;
+    /// nullptr when the run has no such metric.
+    const MetricSeries* series(const QString& runId, const QString& key) const;
+    /// Last step seen for a run (0 when none).
+    double lastStep(const QString& runId) const;
+    /// Increases on every change; charts compare it with the revision they drew.
+    quint64 revision() const { return revision_; }
+
+signals:
+    /// New metric keys or runs appeared (charts may need to be created).
+    void layoutChanged();
+
+private:
+    std::map<QString, std::map<QString, MetricSeries>> runs_;
+    QStringList keys_;
+    quint64 revision_ = 0;
+};
+
+/// A chart group: one title and the metric keys drawn together (usually the speech and text
+/// variants of one metric).
+struct ChartGroup {
+    QString title;
+    QStringList keys;
+};
+
+/// Groups keys "<stream>/<metric>" by metric (so each chart is split by stream) and orders the
+/// groups like the spec's metric set (divergence, modality gap, position, top-k, update health,
+/// rollout statistics, teacher sanity, probes, cost).
+QList<ChartGroup> defaultChartGroups(const QStringList& keys);
+
+}  // namespace xopd::widgets

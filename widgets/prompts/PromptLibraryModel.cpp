@@ -1,0 +1,237 @@
+#include "widgets/prompts/PromptLibraryModel.h"
+
+#include "core/audio/AudioFile.h"
+#include "core/audio/Loudness.h"
+#include "core/common/Error.h"
+#include "core/data/PromptSet.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
+
+#include <algorithm>
+#include <cmath>
+
+namespace xopd::widgets {
+
+namespace {
+bool isAudioFile(const QString& path) {
+    static const QStringList ext = {"wav", "flac", "ogg", "oga", "aiff", "aif", "mp3", "opus"};
+    return ext.contains(QFileInfo(path).suffix().toLower());
+}
+double measureLufs(const QString& path) {
+    const auto clip = audio::readAudioFile(path.toStdString());
+    return audio::measureLoudness(clip).integrated_lufs;
+}
+}  // namespace
+
+PromptLibraryModel::PromptLibraryModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+int PromptLibraryModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(entries_.size()); }
+int PromptLibraryModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant PromptLibraryModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= int(entries_.size()) || index.column() >= ColumnCount) return {};
+    const PromptEntry& e = entries_[size_t(index.row())];
+    if (role == Qt::DisplayRole || role == Qt::EditRole || role == SortRole) {
+        const bool sort = role == SortRole;
+        switch (index.column()) {
+            case Name: return e.id;
+            case Duration: return sort ? QVariant(e.durationS) : QVariant(QString::number(e.durationS, 'f', 2) + " s");
+            case Format: return sort ? QVariant(e.sampleRate) : QVariant(QString("%1 Hz · %2 ch").arg(e.sampleRate).arg(e.channels));
+            case Source: return e.source;
+            case Split: return e.split;
+            case Loudness:
+                if (sort) return std::isfinite(e.lufs) ? e.lufs : -1000.0;
+                return std::isnan(e.lufs) ? QString("–") : (std::isinf(e.lufs) ? QString("silence") : QString::number(e.lufs, 'f', 1) + " LUFS");
+            case Transcript: return e.transcript;
+            case Tags: return e.tags.join(", ");
+        }
+    }
+    if (role == Qt::ToolTipRole) return e.path;
+    if (role == Qt::TextAlignmentRole && (index.column() == Duration || index.column() == Loudness))
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
+}
+
+QVariant PromptLibraryModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (role != Qt::DisplayRole || orientation != Qt::Horizontal) return {};
+    static const char* names[] = {"Name", "Duration", "Rate / channels", "Source", "Split", "Loudness", "Transcript", "Tags"};
+    return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
+}
+
+Qt::ItemFlags PromptLibraryModel::flags(const QModelIndex& index) const {
+    if (!index.isValid()) return Qt::ItemIsDropEnabled;
+    Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+    if (index.column() == Transcript || index.column() == Tags || index.column() == Split) f |= Qt::ItemIsEditable;
+    return f;
+}
+
+bool PromptLibraryModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!index.isValid() || role != Qt::EditRole || index.row() >= int(entries_.size())) return false;
+    PromptEntry& e = entries_[size_t(index.row())];
+    switch (index.column()) {
+        case Transcript: e.transcript = value.toString().trimmed(); break;
+        case Tags: {
+            QStringList tags;
+            for (const QString& t : value.toString().split(',', Qt::SkipEmptyParts)) tags << t.trimmed();
+            e.tags = tags;
+            break;
+        }
+        case Split: {
+            const std::string s = value.toString().trimmed().toStdString();
+            const auto& known = data::knownSplits();
+            if (std::find(known.begin(), known.end(), s) == known.end()) return false;
+            e.split = QString::fromStdString(s);
+            break;
+        }
+        default: return false;
+    }
+    emit dataChanged(index, index, {Qt::DisplayRole, Qt::EditRole});
+    return true;
+}
+
+bool PromptLibraryModel::removeRows(int row, int count, const QModelIndex& parent) {
+    if (parent.isValid() || row < 0 || count <= 0 || row + count > int(entries_.size())) return false;
+    beginRemoveRows({}, row, row + count - 1);
+    entries_.erase(entries_.begin() + row, entries_.begin() + row + count);
+    endRemoveRows();
+    return true;
+}
+
+QString PromptLibraryModel::uniqueId(const QString& wanted) const {
+    QString id = wanted.isEmpty() ? QString("prompt") : wanted;
+    int n = 2;
+    while (rowOf(id) >= 0) id = QString("%1-%2").arg(wanted).arg(n++);
+    return id;
+}
+
+int PromptLibraryModel::rowOf(const QString& id) const {
+    for (size_t i = 0; i < entries_.size(); ++i)
+        if (entries_[i].id == id) return int(i);
+    return -1;
+}
+
+int PromptLibraryModel::append(PromptEntry e) {
+    const int row = int(entries_.size());
+    beginInsertRows({}, row, row);
+    entries_.push_back(std::move(e));
+    endInsertRows();
+    return row;
+}
+
+int PromptLibraryModel::addFile(const QString& path, const QString& source, const QString& transcript) {
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    const auto info = audio::probeAudioFile(abs.toStdString());
+    PromptEntry e;
+    e.id = uniqueId(QFileInfo(abs).completeBaseName());
+    e.path = abs;
+    e.durationS = info.durationSeconds();
+    e.sampleRate = info.sample_rate;
+    e.channels = info.channels;
+    e.source = source;
+    e.transcript = transcript;
+    e.lufs = measureLufs(abs);
+    return append(std::move(e));
+}
+
+QStringList PromptLibraryModel::addFolder(const QString& folder) {
+    QStringList problems;
+    QStringList files;
+    QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString f = it.next();
+        if (isAudioFile(f)) files << f;
+    }
+    files.sort();
+    for (const QString& f : files) {
+        try {
+            addFile(f);
+        } catch (const std::exception& e) {
+            problems << QString::fromUtf8(e.what());
+        }
+    }
+    return problems;
+}
+
+int PromptLibraryModel::addManifest(const QString& manifestPath) {
+    const auto set = data::loadPromptSet(manifestPath.toStdString());
+    std::vector<PromptEntry> add;
+    for (const auto& item : set.items) {
+        const auto info = audio::probeAudioFile(item.audio_path);
+        PromptEntry e;
+        e.id = QString::fromStdString(item.id);
+        e.path = QString::fromStdString(item.audio_path);
+        e.durationS = info.durationSeconds();
+        e.sampleRate = info.sample_rate;
+        e.channels = info.channels;
+        e.source = "manifest";
+        e.split = QString::fromStdString(item.split);
+        e.transcript = QString::fromStdString(item.transcript);
+        for (const auto& t : item.tags) e.tags << QString::fromStdString(t);
+        e.voice = QString::fromStdString(item.voice);
+        e.lufs = measureLufs(e.path);
+        add.push_back(std::move(e));
+    }
+    for (auto& e : add) {
+        e.id = uniqueId(e.id);
+        append(std::move(e));
+    }
+    return int(add.size());
+}
+
+QStringList PromptLibraryModel::addPath(const QString& path) {
+    const QFileInfo fi(path);
+    try {
+        if (fi.isDir()) return addFolder(path);
+        if (fi.suffix().toLower() == "jsonl") {
+            addManifest(path);
+            return {};
+        }
+        addFile(path);
+    } catch (const std::exception& e) {
+        return {QString::fromUtf8(e.what())};
+    }
+    return {};
+}
+
+int PromptLibraryModel::addClip(const audio::AudioClip& clip, const QString& folder, const QString& baseName,
+                                const QString& source, const QString& transcript) {
+    QDir().mkpath(folder);
+    const QString id = uniqueId(baseName);
+    const QString path = QDir(folder).absoluteFilePath(id + ".wav");
+    audio::writeAudioFile(path.toStdString(), clip, audio::AudioFileFormat::WavPcm16);
+    const int row = addFile(path, source, transcript);
+    return row;
+}
+
+void PromptLibraryModel::saveManifest(const QString& manifestPath) const {
+    const QDir base = QFileInfo(manifestPath).absoluteDir();
+    std::vector<data::PromptItem> items;
+    for (const auto& e : entries_) {
+        data::PromptItem item;
+        item.id = e.id.toStdString();
+        item.audio = base.relativeFilePath(e.path).toStdString();
+        item.transcript = e.transcript.toStdString();
+        XOPD_CHECK(!item.transcript.empty(), "'" << manifestPath.toStdString() << "': prompt '" << item.id
+                                                 << "' has no transcript (edit it in the table first)");
+        item.split = e.split.toStdString();
+        for (const auto& t : e.tags) item.tags.push_back(t.toStdString());
+        item.voice = e.voice.toStdString();
+        items.push_back(std::move(item));
+    }
+    data::writePromptSet(manifestPath.toStdString(), items);
+}
+
+audio::AudioClip PromptLibraryModel::loadClip(int row) const {
+    XOPD_CHECK(row >= 0 && row < int(entries_.size()), "prompt library: no row " << row);
+    return audio::readAudioFile(entries_[size_t(row)].path.toStdString());
+}
+
+void PromptLibraryModel::clear() {
+    beginResetModel();
+    entries_.clear();
+    endResetModel();
+}
+
+}  // namespace xopd::widgets

@@ -1,0 +1,79 @@
+#pragma once
+// The prompt library: every spoken prompt the workbench knows (imported files and folders, JSONL
+// manifests of core/data/PromptSet.h, recordings, synthesized speech) as a QAbstractTableModel
+// (name, duration, rate/channels, source, split, loudness, transcript, tags). Transcript, split and
+// tags are editable. Views sort and filter it through a QSortFilterProxyModel. GUI thread only.
+//
+// Import errors throw xopd::Error naming the file (the widget shows them); a failing file in a
+// folder import is skipped and reported in the returned list of problems.
+
+#include "core/audio/AudioClip.h"
+
+#include <QAbstractTableModel>
+#include <QStringList>
+
+#include <vector>
+
+namespace xopd::widgets {
+
+/// One prompt of the library.
+struct PromptEntry {
+    QString id;          ///< unique id (manifest id, else file base name, made unique)
+    QString path;        ///< absolute audio path
+    double durationS = 0;
+    int sampleRate = 0;  ///< native rate of the file
+    int channels = 0;
+    QString source;      ///< "imported", "manifest", "recorded", "synthesized"
+    QString split = "train";
+    double lufs = qQNaN();  ///< integrated loudness (BS.1770); NaN until measured, −inf for silence
+    QString transcript;
+    QStringList tags;
+    QString voice;
+};
+
+class PromptLibraryModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Name = 0, Duration, Format, Source, Split, Loudness, Transcript, Tags, ColumnCount };
+    /// Role returning the PromptEntry index (int) of a row; and a sortable raw value.
+    static constexpr int SortRole = Qt::UserRole + 1;
+
+    explicit PromptLibraryModel(QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
+    bool removeRows(int row, int count, const QModelIndex& parent = {}) override;
+
+    const PromptEntry& entry(int row) const { return entries_[size_t(row)]; }
+    const std::vector<PromptEntry>& entries() const { return entries_; }
+
+    /// Adds one audio file (header probed, loudness measured). Throws xopd::Error.
+    int addFile(const QString& path, const QString& source = "imported", const QString& transcript = {});
+    /// Adds every audio file under a folder (recursively). Returns one problem line per skipped file.
+    QStringList addFolder(const QString& folder);
+    /// Adds every item of a JSONL manifest. Throws xopd::Error on a bad manifest.
+    int addManifest(const QString& manifestPath);
+    /// Adds a file, folder or manifest by looking at what `path` is. Returns problems.
+    QStringList addPath(const QString& path);
+    /// Writes a clip as WAV into `folder` and adds it (source "recorded" or "synthesized").
+    int addClip(const audio::AudioClip& clip, const QString& folder, const QString& baseName, const QString& source,
+                const QString& transcript = {});
+    /// Writes the library as a JSONL manifest (core/data format; audio paths relative to it).
+    void saveManifest(const QString& manifestPath) const;
+    /// Loads the audio of a row (native rate). Throws xopd::Error.
+    audio::AudioClip loadClip(int row) const;
+    /// Row of an id, −1 when absent.
+    int rowOf(const QString& id) const;
+    void clear();
+
+private:
+    QString uniqueId(const QString& wanted) const;
+    int append(PromptEntry e);
+    std::vector<PromptEntry> entries_;
+};
+
+}  // namespace xopd::widgets

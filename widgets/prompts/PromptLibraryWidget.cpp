@@ -1,0 +1,398 @@
+#include "widgets/prompts/PromptLibraryWidget.h"
+
+#include "core/audio/AudioDevices.h"
+#include "core/audio/Tts.h"
+#include "widgets/audio/AudioTransport.h"
+#include "widgets/audio/WaveformView.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace xopd::widgets {
+
+namespace {
+QAction* act(QObject* parent, const QString& text, const QKeySequence& key, const QString& tip,
+             Qt::ShortcutContext ctx = Qt::WindowShortcut) {
+    auto* a = new QAction(text, parent);
+    a->setShortcut(key);
+    a->setStatusTip(tip);
+    a->setToolTip(QString("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+    a->setShortcutContext(ctx);
+    return a;
+}
+}  // namespace
+
+PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* parent)
+    : QWidget(parent), model_(model), transport_(new AudioTransport(this)), pump_(new QTimer(this)) {
+    setAcceptDrops(true);
+    workspace_ = QDir::current().absoluteFilePath("workspace");
+    proxy_ = new QSortFilterProxyModel(this);
+    proxy_->setSourceModel(model_);
+    proxy_->setSortRole(PromptLibraryModel::SortRole);
+    proxy_->setFilterKeyColumn(-1);
+    proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    table_ = new QTableView(this);
+    table_->setModel(proxy_);
+    table_->setSortingEnabled(true);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->verticalHeader()->hide();
+    table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    table_->setAlternatingRowColors(true);
+
+    filter_ = new QLineEdit(this);
+    filter_->setPlaceholderText("Filter prompts (text; tick Regex for a regular expression)");
+    filter_->setClearButtonEnabled(true);
+    regex_ = new QCheckBox("Regex", this);
+
+    auto* importFiles = act(this, "Import audio &files…", QKeySequence::Open, "Import audio files into the prompt library");
+    auto* importFolder = act(this, "Import &folder…", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), "Import every audio file under a folder");
+    auto* importManifest = act(this, "Import &manifest…", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O), "Import a JSONL prompt manifest");
+    auto* saveManifest = act(this, "&Save library as manifest…", QKeySequence::Save, "Write the library as a JSONL manifest");
+    auto* record = act(this, "&Record", QKeySequence(Qt::CTRL | Qt::Key_R), "Start or stop recording from the chosen microphone");
+    record->setCheckable(true);
+    auto* playA = act(this, "&Play", QKeySequence(Qt::Key_Space), "Play the selected prompt", Qt::WidgetWithChildrenShortcut);
+    auto* playTab = act(this, "Play (Tab)", QKeySequence(Qt::Key_Tab), "Play the selected prompt", Qt::WidgetWithChildrenShortcut);
+    auto* stopA = act(this, "S&top playback", QKeySequence(Qt::Key_Escape), "Stop playback", Qt::WidgetWithChildrenShortcut);
+    auto* home = act(this, "Go to start", QKeySequence(Qt::Key_Home), "Move the playhead to the start", Qt::WidgetWithChildrenShortcut);
+    auto* removeA = act(this, "Remove prompt", QKeySequence::Delete, "Remove the selected prompt from the library", Qt::WidgetWithChildrenShortcut);
+    auto* synth = act(this, "S&ynthesize speech", QKeySequence(Qt::CTRL | Qt::Key_T), "Speak the text with the chosen voice and add the clip");
+    actions_ = {importFiles, importFolder, importManifest, saveManifest, record, playA, playTab, stopA, home, removeA, synth};
+    for (QAction* a : {playA, playTab, stopA, home, removeA}) addAction(a);
+
+    auto* bar = new QHBoxLayout;
+    for (QAction* a : {importFiles, importFolder, importManifest, saveManifest}) {
+        auto* b = new QToolButton(this);
+        b->setDefaultAction(a);
+        bar->addWidget(b);
+    }
+    bar->addWidget(filter_, 1);
+    bar->addWidget(regex_);
+
+    // Recording group.
+    auto* recBox = new QGroupBox("Record", this);
+    inputDevice_ = new QComboBox(recBox);
+    inputDevice_->setMinimumWidth(160);
+    auto* recBtn = new QToolButton(recBox);
+    recBtn->setDefaultAction(record);
+    meter_ = new QProgressBar(recBox);
+    meter_->setRange(0, 100);
+    meter_->setTextVisible(false);
+    meter_->setMaximumHeight(12);
+    meter_->setToolTip("Input peak level");
+    recLabel_ = new QLabel("0.0 s", recBox);
+    clipWarning_ = new QLabel(recBox);
+    clipWarning_->setStyleSheet("color:#c62828;font-weight:bold");
+    auto* rl = new QHBoxLayout(recBox);
+    rl->addWidget(inputDevice_);
+    rl->addWidget(recBtn);
+    rl->addWidget(meter_, 1);
+    rl->addWidget(recLabel_);
+    rl->addWidget(clipWarning_);
+
+    // TTS group.
+    auto* ttsBox = new QGroupBox("Synthesize", this);
+    ttsText_ = new QLineEdit(ttsBox);
+    ttsText_->setPlaceholderText("Text to speak (becomes the transcript)");
+    voice_ = new QComboBox(ttsBox);
+    voice_->setMinimumWidth(140);
+    auto* synthBtn = new QToolButton(ttsBox);
+    synthBtn->setDefaultAction(synth);
+    auto* tl = new QHBoxLayout(ttsBox);
+    tl->addWidget(ttsText_, 1);
+    tl->addWidget(voice_);
+    tl->addWidget(synthBtn);
+
+    auto* capture = new QHBoxLayout;
+    capture->addWidget(recBox, 1);
+    capture->addWidget(ttsBox, 1);
+
+    // Preview.
+    waveform_ = new WaveformView(this);
+    spectro_ = new QCheckBox("Spectrogram", this);
+    spectro_->setToolTip("Show the log-mel spectrogram (Whisper front end) instead of the waveform");
+    loudness_ = new QLabel(this);
+    auto* playBtn = new QToolButton(this);
+    playBtn->setDefaultAction(playA);
+    auto* stopBtn = new QToolButton(this);
+    stopBtn->setDefaultAction(stopA);
+    auto* previewBar = new QHBoxLayout;
+    previewBar->addWidget(playBtn);
+    previewBar->addWidget(stopBtn);
+    previewBar->addWidget(spectro_);
+    previewBar->addStretch(1);
+    previewBar->addWidget(loudness_);
+    auto* preview = new QWidget(this);
+    auto* pl = new QVBoxLayout(preview);
+    pl->setContentsMargins(0, 0, 0, 0);
+    pl->addLayout(previewBar);
+    pl->addWidget(waveform_, 1);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(table_);
+    split->addWidget(preview);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addLayout(capture);
+    layout->addWidget(split, 1);
+
+    auto applyFilter = [this] {
+        if (regex_->isChecked()) {
+            QRegularExpression re(filter_->text(), QRegularExpression::CaseInsensitiveOption);
+            filter_->setStyleSheet(re.isValid() ? QString() : QString("background:#ffd6d6"));
+            if (re.isValid()) proxy_->setFilterRegularExpression(re);
+        } else {
+            filter_->setStyleSheet({});
+            proxy_->setFilterFixedString(filter_->text());
+        }
+    };
+    connect(filter_, &QLineEdit::textChanged, this, applyFilter);
+    connect(regex_, &QCheckBox::toggled, this, applyFilter);
+    connect(importFiles, &QAction::triggered, this, [this] {
+        importPaths(QFileDialog::getOpenFileNames(this, "Import audio", {}, "Audio (*.wav *.flac *.ogg *.aiff *.mp3);;All files (*)"));
+    });
+    connect(importFolder, &QAction::triggered, this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, "Import folder");
+        if (!d.isEmpty()) importPaths({d});
+    });
+    connect(importManifest, &QAction::triggered, this, [this] {
+        importPaths(QFileDialog::getOpenFileNames(this, "Import manifest", {}, "JSONL manifests (*.jsonl)"));
+    });
+    connect(saveManifest, &QAction::triggered, this, [this] {
+        const QString p = QFileDialog::getSaveFileName(this, "Save manifest", workspace_ + "/prompts.jsonl", "JSONL (*.jsonl)");
+        if (p.isEmpty()) return;
+        try {
+            model_->saveManifest(p);
+            emit statusMessage("Saved " + p);
+        } catch (const std::exception& e) {
+            QMessageBox::warning(this, "Save manifest", e.what());
+        }
+    });
+    connect(record, &QAction::triggered, this, [this, record](bool) {
+        if (isRecording()) stopRecording();
+        else startRecording();
+        record->setChecked(isRecording());
+    });
+    connect(playA, &QAction::triggered, this, &PromptLibraryWidget::play);
+    connect(playTab, &QAction::triggered, this, &PromptLibraryWidget::play);
+    connect(stopA, &QAction::triggered, transport_, &AudioTransport::stop);
+    connect(home, &QAction::triggered, this, [this] { waveform_->setPlayhead(0); });
+    connect(removeA, &QAction::triggered, this, [this] {
+        const int r = currentRow();
+        if (r >= 0) model_->removeRows(r, 1);
+    });
+    connect(synth, &QAction::triggered, this, &PromptLibraryWidget::synthesize);
+    connect(spectro_, &QCheckBox::toggled, waveform_, &WaveformView::setSpectrogram);
+    connect(waveform_, &WaveformView::seekRequested, this, [this](double s) {
+        if (transport_->isPlaying()) transport_->play(waveform_->clip(), s);
+    });
+    connect(transport_, &AudioTransport::positionChanged, waveform_, &WaveformView::setPlayhead);
+    connect(transport_, &AudioTransport::failed, this, [this](const QString& m) { emit statusMessage("Playback: " + m); });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { showCurrent(); });
+    connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
+        if (i.column() == PromptLibraryModel::Name) emit promptActivated(proxy_->mapToSource(i).row());
+    });
+    pump_->setInterval(50);
+    connect(pump_, &QTimer::timeout, this, &PromptLibraryWidget::pollRecorder);
+    refreshDevices();
+}
+
+PromptLibraryWidget::~PromptLibraryWidget() {
+    if (recorder_) {
+        try {
+            recorder_->stop();
+        } catch (...) {
+        }
+    }
+}
+
+void PromptLibraryWidget::refreshDevices() {
+    inputDevice_->clear();
+    voice_->clear();
+    inputDevice_->addItem("Default input", QString());
+    try {
+        for (const auto& d : audio::listAudioDevices())
+            if (d.max_input_channels > 0) inputDevice_->addItem(QString::fromStdString(d.name), QString::fromStdString(d.name));
+    } catch (const std::exception& e) {
+        inputDevice_->setToolTip(QString::fromUtf8(e.what()));
+    }
+    try {
+        voice_->addItem("en", "en");
+        for (const auto& v : audio::listVoices())
+            if (v.language.rfind("en", 0) == 0) voice_->addItem(QString::fromStdString(v.name), QString::fromStdString(v.language));
+    } catch (const std::exception& e) {
+        voice_->setToolTip(QString::fromUtf8(e.what()));
+    }
+}
+
+int PromptLibraryWidget::currentRow() const {
+    const QModelIndex i = table_->currentIndex();
+    return i.isValid() ? proxy_->mapToSource(i).row() : -1;
+}
+
+void PromptLibraryWidget::selectRow(int sourceRow) {
+    const QModelIndex i = proxy_->mapFromSource(model_->index(sourceRow, 0));
+    if (i.isValid()) table_->setCurrentIndex(i);
+}
+
+void PromptLibraryWidget::importPaths(const QStringList& paths) {
+    QStringList problems;
+    const int before = model_->rowCount();
+    for (const QString& p : paths) problems << model_->addPath(p);
+    emit statusMessage(QString("Imported %1 prompt(s)%2").arg(model_->rowCount() - before).arg(problems.isEmpty() ? "" : QString(", %1 problem(s)").arg(problems.size())));
+    if (!problems.isEmpty()) QMessageBox::warning(this, "Import", problems.mid(0, 20).join('\n'));
+}
+
+void PromptLibraryWidget::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void PromptLibraryWidget::dropEvent(QDropEvent* e) {
+    QStringList paths;
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile()) paths << u.toLocalFile();
+    importPaths(paths);
+    e->acceptProposedAction();
+}
+
+void PromptLibraryWidget::showCurrent() {
+    const int r = currentRow();
+    if (r < 0) {
+        waveform_->setClip({});
+        loudness_->clear();
+        return;
+    }
+    transport_->stop();
+    try {
+        waveform_->setClip(model_->loadClip(r));
+        const auto& e = model_->entry(r);
+        loudness_->setText(QString("%1 · %2").arg(e.id, model_->data(model_->index(r, PromptLibraryModel::Loudness)).toString()));
+    } catch (const std::exception& ex) {
+        waveform_->setClip({});
+        loudness_->setText(QString::fromUtf8(ex.what()));
+    }
+}
+
+void PromptLibraryWidget::play() {
+    if (transport_->isPlaying()) {
+        transport_->stop();
+        return;
+    }
+    if (waveform_->clip().empty()) return;
+    double start = waveform_->playhead();
+    if (start >= waveform_->clip().durationSeconds() - 0.01) start = 0;
+    transport_->play(waveform_->clip(), start);
+}
+
+void PromptLibraryWidget::synthesize() {
+    const QString text = ttsText_->text().trimmed();
+    if (text.isEmpty()) {
+        emit statusMessage("Type the text to synthesize first");
+        return;
+    }
+    try {
+        audio::TtsOptions o;
+        o.voice = voice_->currentData().toString().toStdString();
+        const auto clip = audio::synthesizeSpeech(text.toStdString(), o);
+        const int row = model_->addClip(clip, workspace_ + "/synthesized", "tts-" + QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss"),
+                                        "synthesized", text);
+        selectRow(row);
+        emit statusMessage(QString("Synthesized %1 s").arg(clip.durationSeconds(), 0, 'f', 2));
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, "Synthesize", e.what());
+    }
+}
+
+bool PromptLibraryWidget::startRecording() {
+    if (recorder_) return true;
+    try {
+        audio::RecordOptions o;
+        o.device = inputDevice_->currentData().toString().toStdString();
+        o.sample_rate = 16000;
+        recorder_ = std::make_unique<audio::AudioRecorder>(o);
+        recorder_->start();
+    } catch (const std::exception& e) {
+        recorder_.reset();
+        emit statusMessage(QString("Recording: %1").arg(e.what()));
+        clipWarning_->setText(QString::fromUtf8(e.what()));
+        return false;
+    }
+    clipped_ = false;
+    peakSinceUi_ = 0;
+    uiTicks_ = 0;
+    clipWarning_->clear();
+    pump_->start();
+    emit statusMessage("Recording… (Ctrl+R stops)");
+    return true;
+}
+
+void PromptLibraryWidget::pollRecorder() {
+    if (!recorder_) return;
+    try {
+        recorder_->pump();
+    } catch (const std::exception& e) {
+        emit statusMessage(QString("Recording: %1").arg(e.what()));
+    }
+    const float peak = recorder_->peakLevel();
+    peakSinceUi_ = std::max(peakSinceUi_, peak);
+    if (peak >= 0.99f) clipped_ = true;
+    if (++uiTicks_ % 4 == 0) {  // 200 ms: duration counter and meter (5 Hz)
+        meter_->setValue(int(std::lround(100 * std::min(1.f, peakSinceUi_))));
+        recLabel_->setText(QString("%1 s").arg(recorder_->recordedSeconds(), 0, 'f', 1));
+        clipWarning_->setText(clipped_ ? "CLIPPING: lower the input gain" : QString());
+        peakSinceUi_ = 0;
+    }
+}
+
+int PromptLibraryWidget::stopRecording() {
+    if (!recorder_) return -1;
+    pump_->stop();
+    int row = -1;
+    try {
+        const auto clip = recorder_->stop();
+        recorder_.reset();
+        meter_->setValue(0);
+        recLabel_->setText(QString("%1 s").arg(clip.durationSeconds(), 0, 'f', 1));
+        row = model_->addClip(clip, workspace_ + "/recordings", "rec-" + QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss"), "recorded");
+        selectRow(row);
+        emit statusMessage(QString("Recorded %1 s%2").arg(clip.durationSeconds(), 0, 'f', 1).arg(clipped_ ? " (clipped)" : ""));
+    } catch (const std::exception& e) {
+        recorder_.reset();
+        QMessageBox::warning(this, "Recording", e.what());
+    }
+    return row;
+}
+
+QString PromptLibraryWidget::recordingStatus() const {
+    return recLabel_->text() + (clipWarning_->text().isEmpty() ? QString() : " " + clipWarning_->text());
+}
+
+}  // namespace xopd::widgets

@@ -1,0 +1,100 @@
+#pragma once
+// The prompt library screen: the prompt table (sort, filter by text or regex), import of files,
+// folders and JSONL manifests (buttons or drag and drop), recording from a chosen microphone
+// (Ctrl+R starts/stops; live peak meter, duration counter at 5 Hz, clipping warning), speech
+// synthesis with a voice picker, a waveform / log-mel spectrogram preview with playhead and click
+// to seek, Space plays and Esc stops. GUI thread only; the recorder is pumped from a GUI timer
+// (PortAudio's thread only touches the core's ring buffer).
+
+#include "widgets/prompts/PromptLibraryModel.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QSortFilterProxyModel;
+class QTableView;
+class QTimer;
+
+namespace xopd::audio {
+class AudioRecorder;
+}
+
+namespace xopd::widgets {
+
+class AudioTransport;
+class WaveformView;
+
+class PromptLibraryWidget : public QWidget {
+    Q_OBJECT
+public:
+    PromptLibraryWidget(PromptLibraryModel* model, QWidget* parent = nullptr);
+    ~PromptLibraryWidget() override;
+
+    /// Folder where recordings and synthesized clips are written.
+    void setWorkspaceFolder(const QString& folder) { workspace_ = folder; }
+    QList<QAction*> screenActions() const { return actions_; }
+    QTableView* table() const { return table_; }
+    QSortFilterProxyModel* proxy() const { return proxy_; }
+    WaveformView* waveform() const { return waveform_; }
+    /// Selected source row (−1 when none).
+    int currentRow() const;
+    void selectRow(int sourceRow);
+
+    /// Recording (also bound to Ctrl+R). startRecording returns false and shows why when the device
+    /// cannot be opened.
+    bool startRecording();
+    /// Stops, writes the clip into the workspace and adds it; returns its row (−1 on failure).
+    int stopRecording();
+    bool isRecording() const { return recorder_ != nullptr; }
+    QString recordingStatus() const;
+    /// Refreshes the input-device and voice lists.
+    void refreshDevices();
+
+signals:
+    /// A prompt was chosen for the Ask screen (double click).
+    void promptActivated(int sourceRow);
+    void statusMessage(const QString& message);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+
+private:
+    void importPaths(const QStringList& paths);
+    void showCurrent();
+    void play();
+    void synthesize();
+    void pollRecorder();
+
+    PromptLibraryModel* model_;
+    QSortFilterProxyModel* proxy_;
+    QTableView* table_;
+    QLineEdit* filter_;
+    QCheckBox* regex_;
+    QComboBox* inputDevice_;
+    QProgressBar* meter_;
+    QLabel* recLabel_;
+    QLabel* clipWarning_;
+    QLineEdit* ttsText_;
+    QComboBox* voice_;
+    QCheckBox* spectro_;
+    QLabel* loudness_;
+    WaveformView* waveform_;
+    AudioTransport* transport_;
+    QTimer* pump_;
+    std::unique_ptr<audio::AudioRecorder> recorder_;
+    float peakSinceUi_ = 0;
+    bool clipped_ = false;
+    int uiTicks_ = 0;
+    QString workspace_;
+    QList<QAction*> actions_;
+};
+
+}  // namespace xopd::widgets

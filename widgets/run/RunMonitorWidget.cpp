@@ -1,0 +1,411 @@
+#include "widgets/run/RunMonitorWidget.h"
+
+#include "widgets/run/LogPanel.h"
+#include "widgets/tokens/TokenStore.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialog>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSlider>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace xopd::widgets {
+
+namespace {
+QString hms(double s) {
+    if (!std::isfinite(s) || s < 0) return "–";
+    const qint64 t = qint64(s + 0.5);
+    return QString("%1:%2:%3").arg(t / 3600, 2, 10, QChar('0')).arg((t / 60) % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
+}
+QString badgeStyle(RunState s) {
+    QString bg = "#777";
+    switch (s) {
+        case RunState::Running: bg = "#2e7d32"; break;
+        case RunState::Pausing:
+        case RunState::Paused: bg = "#b26a00"; break;
+        case RunState::Stopping:
+        case RunState::Stopped: bg = "#455a64"; break;
+        case RunState::Finished: bg = "#1565c0"; break;
+        case RunState::Failed: bg = "#c62828"; break;
+        case RunState::Cancelled: bg = "#6d4c41"; break;
+        default: break;
+    }
+    return QString("QLabel{background:%1;color:white;border-radius:8px;padding:2px 10px;font-weight:bold}").arg(bg);
+}
+QAction* makeAction(QObject* parent, const QString& text, const QKeySequence& key, const QString& tip) {
+    auto* a = new QAction(text, parent);
+    a->setShortcut(key);
+    a->setStatusTip(tip);
+    a->setToolTip(QString("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+    return a;
+}
+}  // namespace
+
+RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, LogPanel* log, QWidget* parent)
+    : QWidget(parent), metrics_(metrics), tokens_(tokens), log_(log), bridge_(new RunBridge(this)) {
+    start_ = makeAction(this, "&Start run", QKeySequence(Qt::CTRL | Qt::Key_Return), "Start the run (or resume it from its last checkpoint)");
+    pause_ = makeAction(this, "&Pause run", QKeySequence(Qt::CTRL | Qt::Key_P), "Pause the run at the next step boundary");
+    resume_ = makeAction(this, "Res&ume run", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P), "Resume the paused run");
+    stop_ = makeAction(this, "S&top run", QKeySequence(Qt::CTRL | Qt::Key_Period), "Stop: finish the step, checkpoint and keep the run");
+    cancel_ = makeAction(this, "&Cancel run", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Period), "Cancel: abandon the run and discard its folder");
+    fit_ = makeAction(this, "&Fit charts", QKeySequence(Qt::Key_F), "Fit every chart to its data (auto-scale)");
+    fit_->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    toggleLogY_ = makeAction(this, "&Log-scale Y", QKeySequence(Qt::CTRL | Qt::Key_L), "Toggle a logarithmic y axis on the charts");
+    toggleLogY_->setCheckable(true);
+    auto* zoomReset = makeAction(this, "Reset chart zoom", QKeySequence(Qt::CTRL | Qt::Key_0), "Reset the zoom of every chart");
+    actions_ = {start_, pause_, resume_, stop_, cancel_, fit_, toggleLogY_, zoomReset};
+    addAction(fit_);
+
+    // Controls row.
+    badge_ = new QLabel("idle", this);
+    badge_->setStyleSheet(badgeStyle(RunState::Idle));
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(badge_);
+    for (QAction* a : {start_, pause_, resume_, stop_, cancel_}) {
+        auto* b = new QToolButton(this);
+        b->setDefaultAction(a);
+        b->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        controls->addWidget(b);
+    }
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 1);
+    progress_->setValue(0);
+    progress_->setMaximumWidth(220);
+    progressLabel_ = new QLabel(this);
+    stalled_ = new QLabel(this);
+    stalled_->setStyleSheet("color:#c62828;font-weight:bold");
+    controls->addWidget(progress_);
+    controls->addWidget(progressLabel_, 1);
+    controls->addWidget(stalled_);
+
+    // Chart options row.
+    smoothing_ = new QSlider(Qt::Horizontal, this);
+    smoothing_->setRange(0, 99);
+    smoothing_->setValue(60);
+    smoothing_->setMaximumWidth(140);
+    smoothing_->setToolTip("EMA smoothing (debiased); 0.6 by default");
+    smoothingLabel_ = new QLabel("0.60", this);
+    xAxis_ = new QComboBox(this);
+    xAxis_->addItem("Step", int(XAxisKind::Step));
+    xAxis_->addItem("Relative time", int(XAxisKind::RelativeTime));
+    xAxis_->addItem("Wall time", int(XAxisKind::WallTime));
+    outliers_ = new QCheckBox("Ignore outliers", this);
+    outliers_->setChecked(true);
+    outliers_->setToolTip("Auto-scale y to the 1st–99th percentile");
+    logY_ = new QCheckBox("Log Y", this);
+    rectZoom_ = new QCheckBox("Rectangle zoom", this);
+    syncX_ = new QCheckBox("Sync X", this);
+    syncX_->setChecked(true);
+    syncX_->setToolTip("Zooming one chart's x axis zooms all of them");
+    auto* fitBtn = new QToolButton(this);
+    fitBtn->setDefaultAction(fit_);
+    auto* chartBar = new QHBoxLayout;
+    chartBar->addWidget(new QLabel("Smoothing", this));
+    chartBar->addWidget(smoothing_);
+    chartBar->addWidget(smoothingLabel_);
+    chartBar->addWidget(new QLabel("X axis", this));
+    chartBar->addWidget(xAxis_);
+    chartBar->addWidget(outliers_);
+    chartBar->addWidget(logY_);
+    chartBar->addWidget(rectZoom_);
+    chartBar->addWidget(syncX_);
+    chartBar->addWidget(fitBtn);
+    chartBar->addStretch(1);
+
+    // Knobs.
+    auto* knobs = new QGroupBox("Hot edits (while paused)", this);
+    lambda_ = new QDoubleSpinBox(knobs);
+    lambda_->setRange(0, 1);
+    lambda_->setSingleStep(0.05);
+    lambda_->setValue(0.5);
+    lr_ = new QDoubleSpinBox(knobs);
+    lr_->setDecimals(9);
+    lr_->setRange(1e-9, 1);
+    lr_->setSingleStep(1e-6);
+    lr_->setValue(2e-6);
+    temperature_ = new QDoubleSpinBox(knobs);
+    temperature_->setRange(0.05, 10);
+    temperature_->setSingleStep(0.05);
+    temperature_->setValue(1.0);
+    applyKnobs_ = new QPushButton("Apply", knobs);
+    auto* kl = new QHBoxLayout(knobs);
+    kl->addWidget(new QLabel("λ", knobs));
+    kl->addWidget(lambda_);
+    kl->addWidget(new QLabel("lr", knobs));
+    kl->addWidget(lr_);
+    kl->addWidget(new QLabel("temperature", knobs));
+    kl->addWidget(temperature_);
+    kl->addWidget(applyKnobs_);
+    kl->addStretch(1);
+
+    gridHost_ = new QWidget(this);
+    grid_ = new QGridLayout(gridHost_);
+    grid_->setContentsMargins(0, 0, 0, 0);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(gridHost_);
+    scroll->setWidgetResizable(true);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(controls);
+    layout->addLayout(chartBar);
+    layout->addWidget(knobs);
+    layout->addWidget(scroll, 1);
+
+    auto updateOptions = [this] {
+        options_.smoothing = smoothing_->value() / 100.0;
+        options_.xAxis = XAxisKind(xAxis_->currentData().toInt());
+        options_.ignoreOutliers = outliers_->isChecked();
+        options_.logY = logY_->isChecked();
+        options_.rectZoom = rectZoom_->isChecked();
+        smoothingLabel_->setText(QString::number(options_.smoothing, 'f', 2));
+        toggleLogY_->setChecked(options_.logY);
+        for (auto* c : charts_) c->setOptions(options_);
+        for (auto& c : extraCharts_)
+            if (c) c->setOptions(options_);
+    };
+    connect(smoothing_, &QSlider::valueChanged, this, updateOptions);
+    connect(xAxis_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, updateOptions);
+    connect(outliers_, &QCheckBox::toggled, this, updateOptions);
+    connect(logY_, &QCheckBox::toggled, this, updateOptions);
+    connect(rectZoom_, &QCheckBox::toggled, this, updateOptions);
+    connect(toggleLogY_, &QAction::triggered, logY_, &QCheckBox::setChecked);
+    connect(fit_, &QAction::triggered, this, [this] {
+        for (auto* c : charts_) c->fitToData();
+    });
+    connect(zoomReset, &QAction::triggered, fit_, &QAction::trigger);
+
+    connect(start_, &QAction::triggered, this, [this] {
+        if (!control_) emit newRunRequested();
+        else bridge_->start();
+    });
+    connect(pause_, &QAction::triggered, bridge_, &RunBridge::pause);
+    connect(resume_, &QAction::triggered, bridge_, &RunBridge::resume);
+    connect(stop_, &QAction::triggered, bridge_, &RunBridge::stop);
+    connect(cancel_, &QAction::triggered, this, [this] {
+        if (QMessageBox::question(this, "Cancel run", "Cancel the run and discard its folder?") == QMessageBox::Yes)
+            bridge_->cancel();
+    });
+    connect(applyKnobs_, &QPushButton::clicked, this, &RunMonitorWidget::applyKnobs);
+
+    connect(bridge_, &RunBridge::stepReceived, this, &RunMonitorWidget::onStep);
+    connect(bridge_, &RunBridge::stateChanged, this, &RunMonitorWidget::onState);
+    connect(bridge_, &RunBridge::tokensReceived, this, [this](const TokenDivergenceBatch& b) { tokens_->add(b); });
+    connect(bridge_, &RunBridge::logReceived, this, [this](LogLevel l, const QString& m) { log_->append(l, m); });
+    connect(bridge_, &RunBridge::checkpointSaved, this,
+            [this](qint64 step, const QString& f) { log_->append(LogLevel::Info, QString("checkpoint at step %1: %2").arg(step).arg(f)); });
+    connect(bridge_, &RunBridge::planChanged, this, [this](qint64 n) {
+        maxSteps_ = n;
+        updateProgress();
+    });
+    connect(bridge_, &RunBridge::commandFailed, this, [this](const QString& what) {
+        log_->append(LogLevel::Error, what);
+        QMessageBox* box = new QMessageBox(QMessageBox::Warning, "Run", what, QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setModal(false);
+        box->show();
+    });
+    connect(metrics_, &MetricStore::layoutChanged, this, &RunMonitorWidget::buildCharts);
+
+    redraw_ = new QTimer(this);
+    redraw_->setInterval(100);
+    connect(redraw_, &QTimer::timeout, this, [this] {
+        for (auto* c : charts_) c->refresh();
+        for (auto& c : extraCharts_)
+            if (c) c->refresh();
+        updateProgress();
+    });
+    redraw_->start();
+    sinceStep_.start();
+    buildCharts();
+    updateControls();
+    updateProgress();
+}
+
+RunMonitorWidget::~RunMonitorWidget() {
+    if (control_) {
+        bridge_->detach();
+        const RunState s = control_->state();
+        if (s == RunState::Running || s == RunState::Paused || s == RunState::Pausing) {
+            control_->stop();
+            control_->wait();
+        }
+    }
+}
+
+void RunMonitorWidget::setRun(std::unique_ptr<RunControl> control, const QString& runId) {
+    if (control_) {
+        bridge_->detach();
+        const RunState s = control_->state();
+        if (s == RunState::Running || s == RunState::Paused || s == RunState::Pausing) {
+            control_->stop();
+            control_->wait();
+        }
+    }
+    control_ = std::move(control);
+    runId_ = runId;
+    step_ = 0;
+    elapsedS_ = 0;
+    meanInterval_ms_ = 0;
+    bridge_->attach(control_.get());
+    if (control_) log_->append(LogLevel::Info, QString("opened run %1 (%2)").arg(runId, QString::fromStdString(control_->runDir())));
+    onState(control_ ? control_->state() : RunState::Idle, {});
+}
+
+void RunMonitorWidget::setShownRuns(const QStringList& runIds) {
+    shownRuns_ = runIds;
+    for (auto* c : charts_) c->setRuns(runIds);
+}
+
+void RunMonitorWidget::setChartOptions(const ChartOptions& o) {
+    smoothing_->setValue(int(std::lround(o.smoothing * 100)));
+    xAxis_->setCurrentIndex(xAxis_->findData(int(o.xAxis)));
+    outliers_->setChecked(o.ignoreOutliers);
+    logY_->setChecked(o.logY);
+    rectZoom_->setChecked(o.rectZoom);
+}
+
+void RunMonitorWidget::setRedrawInterval(int ms) { redraw_->setInterval(ms); }
+
+void RunMonitorWidget::redrawNow() {
+    for (auto* c : charts_) c->refresh(true);
+    updateProgress();
+}
+
+void RunMonitorWidget::buildCharts() {
+    const auto groups = defaultChartGroups(metrics_->keys());
+    QStringList have;
+    for (auto* c : charts_) have << c->group().title;
+    QStringList want;
+    for (const auto& g : groups) want << g.title;
+    bool same = have == want;
+    if (same)
+        for (int i = 0; i < charts_.size(); ++i)
+            if (charts_[i]->group().keys != groups[i].keys) same = false;
+    if (same) return;
+    for (auto* c : charts_) c->deleteLater();
+    charts_.clear();
+    int i = 0;
+    for (const auto& g : groups) {
+        auto* c = new MetricChart(metrics_, g, gridHost_);
+        c->setOptions(options_);
+        c->setRuns(shownRuns_);
+        c->setMinimumHeight(220);
+        grid_->addWidget(c, i / 2, i % 2);
+        connect(c, &MetricChart::xRangeEdited, this, [this, c](double lo, double hi) {
+            if (!syncX_->isChecked()) return;
+            for (auto* o : charts_)
+                if (o != c) o->setXRange(lo, hi);
+        });
+        connect(c, &MetricChart::fullSizeRequested, this, [this](MetricChart* src) {
+            auto* dlg = new QDialog(this);
+            dlg->setAttribute(Qt::WA_DeleteOnClose);
+            dlg->setWindowTitle(src->group().title);
+            auto* big = new MetricChart(metrics_, src->group(), dlg);
+            big->setOptions(options_);
+            big->setRuns(shownRuns_);
+            auto* l = new QVBoxLayout(dlg);
+            l->addWidget(big);
+            dlg->resize(1100, 650);
+            extraCharts_ << big;
+            dlg->show();
+        });
+        charts_ << c;
+        ++i;
+    }
+}
+
+void RunMonitorWidget::onStep(const StepMetrics& m) {
+    metrics_->append(runId_, m);
+    if (step_ > 0) {
+        const double dt = double(sinceStep_.restart());
+        meanInterval_ms_ = meanInterval_ms_ == 0 ? dt : 0.8 * meanInterval_ms_ + 0.2 * dt;
+    } else {
+        sinceStep_.restart();
+    }
+    step_ = m.step;
+    elapsedS_ = m.wall_time_s;
+    auto find = [&](const char* k) {
+        auto it = m.scalars.find(k);
+        return it == m.scalars.end() ? qQNaN() : it->second;
+    };
+    const double tps = find("tokens_per_s");
+    if (std::isfinite(tps)) tokensPerS_ = tps;
+    const double mem = find("gpu_mem_gb");
+    if (std::isfinite(mem)) gpuMemGb_ = mem;
+}
+
+void RunMonitorWidget::onState(RunState state, const QString& reason) {
+    badge_->setText(runStateName(state));
+    badge_->setStyleSheet(badgeStyle(state));
+    if (!reason.isEmpty()) log_->append(state == RunState::Failed ? LogLevel::Error : LogLevel::Info,
+                                        QString("%1: %2").arg(runStateName(state), reason));
+    if (state == RunState::Paused && control_) {
+        // Offer the current knob values from the last step.
+        auto value = [&](const char* k) {
+            const MetricSeries* s = metrics_->series(runId_, k);
+            return s && !s->value.empty() ? s->value.back() : qQNaN();
+        };
+        if (std::isfinite(value("lambda"))) lambda_->setValue(value("lambda"));
+        if (std::isfinite(value("lr"))) lr_->setValue(value("lr"));
+        if (std::isfinite(value("temperature"))) temperature_->setValue(value("temperature"));
+    }
+    updateControls();
+    emit runStateChanged(state);
+}
+
+void RunMonitorWidget::updateControls() {
+    const RunState s = bridge_->control() ? bridge_->state() : RunState::Idle;
+    const bool live = s == RunState::Running || s == RunState::Pausing || s == RunState::Paused;
+    start_->setEnabled(!live);
+    pause_->setEnabled(s == RunState::Running);
+    resume_->setEnabled(s == RunState::Paused);
+    stop_->setEnabled(live);
+    cancel_->setEnabled(live);
+    applyKnobs_->setEnabled(s == RunState::Paused);
+    for (auto* w : {static_cast<QWidget*>(lambda_), static_cast<QWidget*>(lr_), static_cast<QWidget*>(temperature_)})
+        w->setEnabled(s == RunState::Paused);
+}
+
+void RunMonitorWidget::applyKnobs() {
+    const bool ok = bridge_->setKnob("lambda", lambda_->value()) && bridge_->setKnob("lr", lr_->value()) &&
+                    bridge_->setKnob("temperature", temperature_->value());
+    if (ok)
+        log_->append(LogLevel::Info, QString("hot edit: lambda=%1 lr=%2 temperature=%3")
+                                         .arg(lambda_->value())
+                                         .arg(lr_->value())
+                                         .arg(temperature_->value()));
+}
+
+void RunMonitorWidget::updateProgress() {
+    progress_->setRange(0, int(std::max<qint64>(1, maxSteps_)));
+    progress_->setValue(int(std::min(step_, std::max<qint64>(1, maxSteps_))));
+    const double eta = step_ > 0 && maxSteps_ > step_ ? elapsedS_ / double(step_) * double(maxSteps_ - step_) : qQNaN();
+    progressLabel_->setText(QString("step %1/%2 · elapsed %3 · ETA %4 · %5 tok/s · GPU mem %6")
+                                .arg(step_)
+                                .arg(maxSteps_ > 0 ? QString::number(maxSteps_) : "?")
+                                .arg(hms(elapsedS_), hms(eta))
+                                .arg(std::isfinite(tokensPerS_) ? QString::number(tokensPerS_, 'f', 0) : "–")
+                                .arg(std::isfinite(gpuMemGb_) ? QString::number(gpuMemGb_, 'f', 1) + " GB" : "n/a (CPU)"));
+    const bool running = bridge_->control() && bridge_->state() == RunState::Running;
+    const bool isStalled = running && meanInterval_ms_ > 0 && sinceStep_.elapsed() > std::max(5000.0, 5 * meanInterval_ms_);
+    stalled_->setText(isStalled ? QString("stalled? no step for %1 s").arg(sinceStep_.elapsed() / 1000) : QString());
+}
+
+QString RunMonitorWidget::progressText() const { return progressLabel_->text(); }
+QString RunMonitorWidget::badgeText() const { return badge_->text(); }
+
+}  // namespace xopd::widgets

@@ -1,0 +1,123 @@
+#pragma once
+// The live run monitor: run controls (start, pause, resume, stop, cancel) with a state badge; a
+// progress line (step/total, elapsed, ETA, tokens/s, GPU memory); the metric charts, split by
+// stream, sharing one set of display options (smoothing, x axis, outlier-ignoring autoscale,
+// log-y, rectangle zoom, synchronised x zoom); hot edits of lambda, lr and temperature while
+// paused; a "stalled" hint.
+//
+// Data path: the RunBridge drains worker events on the GUI thread into the MetricStore and
+// TokenStore immediately (cheap appends); a 100 ms QTimer (≤ 10 Hz) redraws the visible charts
+// whose data changed with rpQueuedReplot. The monitor owns the current RunControl. GUI thread only.
+
+#include "widgets/charts/MetricChart.h"
+#include "widgets/run/RunBridge.h"
+
+#include <QElapsedTimer>
+#include <QPointer>
+#include <QWidget>
+
+#include <memory>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGridLayout;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QTimer;
+
+namespace xopd::widgets {
+
+class LogPanel;
+class TokenStore;
+
+class RunMonitorWidget : public QWidget {
+    Q_OBJECT
+public:
+    RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, LogPanel* log, QWidget* parent = nullptr);
+    ~RunMonitorWidget() override;
+
+    /// Takes ownership of a run (replacing and cancelling any previous one) and observes it.
+    /// `runId` names its series in the metric store. The run is not started.
+    void setRun(std::unique_ptr<RunControl> control, const QString& runId);
+    RunControl* run() const { return control_.get(); }
+    RunBridge* bridge() const { return bridge_; }
+    QString runId() const { return runId_; }
+
+    /// Runs overlaid on the charts (empty: every run in the store).
+    void setShownRuns(const QStringList& runIds);
+    ChartOptions chartOptions() const { return options_; }
+    void setChartOptions(const ChartOptions& options);
+    QList<MetricChart*> charts() const { return charts_; }
+
+    /// Actions of this screen (controls, chart options), for menus and the key reference.
+    QList<QAction*> screenActions() const { return actions_; }
+    QAction* startAction() const { return start_; }
+    QAction* pauseAction() const { return pause_; }
+    QAction* resumeAction() const { return resume_; }
+    QAction* stopAction() const { return stop_; }
+    QAction* cancelAction() const { return cancel_; }
+    /// Redraw interval of the charts (ms); default 100 (10 Hz).
+    void setRedrawInterval(int ms);
+    /// Redraws now (tests).
+    void redrawNow();
+    /// Text of the progress line and the badge (tests).
+    QString progressText() const;
+    QString badgeText() const;
+
+signals:
+    /// Start was pressed with no run open: the main window builds one from the set-up screen.
+    void newRunRequested();
+    void runStateChanged(xopd::RunState state);
+
+private:
+    void buildCharts();
+    void onStep(const StepMetrics& m);
+    void onState(RunState state, const QString& reason);
+    void updateControls();
+    void updateProgress();
+    void applyKnobs();
+
+    MetricStore* metrics_;
+    TokenStore* tokens_;
+    LogPanel* log_;
+    RunBridge* bridge_;
+    std::unique_ptr<RunControl> control_;
+    QString runId_;
+    QStringList shownRuns_;
+    ChartOptions options_;
+    QList<MetricChart*> charts_;
+    QList<QPointer<MetricChart>> extraCharts_;
+    QTimer* redraw_;
+
+    QLabel* badge_;
+    QProgressBar* progress_;
+    QLabel* progressLabel_;
+    QLabel* stalled_;
+    QSlider* smoothing_;
+    QLabel* smoothingLabel_;
+    QComboBox* xAxis_;
+    QCheckBox* outliers_;
+    QCheckBox* logY_;
+    QCheckBox* rectZoom_;
+    QCheckBox* syncX_;
+    QDoubleSpinBox* lambda_;
+    QDoubleSpinBox* lr_;
+    QDoubleSpinBox* temperature_;
+    QPushButton* applyKnobs_;
+    QGridLayout* grid_;
+    QWidget* gridHost_;
+
+    QAction *start_, *pause_, *resume_, *stop_, *cancel_, *fit_, *toggleLogY_;
+    QList<QAction*> actions_;
+
+    qint64 step_ = 0, maxSteps_ = 0;
+    double elapsedS_ = 0, tokensPerS_ = qQNaN(), gpuMemGb_ = qQNaN();
+    QElapsedTimer sinceStep_;
+    double meanInterval_ms_ = 0;
+};
+
+}  // namespace xopd::widgets
