@@ -340,9 +340,14 @@ void AbListeningWidget::refresh() {
                             .arg(session_->revealed() ? QString::number(session_->pValue(), 'g', 3) : QString("–")));
     else
         tally_->setText(QString("%1 of %2 answered").arg(session_->answered()).arg(session_->trialCount()));
-    if (match_->isChecked()) {
+    if (match_->isChecked() && session_->revealed()) {
         const int cond = session_->conditionOf(trial_, slot_);
         gain_->setText(QString("Loudness matching on: this slot plays at %1 dB").arg(gainFor(cond), 0, 'f', 1));
+    } else if (match_->isChecked()) {
+        // Blind: a per-slot gain would tell the rater which slot holds the louder condition.
+        const double offset = std::abs(session_->matchGainDb(0) - session_->matchGainDb(1));
+        gain_->setText(QString("Loudness matching on: the louder condition plays %1 dB down (per-slot gain hidden until reveal)")
+                           .arg(offset, 0, 'f', 1));
     } else {
         gain_->setText("Loudness matching off");
     }

@@ -379,6 +379,14 @@ int PromptLibraryWidget::stopRecording() {
     try {
         const auto clip = recorder_->stop();
         recorder_.reset();
+        // The meter polls only the latest callback block's peak, so a short clipped burst between
+        // two polls would go unnoticed: look at every recorded sample once.
+        for (float s : clip.samples)
+            if (std::fabs(s) >= 0.99f) {
+                clipped_ = true;
+                break;
+            }
+        clipWarning_->setText(clipped_ ? "CLIPPING: lower the input gain" : QString());
         meter_->setValue(0);
         recLabel_->setText(QString("%1 s").arg(clip.durationSeconds(), 0, 'f', 1));
         row = model_->addClip(clip, workspace_ + "/recordings", "rec-" + QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss"), "recorded");

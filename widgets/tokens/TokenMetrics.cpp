@@ -67,7 +67,7 @@ QString visibleWhitespace(const QString& piece) {
     out.reserve(piece.size());
     for (QChar c : piece) {
         if (c == ' ') out += QChar(0x00B7);
-        else if (c == '\n') out += QChar(0x21B5);
+        else if (c == '\n') out += QChar(0x00B6);  // ¶, as the spec asks
         else if (c == '\t') out += QChar(0x2192);
         else if (c == '\r') out += QChar(0x240D);
         else out += c;

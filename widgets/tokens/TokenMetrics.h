@@ -32,7 +32,7 @@ QColor divergingColor(double value, double bound);
 QColor sequentialColor(double value, double bound);
 /// True when text on `background` should be white (perceived brightness below 0.6).
 bool wantsWhiteText(const QColor& background);
-/// Shows whitespace: space → ·, newline → ↵, tab → →, carriage return → ␍.
+/// Shows whitespace (spec/ux.md §3): space → ·, newline → ¶, tab → →, carriage return → ␍.
 QString visibleWhitespace(const QString& piece);
 
 }  // namespace xopd::widgets
