@@ -75,13 +75,13 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     QFont big = font();
     big.setPointSizeF(big.pointSizeF() * 1.6);
     big.setBold(true);
-    auto* slots = new QHBoxLayout;
+    auto* slotRow = new QHBoxLayout;
     for (int i = 0; i < 3; ++i) {
         slotButtons_[i] = new QPushButton(test);
         slotButtons_[i]->setCheckable(true);
         slotButtons_[i]->setFont(big);
         slotButtons_[i]->setMinimumHeight(60);
-        slots->addWidget(slotButtons_[i]);
+        slotRow->addWidget(slotButtons_[i]);
         connect(slotButtons_[i], &QPushButton::clicked, this, [this, i] { selectSlot(i); });
     }
     auto* answers = new QHBoxLayout;
@@ -96,7 +96,7 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     waveform_ = new WaveformView(test);
     auto* tl = new QVBoxLayout(test);
     tl->addWidget(trialLabel_);
-    tl->addLayout(slots);
+    tl->addLayout(slotRow);
     tl->addLayout(answers);
     tl->addWidget(waveform_, 1);
     auto* info = new QHBoxLayout;

@@ -189,7 +189,11 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     connect(zoomReset, &QAction::triggered, fit_, &QAction::trigger);
 
     connect(start_, &QAction::triggered, this, [this] {
-        if (!control_) emit newRunRequested();
+        // A run that has ended (finished, stopped, cancelled, failed) cannot start again: Start then
+        // means "a new run" (a stopped run is resumed from the run history).
+        const RunState s = control_ ? control_->state() : RunState::Idle;
+        const bool ended = s == RunState::Finished || s == RunState::Stopped || s == RunState::Cancelled || s == RunState::Failed;
+        if (!control_ || ended) emit newRunRequested();
         else bridge_->start();
     });
     connect(pause_, &QAction::triggered, bridge_, &RunBridge::pause);

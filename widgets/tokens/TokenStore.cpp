@@ -11,6 +11,7 @@
 #include <QTextStream>
 
 #include <cmath>
+#include <algorithm>
 #include <set>
 
 namespace xopd::widgets {
@@ -53,6 +54,21 @@ const TokenDivergenceBatch* TokenStore::find(int64_t step, const std::string& st
     for (const auto& b : batches(step))
         if (b.stream == stream && b.sample_index == sample) return &b;
     return nullptr;
+}
+
+const TokenDivergenceBatch* TokenStore::findNth(int64_t step, const std::string& stream, int k) const {
+    std::vector<const TokenDivergenceBatch*> rows;
+    for (const auto& b : batches(step))
+        if (b.stream == stream) rows.push_back(&b);
+    std::sort(rows.begin(), rows.end(), [](auto* a, auto* b) { return a->sample_index < b->sample_index; });
+    return k >= 0 && size_t(k) < rows.size() ? rows[size_t(k)] : nullptr;
+}
+
+int TokenStore::rowsPerStream(int64_t step) const {
+    std::map<std::string, int> n;
+    int most = 0;
+    for (const auto& b : batches(step)) most = std::max(most, ++n[b.stream]);
+    return most;
 }
 
 QString TokenStore::tokenText(int32_t id) const {

@@ -27,6 +27,12 @@ public:
     std::vector<int32_t> sampleIndices(int64_t step) const;
     /// The batch of (step, stream, sample) or nullptr.
     const TokenDivergenceBatch* find(int64_t step, const std::string& stream, int32_t sample) const;
+    /// The k-th batch (by sample index, 0-based) of `stream` at `step`, or nullptr. The core numbers
+    /// samples across streams within a step (speech rows first), so the view pairs the k-th speech
+    /// row with the k-th text row.
+    const TokenDivergenceBatch* findNth(int64_t step, const std::string& stream, int k) const;
+    /// Largest number of batches any one stream has at `step`.
+    int rowsPerStream(int64_t step) const;
     /// Text of a token id when it was seen in any batch ("#id" otherwise).
     QString tokenText(int32_t id) const;
     /// Steps kept (older ones are dropped); default 2000.

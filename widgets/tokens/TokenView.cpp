@@ -349,22 +349,22 @@ void TokenView::showStep(int64_t step) {
 std::vector<TokenDivergenceBatch> TokenView::shownBatches() const {
     std::vector<TokenDivergenceBatch> out;
     for (const char* stream : {"speech", "text"})
-        if (const auto* b = store_->find(step_, stream, sample_)) out.push_back(*b);
+        if (const auto* b = store_->findNth(step_, stream, sample_)) out.push_back(*b);
     return out;
 }
 
 void TokenView::rebuild() {
-    const auto samples = store_->sampleIndices(step_);
+    const int rows = store_->rowsPerStream(step_);
     {
         const QSignalBlocker block(sampleBox_);
-        sampleBox_->setRange(0, std::max(0, int(samples.size()) - 1));
+        sampleBox_->setRange(0, std::max(0, rows - 1));
         if (sample_ > sampleBox_->maximum()) sample_ = sampleBox_->maximum();
         sampleBox_->setValue(sample_);
     }
-    sampleLabel_->setText(QString("sample %1 of %2").arg(samples.empty() ? 0 : sample_ + 1).arg(samples.size()));
+    sampleLabel_->setText(QString("sample %1 of %2").arg(rows == 0 ? 0 : sample_ + 1).arg(rows));
     stepLabel_->setText(step_ < 0 ? "no steps" : QString("step %1").arg(step_));
-    const auto* speech = store_->find(step_, "speech", sample_);
-    const auto* text = store_->find(step_, "text", sample_);
+    const auto* speech = store_->findNth(step_, "speech", sample_);
+    const auto* text = store_->findNth(step_, "text", sample_);
     double maxAbs = 0;
     for (const auto* b : {speech, text})
         if (b)
@@ -394,7 +394,7 @@ void TokenView::moveLock(int delta) {
         lockToken(0, 0);
         return;
     }
-    const auto* b = store_->find(step_, lockedRow_ == 0 ? "speech" : "text", sample_);
+    const auto* b = store_->findNth(step_, lockedRow_ == 0 ? "speech" : "text", sample_);
     if (!b || b->tokens.empty()) return;
     lockToken(lockedRow_, std::clamp(lockedIndex_ + delta, 0, int(b->tokens.size()) - 1));
 }
@@ -438,7 +438,7 @@ QString TokenView::describe(const TokenDivergenceBatch& b, int index) const {
 }
 
 void TokenView::showDetail(int row, int index) {
-    const TokenDivergenceBatch* b = row < 0 ? nullptr : store_->find(step_, row == 0 ? "speech" : "text", sample_);
+    const TokenDivergenceBatch* b = row < 0 ? nullptr : store_->findNth(step_, row == 0 ? "speech" : "text", sample_);
     if (!b || index < 0 || index >= int(b->tokens.size())) {
         detail_->setHtml("<p>Hover a token to see its value and both models' top-k; click to lock it; ←/→ move the lock.</p>");
         return;

@@ -1,0 +1,104 @@
+#pragma once
+// AskService: the "Ask" demo of the workbench, in the core. One prompt pair (audio S + transcript
+// T) goes to both models at once:
+//   - the student answers the audio (speech stream) and, for comparison, the transcript;
+//   - the teacher answers the transcript;
+//   - the teacher then scores every token of the student's answers under T, giving the per-token
+//     log-ratio A_t = log p_teacher − log p_student (speech row: A_cm, text row: A_im), with both
+//     models' top-k alternatives, entropy and the student's modality gap, as TokenDivergenceBatch
+//     rows the GUI's token view draws.
+//
+//   AskService ask(config);                  // student / teacher sources of a DistillConfig
+//   ask.load();                              // builds the models (slow: call on a worker thread)
+//   AskRequest q; q.prompt = ask.prompts()[0];
+//   AskAnswer a = ask.ask(q);                // a.student_answer, a.teacher_answer, a.speech.tokens
+//
+// Model sources are those of distill::makeRunModels ("toy", "demo", "hf"); the prompts of the
+// config's data section are offered as ready-made questions.
+//
+// Torch-free header: widgets/ include it and call it from a worker QThread. Threading: one thread
+// at a time (the models are not thread-safe); every call blocks. Errors: xopd::Error naming the
+// folder or file at fault.
+
+#include "core/distill/DistillConfig.h"
+#include "core/run/RunEvents.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xopd::distill {
+
+/// One question: the audio the student hears and the transcript the teacher reads.
+struct AskPrompt {
+    /// Id shown in the token view ("" = "ask").
+    std::string id;
+    /// Transcript T (teacher input; the student's text-stream input). Must not be empty.
+    std::string transcript;
+    /// Audio clip S for the student (any libsndfile format). "" only for toy models, which
+    /// synthesise their "speech" from the transcript.
+    std::string audio_path;
+};
+
+/// Decoding knobs of one ask.
+struct AskRequest {
+    AskPrompt prompt;
+    /// Response budget in tokens (>= 1).
+    int64_t max_new_tokens = 64;
+    /// Sampling temperature (> 0; small = nearly greedy).
+    double temperature = 0.05;
+    /// Seed of the sampler (same seed + same models = same answers).
+    uint64_t seed = 0;
+    /// Top-k alternatives logged per token for the hover panel (0 = none).
+    int64_t topk = 5;
+};
+
+/// What both models said, and how they disagree token by token.
+struct AskAnswer {
+    /// The student's answer to the audio S.
+    std::string student_answer;
+    /// The student's answer to the transcript T.
+    std::string student_text_answer;
+    /// The teacher's answer to the transcript T.
+    std::string teacher_answer;
+    /// The student's speech answer scored by the teacher (stream "speech", step 0).
+    TokenDivergenceBatch speech;
+    /// The student's text answer scored by the teacher (stream "text", step 0).
+    TokenDivergenceBatch text;
+    /// Mean A over the speech answer's unmasked tokens (NaN when it is empty).
+    double speech_mean_advantage = 0.0;
+    /// Mean A over the text answer's unmasked tokens (NaN when it is empty).
+    double text_mean_advantage = 0.0;
+    /// Wall time of the ask, seconds.
+    double seconds = 0.0;
+};
+
+class AskService {
+public:
+    /// Uses config.student, config.teacher, config.data and config.train.device/dtype. Nothing is
+    /// loaded yet. Throws xopd::Error when the config is invalid.
+    explicit AskService(DistillConfig config);
+    ~AskService();
+    AskService(const AskService&) = delete;
+    AskService& operator=(const AskService&) = delete;
+
+    /// Loads both models and the prompt list (idempotent). Throws xopd::Error naming the folder.
+    void load();
+    bool loaded() const;
+    /// "student: …, teacher: …" once loaded ("" before).
+    std::string describe() const;
+    /// The config's prompts as ready-made questions (empty before load()).
+    std::vector<AskPrompt> prompts() const;
+    /// Asks both models (loads first when needed). Throws xopd::Error for an empty transcript, a
+    /// missing audio file, or a non-toy model without audio.
+    AskAnswer ask(const AskRequest& request);
+    /// Text of a token id in the student's vocabulary (after load()).
+    std::string tokenText(int32_t id) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xopd::distill

@@ -1,0 +1,5 @@
+# Tests of the workbench main window (widgets/main), included by tests/widgets/CMakeLists.txt.
+# The end-to-end test trains the built-in toy models for real (core RunController), so it takes
+# tens of seconds on two cores; offscreen platform from xopd_add_qtest.
+xopd_add_qtest(test_main_window SOURCES test_main_window.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 900
+               ENV JACK_NO_START_SERVER=1)

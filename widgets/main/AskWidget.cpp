@@ -1,0 +1,294 @@
+#include "widgets/main/AskWidget.h"
+
+#include "widgets/main/AskWorker.h"
+#include "widgets/prompts/PromptLibraryModel.h"
+#include "widgets/tokens/TokenStore.h"
+#include "widgets/tokens/TokenView.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QThread>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace xopd::widgets {
+
+namespace {
+QAction* makeAction(QWidget* parent, const QString& text, const QKeySequence& key, const QString& tip) {
+    auto* a = new QAction(text, parent);
+    a->setShortcut(key);
+    a->setStatusTip(tip);
+    a->setToolTip(QString("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+    return a;
+}
+QString answerHtml(const QString& title, const QString& answer, const QString& note) {
+    QString body = answer.isEmpty() ? "<i>(empty answer)</i>" : answer.toHtmlEscaped().replace("\n", "<br>");
+    return QString("<h3 style='margin:0'>%1</h3><p style='font-size:large'>%2</p><p style='color:gray'>%3</p>")
+        .arg(title.toHtmlEscaped(), body, note);
+}
+QString fmt(double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QString("n/a"); }
+}  // namespace
+
+AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
+    : QWidget(parent), library_(library), tokens_(new TokenStore(this)), thread_(new QThread(this)), worker_(new AskWorker) {
+    thread_->setObjectName("ask-worker");
+    worker_->moveToThread(thread_);
+    connect(thread_, &QThread::finished, worker_, &QObject::deleteLater);
+    thread_->start();
+    connect(worker_, &AskWorker::loaded, this, &AskWidget::onLoaded);
+    connect(worker_, &AskWorker::answered, this, &AskWidget::onAnswered);
+    connect(worker_, &AskWorker::failed, this, &AskWidget::onFailed);
+
+    ask_ = makeAction(this, "&Ask both models", QKeySequence(Qt::CTRL | Qt::Key_J),
+                      "Ask: the student hears the audio, the teacher reads the transcript");
+    record_ = makeAction(this, "Record a &question", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_J),
+                         "Record a spoken question into the prompt library (press again to stop), then ask it");
+    listen_ = makeAction(this, "Send answers to A/B &listening", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_J),
+                         "Render both answers with text-to-speech and add them to the A/B listening screen");
+    actions_ = {ask_, record_, listen_};
+    connect(ask_, &QAction::triggered, this, [this] { ask(); });
+    connect(record_, &QAction::triggered, this, &AskWidget::recordRequested);
+    connect(listen_, &QAction::triggered, this, [this] {
+        if (last_.student_answer.empty() && last_.teacher_answer.empty()) {
+            emit statusMessage("Ask first: there are no answers to listen to");
+            return;
+        }
+        emit answersForListening(QString::fromStdString(last_.student_answer), QString::fromStdString(last_.teacher_answer));
+    });
+
+    // Question.
+    auto* question = new QGroupBox("Question", this);
+    prompt_ = new QComboBox(question);
+    prompt_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    prompt_->setMinimumContentsLength(30);
+    transcript_ = new QLineEdit(question);
+    transcript_->setPlaceholderText("Transcript the teacher reads (type or edit)");
+    audio_ = new QLabel("–", question);
+    audio_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    models_ = new QLabel("No models chosen", question);
+    models_->setWordWrap(true);
+    maxTokens_ = new QSpinBox(question);
+    maxTokens_->setRange(1, 4096);
+    maxTokens_->setValue(48);
+    temperature_ = new QDoubleSpinBox(question);
+    temperature_->setRange(0.01, 5);
+    temperature_->setDecimals(2);
+    temperature_->setSingleStep(0.05);
+    temperature_->setValue(0.05);
+    seed_ = new QSpinBox(question);
+    seed_->setRange(0, 1 << 30);
+    askButton_ = new QPushButton("Ask", question);
+    askButton_->setDefault(true);
+    connect(askButton_, &QPushButton::clicked, ask_, &QAction::trigger);
+    auto* recordButton = new QToolButton(question);
+    recordButton->setDefaultAction(record_);
+    auto* listenButton = new QToolButton(question);
+    listenButton->setDefaultAction(listen_);
+    state_ = new QLabel(question);
+    auto* knobs = new QHBoxLayout;
+    knobs->addWidget(new QLabel("Max tokens", question));
+    knobs->addWidget(maxTokens_);
+    knobs->addWidget(new QLabel("Temperature", question));
+    knobs->addWidget(temperature_);
+    knobs->addWidget(new QLabel("Seed", question));
+    knobs->addWidget(seed_);
+    knobs->addStretch(1);
+    knobs->addWidget(recordButton);
+    knobs->addWidget(listenButton);
+    knobs->addWidget(askButton_);
+    auto* form = new QFormLayout(question);
+    form->addRow("Prompt", prompt_);
+    form->addRow("Transcript", transcript_);
+    form->addRow("Audio", audio_);
+    form->addRow("Models", models_);
+    form->addRow(knobs);
+    form->addRow(state_);
+
+    // Answers side by side.
+    student_ = new QTextBrowser(this);
+    teacher_ = new QTextBrowser(this);
+    student_->setHtml(answerHtml("Student · hears the audio", "", "Ask to see the student's answer to the spoken question."));
+    teacher_->setHtml(answerHtml("Teacher · reads the transcript", "", "Ask to see the teacher's answer to the transcript."));
+    auto* answers = new QSplitter(Qt::Horizontal, this);
+    answers->addWidget(student_);
+    answers->addWidget(teacher_);
+
+    view_ = new TokenView(tokens_, this);
+    view_->setDecoder([this](int32_t id) { return tokens_->tokenText(id); });
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(answers);
+    split->addWidget(view_);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 2);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(question);
+    layout->addWidget(split, 1);
+
+    connect(prompt_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int i) {
+        if (i < 0 || size_t(i) >= choices_.size()) return;
+        const auto& p = choices_[size_t(i)].prompt;
+        transcript_->setText(QString::fromStdString(p.transcript));
+        audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
+                                             : QString::fromStdString(p.audio_path));
+    });
+    if (library_) {
+        auto changed = [this] { rebuildChoices(); };
+        connect(library_, &QAbstractItemModel::rowsInserted, this, changed);
+        connect(library_, &QAbstractItemModel::rowsRemoved, this, changed);
+        connect(library_, &QAbstractItemModel::modelReset, this, changed);
+        connect(library_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int, int last) {
+            // A new recording: offer it at once.
+            const auto& e = library_->entry(last);
+            if (e.source != "recorded") return;
+            for (size_t i = 0; i < choices_.size(); ++i)
+                if (QString::fromStdString(choices_[i].prompt.audio_path) == e.path) prompt_->setCurrentIndex(int(i));
+        });
+    }
+    rebuildChoices();
+    setBusy(false);
+}
+
+AskWidget::~AskWidget() {
+    thread_->quit();
+    thread_->wait();
+}
+
+void AskWidget::setModelConfig(const distill::DistillConfig& config, const QString& description) {
+    configured_ = true;
+    loaded_ = false;
+    modelPrompts_.clear();
+    rebuildChoices();
+    models_->setText(description + " (not loaded yet)");
+    QMetaObject::invokeMethod(worker_, [w = worker_, config] { w->configure(config); }, Qt::QueuedConnection);
+}
+
+void AskWidget::loadModels() {
+    if (!configured_ || loaded_ || loading_) return;
+    loading_ = true;
+    setBusy(true, "Loading the models…");
+    QMetaObject::invokeMethod(worker_, [w = worker_] { w->load(); }, Qt::QueuedConnection);
+}
+
+void AskWidget::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    loadModels();
+}
+
+bool AskWidget::ask() {
+    if (busy_) {
+        emit statusMessage("Ask: still working on the previous question");
+        return false;
+    }
+    if (!configured_) {
+        emit statusMessage("Ask: choose models on the Models and run set-up screen first");
+        return false;
+    }
+    distill::AskRequest q;
+    const int i = prompt_->currentIndex();
+    if (i >= 0 && size_t(i) < choices_.size()) q.prompt = choices_[size_t(i)].prompt;
+    q.prompt.transcript = transcript_->text().trimmed().toStdString();
+    if (q.prompt.transcript.empty()) {
+        emit statusMessage("Ask: type the transcript the teacher should read");
+        state_->setText("<span style='color:#c62828'>The transcript is empty: type what the question says.</span>");
+        return false;
+    }
+    q.max_new_tokens = maxTokens_->value();
+    q.temperature = temperature_->value();
+    q.seed = uint64_t(seed_->value());
+    setBusy(true, "Asking both models…");
+    QMetaObject::invokeMethod(worker_, [w = worker_, q] { w->ask(q); }, Qt::QueuedConnection);
+    return true;
+}
+
+int AskWidget::promptCount() const { return int(choices_.size()); }
+void AskWidget::choosePrompt(int index) { prompt_->setCurrentIndex(index); }
+void AskWidget::setTranscript(const QString& text) { transcript_->setText(text); }
+QString AskWidget::transcript() const { return transcript_->text(); }
+
+void AskWidget::rebuildChoices() {
+    const QString current = prompt_->currentText();
+    choices_.clear();
+    for (const auto& p : modelPrompts_)
+        choices_.push_back({QString("model set · %1 · %2").arg(QString::fromStdString(p.id), QString::fromStdString(p.transcript)), p});
+    if (library_)
+        for (const auto& e : library_->entries()) {
+            distill::AskPrompt p;
+            p.id = e.id.toStdString();
+            p.transcript = e.transcript.toStdString();
+            p.audio_path = e.path.toStdString();
+            choices_.push_back({QString("library · %1 · %2").arg(e.id, e.transcript.isEmpty() ? QString("(no transcript)") : e.transcript), p});
+        }
+    const QSignalBlocker block(prompt_);
+    prompt_->clear();
+    for (const auto& c : choices_) prompt_->addItem(c.label);
+    const int keep = prompt_->findText(current);
+    prompt_->setCurrentIndex(keep >= 0 ? keep : (choices_.empty() ? -1 : 0));
+    if (keep < 0 && !choices_.empty()) {
+        const auto& p = choices_.front().prompt;
+        transcript_->setText(QString::fromStdString(p.transcript));
+        audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
+                                             : QString::fromStdString(p.audio_path));
+    }
+}
+
+void AskWidget::onLoaded(const QString& description, const std::vector<distill::AskPrompt>& prompts) {
+    loading_ = false;
+    loaded_ = true;
+    modelPrompts_ = prompts;
+    models_->setText(description);
+    rebuildChoices();
+    if (!busy_ || state_->text().startsWith("Loading")) setBusy(false, "Models loaded.");
+    emit modelsLoaded(description);
+}
+
+void AskWidget::onAnswered(const distill::AskAnswer& a) {
+    last_ = a;
+    ++asks_;
+    distill::AskAnswer copy = a;
+    copy.speech.step = copy.text.step = asks_;
+    if (!copy.speech.tokens.empty()) tokens_->add(copy.speech);
+    if (!copy.text.tokens.empty()) tokens_->add(copy.text);
+    student_->setHtml(answerHtml("Student · hears the audio", QString::fromStdString(a.student_answer),
+                                 QString("mean A<sub>cm</sub> = %1 over %2 tokens · the student reading the transcript says: “%3” "
+                                         "(mean A<sub>im</sub> = %4)")
+                                     .arg(fmt(a.speech_mean_advantage))
+                                     .arg(a.speech.tokens.size())
+                                     .arg(QString::fromStdString(a.student_text_answer).toHtmlEscaped())
+                                     .arg(fmt(a.text_mean_advantage))));
+    teacher_->setHtml(answerHtml("Teacher · reads the transcript", QString::fromStdString(a.teacher_answer),
+                                 "Below: each student token coloured by log p<sub>teacher</sub> − log p<sub>student</sub>."));
+    view_->showStep(asks_);
+    setBusy(false, QString("Answered in %1 s (ask %2).").arg(a.seconds, 0, 'f', 2).arg(asks_));
+    emit answered();
+}
+
+void AskWidget::onFailed(const QString& message) {
+    loading_ = false;
+    setBusy(false);
+    state_->setText(QString("<span style='color:#c62828'>%1</span>").arg(message.toHtmlEscaped()));
+    emit failed(message);
+    emit statusMessage("Ask failed: " + message);
+}
+
+void AskWidget::setBusy(bool busy, const QString& why) {
+    busy_ = busy;
+    askButton_->setEnabled(!busy);
+    ask_->setEnabled(!busy);
+    if (!why.isEmpty()) state_->setText(why);
+}
+
+}  // namespace xopd::widgets

@@ -1,0 +1,115 @@
+#pragma once
+// The Ask screen (live-mic demo): pick a prompt (the model set's questions or any clip of the
+// prompt library, including one just recorded with Ctrl+R), edit or type the transcript, and see
+// at once the student's answer to the audio next to the teacher's answer to the transcript, with
+// the token divergence view of the student's answers below (speech row A_cm, text row A_im). Each
+// ask becomes one "step" of the view's scrubber, so earlier asks stay one slider move away.
+//
+// Generation runs in an AskWorker on its own QThread; the GUI thread never waits for it.
+// GUI thread only.
+
+#include "core/distill/AskService.h"
+
+#include <QWidget>
+
+#include <vector>
+
+class QAction;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTextBrowser;
+class QThread;
+
+namespace xopd::widgets {
+
+class AskWorker;
+class PromptLibraryModel;
+class TokenStore;
+class TokenView;
+
+class AskWidget : public QWidget {
+    Q_OBJECT
+public:
+    AskWidget(PromptLibraryModel* library, QWidget* parent = nullptr);
+    ~AskWidget() override;
+
+    /// Models to ask (student / teacher / data sections of a run config). Drops loaded models.
+    void setModelConfig(const distill::DistillConfig& config, const QString& description);
+    /// Loads the models now (else on the first ask or when the screen is first shown).
+    void loadModels();
+    /// Asks the chosen prompt with the transcript in the field. Returns false (status message)
+    /// when there is nothing to ask or an ask is already running.
+    bool ask();
+    bool busy() const { return busy_; }
+    bool hasModels() const { return loaded_; }
+
+    /// Prompts offered in the picker (model set first, then the library).
+    int promptCount() const;
+    void choosePrompt(int index);
+    void setTranscript(const QString& text);
+    QString transcript() const;
+
+    QString studentAnswer() const { return last_.student_answer.c_str(); }
+    QString teacherAnswer() const { return last_.teacher_answer.c_str(); }
+    const distill::AskAnswer& lastAnswer() const { return last_; }
+    TokenStore* tokens() const { return tokens_; }
+    TokenView* tokenView() const { return view_; }
+    QList<QAction*> screenActions() const { return actions_; }
+
+signals:
+    void modelsLoaded(const QString& description);
+    void answered();
+    void failed(const QString& message);
+    void statusMessage(const QString& message);
+    /// "Send answers to A/B": both answers as text, for the main window to render with TTS.
+    void answersForListening(const QString& studentAnswer, const QString& teacherAnswer);
+    /// The record button was pressed: the main window starts/stops the library's recorder.
+    void recordRequested();
+
+protected:
+    void showEvent(QShowEvent* event) override;
+
+private:
+    struct Choice {
+        QString label;
+        distill::AskPrompt prompt;
+    };
+    void rebuildChoices();
+    void onLoaded(const QString& description, const std::vector<distill::AskPrompt>& prompts);
+    void onAnswered(const distill::AskAnswer& answer);
+    void onFailed(const QString& message);
+    void setBusy(bool busy, const QString& why = {});
+
+    PromptLibraryModel* library_;
+    TokenStore* tokens_;
+    TokenView* view_;
+    QThread* thread_;
+    AskWorker* worker_;
+    std::vector<distill::AskPrompt> modelPrompts_;
+    std::vector<Choice> choices_;
+    distill::AskAnswer last_;
+    bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false;
+    int64_t asks_ = 0;
+
+    QComboBox* prompt_;
+    QLineEdit* transcript_;
+    QLabel* audio_;
+    QLabel* models_;
+    QLabel* state_;
+    QSpinBox* maxTokens_;
+    QDoubleSpinBox* temperature_;
+    QSpinBox* seed_;
+    QPushButton* askButton_;
+    QTextBrowser* student_;
+    QTextBrowser* teacher_;
+    QAction* ask_;
+    QAction* record_;
+    QAction* listen_;
+    QList<QAction*> actions_;
+};
+
+}  // namespace xopd::widgets

@@ -1,0 +1,46 @@
+#include "widgets/main/AskWorker.h"
+
+#include <exception>
+#include <stdexcept>
+
+namespace xopd::widgets {
+
+AskWorker::AskWorker() {
+    qRegisterMetaType<xopd::distill::AskAnswer>("xopd::distill::AskAnswer");
+    qRegisterMetaType<std::vector<xopd::distill::AskPrompt>>("std::vector<xopd::distill::AskPrompt>");
+}
+
+AskWorker::~AskWorker() = default;
+
+void AskWorker::configure(const distill::DistillConfig& config) {
+    service_.reset();
+    config_ = config;
+    configured_ = true;
+}
+
+void AskWorker::load() {
+    try {
+        if (!configured_) throw std::runtime_error("no models chosen (open the Models and run set-up screen)");
+        if (!service_) service_ = std::make_unique<distill::AskService>(config_);
+        service_->load();
+        emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
+    } catch (const std::exception& e) {
+        service_.reset();
+        emit failed(QString::fromUtf8(e.what()));
+    }
+}
+
+void AskWorker::ask(const distill::AskRequest& request) {
+    try {
+        if (!configured_) throw std::runtime_error("no models chosen (open the Models and run set-up screen)");
+        const bool fresh = !service_ || !service_->loaded();
+        if (!service_) service_ = std::make_unique<distill::AskService>(config_);
+        service_->load();
+        if (fresh) emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
+        emit answered(service_->ask(request));
+    } catch (const std::exception& e) {
+        emit failed(QString::fromUtf8(e.what()));
+    }
+}
+
+}  // namespace xopd::widgets

@@ -1,0 +1,46 @@
+#pragma once
+// The Ask screen's engine object (lesson 3): owns a core distill::AskService and lives on its own
+// QThread, so loading models and generating never run on the GUI thread. Commands arrive as
+// queued calls (QMetaObject::invokeMethod from the widget); results leave as queued signals. Every
+// slot catches xopd::Error (and any std::exception) and emits failed(). Create it without a
+// parent, moveToThread(), and delete it with deleteLater() before the thread quits.
+
+#include "core/distill/AskService.h"
+
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+Q_DECLARE_METATYPE(xopd::distill::AskAnswer)
+Q_DECLARE_METATYPE(std::vector<xopd::distill::AskPrompt>)
+
+namespace xopd::widgets {
+
+class AskWorker : public QObject {
+    Q_OBJECT
+public:
+    AskWorker();
+    ~AskWorker() override;
+
+    /// Worker thread: replaces the models' config (drops loaded models).
+    void configure(const distill::DistillConfig& config);
+    /// Worker thread: loads the models; emits loaded() or failed().
+    void load();
+    /// Worker thread: asks both models; emits answered() or failed().
+    void ask(const distill::AskRequest& request);
+
+signals:
+    void loaded(const QString& description, const std::vector<xopd::distill::AskPrompt>& prompts);
+    void answered(const xopd::distill::AskAnswer& answer);
+    void failed(const QString& message);
+
+private:
+    std::unique_ptr<distill::AskService> service_;
+    distill::DistillConfig config_;
+    bool configured_ = false;
+};
+
+}  // namespace xopd::widgets

@@ -1,0 +1,715 @@
+#include "widgets/main/MainWindow.h"
+
+#include "core/audio/Tts.h"
+#include "core/data/DemoKit.h"
+#include "core/distill/DistillConfig.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/run/RunController.h"
+#include "core/run/RunFork.h"
+#include "core/run/RunStore.h"
+#include "widgets/ab/AbListeningWidget.h"
+#include "widgets/charts/MetricChart.h"
+#include "widgets/charts/MetricStore.h"
+#include "widgets/common/RunColors.h"
+#include "widgets/common/Theme.h"
+#include "widgets/main/AskWidget.h"
+#include "widgets/main/KeyReferenceDialog.h"
+#include "widgets/main/RunHistoryModel.h"
+#include "widgets/main/RunHistoryWidget.h"
+#include "widgets/main/RunSetupWidget.h"
+#include "widgets/prompts/PromptLibraryModel.h"
+#include "widgets/prompts/PromptLibraryWidget.h"
+#include "widgets/run/LogPanel.h"
+#include "widgets/run/RunMonitorWidget.h"
+#include "widgets/run/ScriptedRunControl.h"
+#include "widgets/tokens/TokenStore.h"
+#include "widgets/tokens/TokenView.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTimer>
+#include <QToolBar>
+#include <QRegularExpression>
+#include <QToolButton>
+
+#include <algorithm>
+#include <exception>
+#include <stdexcept>
+
+namespace xopd::widgets {
+
+namespace {
+
+constexpr int kStateVersion = 3;
+
+QAction* makeAction(QObject* parent, const QString& text, const QKeySequence& key, const QString& tip) {
+    auto* a = new QAction(text, parent);
+    a->setShortcut(key);
+    a->setStatusTip(tip);
+    a->setToolTip(QString("%1 (%2)").arg(tip, key.toString(QKeySequence::NativeText)));
+    return a;
+}
+
+QString defaultWorkspace() {
+    const QString saved = QSettings().value("workspace").toString();
+    return saved.isEmpty() ? QDir::home().filePath("xopd-workspace") : saved;
+}
+
+}  // namespace
+
+QString MainWindow::screenTitle(Screen s) {
+    switch (s) {
+        case Screen::Prompts: return "Prompt library";
+        case Screen::Ask: return "Ask";
+        case Screen::Setup: return "Models and run set-up";
+        case Screen::Monitor: return "Live run monitor";
+        case Screen::Tokens: return "Token view";
+        case Screen::Listening: return "A/B listening";
+        case Screen::History: return "Run history";
+        case Screen::Log: return "Log";
+        default: return {};
+    }
+}
+
+MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
+    : QMainWindow(parent),
+      options_(std::move(options)),
+      metrics_(new MetricStore(this)),
+      tokens_(new TokenStore(this)),
+      library_(new PromptLibraryModel(this)),
+      historyModel_(new RunHistoryModel(this)) {
+    setWindowTitle("X-OPD Workbench");
+    setObjectName("MainWindow");
+    registerRunMetaTypes();
+    const QString theme = QSettings().value("view/theme", "light").toString();
+    applyTheme(theme == "dark" ? ThemeKind::Dark : ThemeKind::Light);
+    for (const QString& key : [] {
+             QSettings s;
+             s.beginGroup("runColors");
+             return s.childKeys();
+         }())
+        RunColors::setOverride(key, QSettings().value("runColors/" + key).value<QColor>());
+
+    buildScreens();
+    buildActions();
+    buildMenus();
+    defaultLayout();
+
+    stateLabel_ = new QLabel("no run", this);
+    workspaceLabel_ = new QLabel(this);
+    statusBar()->addPermanentWidget(stateLabel_);
+    statusBar()->addPermanentWidget(workspaceLabel_);
+
+    followTimer_ = new QTimer(this);
+    followTimer_->setInterval(1000);
+    connect(followTimer_, &QTimer::timeout, this, &MainWindow::followTick);
+
+    setWorkspace(options_.workspace.isEmpty() ? defaultWorkspace() : options_.workspace);
+    openDemoKit(options_.demoKit.isEmpty() ? QString::fromStdString(data::defaultDemoKitPath()) : options_.demoKit);
+    modelsChanged();
+
+    resize(1400, 900);
+    if (options_.restoreLayout) {
+        QSettings s;
+        restoreGeometry(s.value("window/geometry").toByteArray());
+        restoreState(s.value("window/state").toByteArray(), kStateVersion);
+    }
+    lastState_ = saveState(kStateVersion);
+    if (!options_.runDir.isEmpty()) openRunFolder(options_.runDir);
+    showScreen(kitProblem_.isEmpty() ? Screen::Prompts : Screen::Setup);
+    status("Ready. F2 lists every key.");
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildScreens() {
+    log_ = new LogPanel(this);
+    prompts_ = new PromptLibraryWidget(library_, this);
+    ask_ = new AskWidget(library_, this);
+    setup_ = new RunSetupWidget(this);
+    monitor_ = new RunMonitorWidget(metrics_, tokens_, log_, this);
+    tokenView_ = new TokenView(tokens_, this);
+    listening_ = new AbListeningWidget(this);
+    history_ = new RunHistoryWidget(historyModel_, this);
+
+    QWidget* widgets[] = {prompts_, ask_, setup_, monitor_, tokenView_, listening_, history_, log_};
+    static const char* names[] = {"dock-prompts", "dock-ask", "dock-setup", "dock-monitor", "dock-tokens", "dock-listening",
+                                  "dock-history", "dock-log"};
+    for (int i = 0; i < int(Screen::Count); ++i) {
+        auto* d = new QDockWidget(screenTitle(Screen(i)), this);
+        d->setObjectName(names[i]);
+        d->setWidget(widgets[i]);
+        d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+        connect(d, &QDockWidget::dockLocationChanged, this, &MainWindow::recordLayout);
+        connect(d, &QDockWidget::topLevelChanged, this, &MainWindow::recordLayout);
+        docks_[i] = d;
+    }
+    // The screens fill the window: a zero-size central widget leaves all the room to the docks.
+    auto* central = new QWidget(this);
+    central->setMaximumSize(0, 0);
+    setCentralWidget(central);
+    setDockNestingEnabled(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks | QMainWindow::AllowNestedDocks |
+                   QMainWindow::GroupedDragging);
+    setTabPosition(Qt::AllDockWidgetAreas, QTabWidget::North);
+
+    // Banner for a missing demo kit.
+    banner_ = new QToolBar("Notice", this);
+    banner_->setObjectName("banner");
+    banner_->setMovable(false);
+    bannerText_ = new QLabel(banner_);
+    bannerText_->setWordWrap(false);
+    bannerText_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    bannerText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    bannerText_->setStyleSheet("QLabel{background:#fff3cd;color:#664d03;padding:6px;border:1px solid #e0c36a}");
+    banner_->addWidget(bannerText_);
+    addToolBar(Qt::TopToolBarArea, banner_);
+    banner_->hide();
+
+    // Wiring between screens.
+    connect(prompts_, &PromptLibraryWidget::statusMessage, this, &MainWindow::status);
+    connect(prompts_, &PromptLibraryWidget::promptActivated, this, [this](int row) {
+        const auto& e = library_->entry(row);
+        showScreen(Screen::Ask);
+        for (int i = 0; i < ask_->promptCount(); ++i) {
+            ask_->choosePrompt(i);
+            if (ask_->transcript() == e.transcript) break;
+        }
+    });
+    connect(ask_, &AskWidget::statusMessage, this, &MainWindow::status);
+    connect(ask_, &AskWidget::failed, this, [this](const QString& m) { log_->append(LogLevel::Error, "ask: " + m); });
+    connect(ask_, &AskWidget::modelsLoaded, this, [this](const QString& d) { log_->append(LogLevel::Info, "ask: loaded " + d); });
+    connect(ask_, &AskWidget::recordRequested, this, [this] {
+        if (prompts_->isRecording()) {
+            const int row = prompts_->stopRecording();
+            if (row >= 0) status("Recorded " + library_->entry(row).id + ": type its transcript, then Ask (Ctrl+J)");
+        } else if (prompts_->startRecording()) {
+            status("Recording… press Ctrl+Shift+J (or Ctrl+R) again to stop");
+        }
+    });
+    connect(ask_, &AskWidget::answersForListening, this, &MainWindow::speakAnswers);
+    connect(setup_, &RunSetupWidget::startRequested, this, [this] { startNewRun(); });
+    connect(setup_, &RunSetupWidget::modelsChanged, this, &MainWindow::modelsChanged);
+    connect(monitor_, &RunMonitorWidget::newRunRequested, this, [this] { startNewRun(); });
+    connect(monitor_, &RunMonitorWidget::runStateChanged, this, [this](RunState s) {
+        stateLabel_->setText(QString("run %1: %2").arg(monitor_->runId(), runStateName(s)));
+        historyModel_->refresh();
+        history_->selectRun(monitor_->runId());
+    });
+    connect(monitor_->bridge(), &RunBridge::checkpointSaved, this, [this] { historyModel_->refresh(); });
+    connect(listening_, &AbListeningWidget::statusMessage, this, &MainWindow::status);
+    connect(history_, &RunHistoryWidget::statusMessage, this, &MainWindow::status);
+    connect(history_, &RunHistoryWidget::overlayRequested, this, &MainWindow::overlayRuns);
+    connect(history_, &RunHistoryWidget::openRequested, this, [this](const QString& d) { openRunFolder(d); });
+    connect(history_, &RunHistoryWidget::resumeRequested, this, [this](const QString& d) { resumeRun(d); });
+    connect(history_, &RunHistoryWidget::forkRequested, this, [this](const QString& dir) {
+        const auto steps = run::checkpointSteps(dir.toStdString());
+        if (steps.empty()) {
+            showError("Fork run", QString("'%1' has no checkpoint to fork from").arg(dir));
+            return;
+        }
+        QStringList items;
+        for (auto s : steps) items << QString::number(s);
+        bool ok = false;
+        const QString pick = QInputDialog::getItem(this, "Fork run", "Fork from the checkpoint at step:", items,
+                                                   int(items.size()) - 1, false, &ok);
+        if (ok) forkRun(dir, pick.toLongLong());
+    });
+    connect(history_, &RunHistoryWidget::colourChanged, this, [this](const QString& id) {
+        QSettings().setValue("runColors/" + id, RunColors::color(id));
+        for (auto* c : monitor_->charts()) c->refresh(true);
+    });
+}
+
+void MainWindow::buildActions() {
+    auto* quit = makeAction(this, "&Quit", QKeySequence::Quit, "Quit the workbench (a live run is stopped with a checkpoint)");
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    auto* openWs = makeAction(this, "Open &workspace…", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_W),
+                              "Choose the workspace folder (runs and recordings live there)");
+    connect(openWs, &QAction::triggered, this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, "Workspace folder", workspace_);
+        if (!d.isEmpty()) setWorkspace(d);
+    });
+    auto* openRun = makeAction(this, "Open run &folder…", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_R),
+                               "Open a run folder (also one written by a headless run) and follow it live");
+    connect(openRun, &QAction::triggered, this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, "Run folder", runsFolder());
+        if (!d.isEmpty()) openRunFolder(d);
+    });
+    auto* png = makeAction(this, "Export chart as &PNG…", QKeySequence(Qt::CTRL | Qt::Key_E),
+                           "Export a chart of the live monitor as PNG (white background, 1200×600)");
+    auto* svg = makeAction(this, "Export chart as S&VG…", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
+                           "Export a chart of the live monitor as SVG (white background, 1200×600)");
+    auto* csv = makeAction(this, "Export chart &data as CSV…", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_E),
+                           "Export the plotted data of a chart as CSV");
+    connect(png, &QAction::triggered, this, [this] { exportDialog("png"); });
+    connect(svg, &QAction::triggered, this, [this] { exportDialog("svg"); });
+    connect(csv, &QAction::triggered, this, [this] { exportDialog("csv"); });
+    auto* toAb = makeAction(this, "Send selected prompt to &A/B listening", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A),
+                            "Add the prompt selected in the library as a condition of the A/B listening screen");
+    connect(toAb, &QAction::triggered, this, &MainWindow::sendPromptToListening);
+    fileActions_ = {openWs, openRun, png, svg, csv, toAb, quit};
+
+    for (int i = 0; i < int(Screen::Count); ++i) {
+        auto* a = makeAction(this, screenTitle(Screen(i)), QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)),
+                             QString("Show the %1 screen").arg(screenTitle(Screen(i)).toLower()));
+        connect(a, &QAction::triggered, this, [this, i] { showScreen(Screen(i)); });
+        viewActions_ << a;
+    }
+    darkAction_ = makeAction(this, "&Dark theme", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D),
+                             "Switch between the light and the dark palette (exports stay on white)");
+    darkAction_->setCheckable(true);
+    darkAction_->setChecked(currentTheme() == ThemeKind::Dark);
+    connect(darkAction_, &QAction::toggled, this, &MainWindow::setDarkTheme);
+    undoLayout_ = makeAction(this, "&Undo layout change", QKeySequence::Undo, "Undo the last move of a screen or panel");
+    undoLayout_->setEnabled(false);
+    connect(undoLayout_, &QAction::triggered, this, &MainWindow::undoLayout);
+    auto* reset = makeAction(this, "&Reset layout", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_0),
+                             "Put every screen back in its default place");
+    connect(reset, &QAction::triggered, this, [this] {
+        layoutUndo_ << saveState(kStateVersion);
+        restoringLayout_ = true;
+        restoreState(defaultState_, kStateVersion);
+        restoringLayout_ = false;
+        lastState_ = saveState(kStateVersion);
+        undoLayout_->setEnabled(true);
+    });
+    viewActions_ << darkAction_ << undoLayout_ << reset;
+
+    auto* help = makeAction(this, "&Help", QKeySequence::HelpContents, "What each screen does and where to start");
+    connect(help, &QAction::triggered, this, [this] {
+        auto* box = new QMessageBox(QMessageBox::Information, "X-OPD Workbench",
+                                    "<p><b>X-OPD Workbench</b> — cross-modal on-policy distillation of speech LLMs.</p>"
+                                    "<ol><li><b>Prompt library</b> (Ctrl+1): import or record spoken prompts (Ctrl+R).</li>"
+                                    "<li><b>Ask</b> (Ctrl+2): the student hears the audio, the teacher reads the transcript (Ctrl+J).</li>"
+                                    "<li><b>Models and run set-up</b> (Ctrl+3): models, objective, knobs; Ctrl+N starts a run.</li>"
+                                    "<li><b>Live run monitor</b> (Ctrl+4): pause Ctrl+P, resume Ctrl+Shift+P, stop Ctrl+.</li>"
+                                    "<li><b>Token view</b> (Ctrl+5): per-token teacher − student log-ratio.</li>"
+                                    "<li><b>A/B listening</b> (Ctrl+6): blind A/B and ABX.</li>"
+                                    "<li><b>Run history</b> (Ctrl+7): overlay, resume, fork, export.</li></ol>"
+                                    "<p>F2 lists every key. The README has the full guide.</p>",
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setModal(false);
+        box->show();
+    });
+    auto* keys = makeAction(this, "&Key reference", QKeySequence(Qt::Key_F2), "List every key of the workbench (generated from the actions)");
+    connect(keys, &QAction::triggered, this, [this] {
+        auto* k = keyReference();
+        k->show();
+        k->raise();
+    });
+    auto* about = makeAction(this, "&About", QKeySequence(Qt::CTRL | Qt::Key_F1), "Version and licence");
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, "About X-OPD Workbench",
+                           QString("X-OPD Workbench %1\nQt %2").arg(QApplication::applicationVersion(), qVersion()));
+    });
+    helpActions_ = {help, keys, about};
+    globalActions_ = fileActions_ + viewActions_ + helpActions_;
+    addActions(globalActions_);
+}
+
+QList<KeyGroup> MainWindow::keyGroups() const {
+    return {
+        {"File", fileActions_},
+        {"View and screens", viewActions_},
+        {"Help", helpActions_},
+        {screenTitle(Screen::Prompts), prompts_->screenActions()},
+        {screenTitle(Screen::Ask), ask_->screenActions()},
+        {screenTitle(Screen::Setup), setup_->screenActions()},
+        {screenTitle(Screen::Monitor), monitor_->screenActions()},
+        {screenTitle(Screen::Tokens), tokenView_->actions()},
+        {screenTitle(Screen::Listening), listening_->screenActions()},
+        {screenTitle(Screen::History), history_->screenActions()},
+    };
+}
+
+void MainWindow::buildMenus() {
+    for (const auto& g : keyGroups()) {
+        QString title = g.title;
+        if (title == "View and screens") title = "View";
+        QMenu* m = menuBar()->addMenu(title == screenTitle(Screen::Setup) ? "Set-up" : title);
+        for (QAction* a : g.actions) m->addAction(a);
+        if (title == "View") {
+            m->insertSeparator(darkAction_);
+        }
+    }
+    // Keep Help last.
+    for (QAction* a : menuBar()->actions())
+        if (a->text() == "Help") {
+            menuBar()->removeAction(a);
+            menuBar()->addAction(a);
+        }
+}
+
+void MainWindow::defaultLayout() {
+    for (int i = 0; i < int(Screen::Log); ++i) addDockWidget(Qt::TopDockWidgetArea, docks_[i]);
+    for (int i = 1; i < int(Screen::Log); ++i) tabifyDockWidget(docks_[0], docks_[i]);
+    addDockWidget(Qt::BottomDockWidgetArea, docks_[int(Screen::Log)]);
+    resizeDocks({docks_[0], docks_[int(Screen::Log)]}, {720, 140}, Qt::Vertical);
+    docks_[int(Screen::Prompts)]->raise();
+    defaultState_ = saveState(kStateVersion);
+}
+
+void MainWindow::showScreen(Screen s) {
+    QDockWidget* d = docks_[int(s)];
+    d->show();
+    d->raise();
+    d->widget()->setFocus();
+}
+
+QString MainWindow::runsFolder() const { return QDir(workspace_).filePath("runs"); }
+
+void MainWindow::setWorkspace(const QString& folder) {
+    workspace_ = QDir(folder).absolutePath();
+    QDir().mkpath(runsFolder());
+    QDir().mkpath(QDir(workspace_).filePath("prompts"));
+    prompts_->setWorkspaceFolder(QDir(workspace_).filePath("prompts"));
+    QSettings().setValue("workspace", workspace_);
+    workspaceLabel_->setText("workspace: " + workspace_);
+    historyModel_->setRoot(runsFolder());
+    const QStringList problems = historyModel_->refresh();
+    for (const auto& p : problems) log_->append(LogLevel::Warning, p);
+}
+
+void MainWindow::openDemoKit(const QString& folder) {
+    try {
+        const auto kit = data::openDemoKit(folder.toStdString());
+        kitFolder_ = QString::fromStdString(kit.root);
+        kitProblem_.clear();
+        for (const auto& m : {kit.train_manifest, kit.eval_manifest}) {
+            try {
+                library_->addManifest(QString::fromStdString(m));
+            } catch (const std::exception& e) {
+                log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
+            }
+        }
+        setup_->setDemoKit(kitFolder_, true);
+        setup_->setSource(RunSetupWidget::Source::DemoKit);
+        // Two clips of the kit as ready-made A/B conditions.
+        for (int r = 0; r < std::min(2, library_->rowCount()); ++r) {
+            try {
+                listening_->addCandidate(library_->entry(r).id, library_->loadClip(r));
+            } catch (const std::exception& e) {
+                log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
+            }
+        }
+        banner_->hide();
+        log_->append(LogLevel::Info, "opened the demo kit " + kitFolder_);
+    } catch (const std::exception& e) {
+        kitFolder_.clear();
+        kitProblem_ = QString::fromUtf8(e.what());
+        setup_->setDemoKit(folder, false, kitProblem_);
+        setup_->setSource(RunSetupWidget::Source::Toy);
+        bannerText_->setText(QString("<b>The demo kit is missing.</b> Build it once with <code>xopd demo-kit build</code> "
+                                     "(a few minutes on a CPU; or set XOPD_DEMO_KIT to a kit folder) and restart the "
+                                     "workbench.<br>Until then the set-up and Ask screens use the built-in toy models. "
+                                     "<span style='color:#8a6d3b'>(%1)</span>")
+                                 .arg(kitProblem_.toHtmlEscaped()));
+        bannerText_->setToolTip(kitProblem_);
+        banner_->show();
+        log_->append(LogLevel::Warning, "demo kit: " + kitProblem_ + " — run `xopd demo-kit build`");
+    }
+}
+
+void MainWindow::modelsChanged() { ask_->setModelConfig(setup_->config(), setup_->modelDescription()); }
+
+void MainWindow::status(const QString& message) { statusBar()->showMessage(message, 8000); }
+
+void MainWindow::showError(const QString& title, const QString& message) {
+    lastError_ = message;
+    log_->append(LogLevel::Error, title + ": " + message);
+    status(title + ": " + message);
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->show();
+}
+
+QString MainWindow::newRunFolder(const QString& method) const {
+    const QString base = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + "-" + method;
+    QString dir = QDir(runsFolder()).filePath(base);
+    for (int n = 2; QFileInfo::exists(dir); ++n) dir = QDir(runsFolder()).filePath(QString("%1-%2").arg(base).arg(n));
+    return dir;
+}
+
+bool MainWindow::startNewRun() {
+    distill::DistillConfig cfg = setup_->config();
+    const QString method = distill::methodName(cfg.loss.method);
+    const QString dir = newRunFolder(method);
+    std::unique_ptr<RunControl> control;
+    try {
+        cfg.validate("run set-up");
+        if (options_.simulate) {
+            ScriptedRunOptions so;
+            so.maxSteps = cfg.train.max_steps > 0 ? cfg.train.max_steps : 60;
+            so.runDir = dir.toStdString();
+            control = std::make_unique<ScriptedRunControl>(so);
+        } else {
+            run::RunOptions o;
+            o.run_dir = dir.toStdString();
+            control = std::make_unique<run::RunController>(cfg, o);
+        }
+    } catch (const std::exception& e) {
+        showError("New run", QString::fromUtf8(e.what()));
+        return false;
+    }
+    const QString id = QFileInfo(dir).fileName();
+    followTimer_->stop();
+    follow_.reset();
+    metrics_->clearRun(id);
+    tokens_->clear();
+    monitor_->setRun(std::move(control), id);
+    monitor_->setShownRuns({id});
+    monitor_->bridge()->start();
+    log_->append(LogLevel::Info, QString("new %1 run %2 (%3)").arg(method, dir, setup_->modelDescription()));
+    showScreen(Screen::Monitor);
+    historyModel_->refresh();
+    history_->selectRun(id);
+    return true;
+}
+
+bool MainWindow::resumeRun(const QString& dir) {
+    std::unique_ptr<run::RunController> c;
+    try {
+        run::RunOptions o;
+        o.run_dir = dir.toStdString();
+        c = run::RunController::resume(o);
+    } catch (const std::exception& e) {
+        showError("Resume run", QString::fromUtf8(e.what()));
+        return false;
+    }
+    const QString id = QFileInfo(dir).fileName();
+    followTimer_->stop();
+    follow_.reset();
+    metrics_->clearRun(id);
+    tokens_->clear();
+    // The steps up to the checkpoint stay; later ones are recomputed by the resumed run.
+    const std::string latest = run::latestCheckpoint(dir.toStdString());
+    const int64_t upTo = latest.empty() ? 0 : run::checkpointStep(QFileInfo(QString::fromStdString(latest)).fileName().toStdString());
+    try {
+        run::RunReader reader(dir.toStdString());
+        for (const auto& m : reader.stepsSince(0))
+            if (m.step <= upTo) metrics_->append(id, m);
+    } catch (const std::exception& e) {
+        log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
+    }
+    monitor_->setRun(std::move(c), id);
+    monitor_->setShownRuns({id});
+    monitor_->bridge()->start();
+    log_->append(LogLevel::Info, QString("resumed %1 from %2").arg(dir, latest.empty() ? QString("the start") : QString::fromStdString(latest)));
+    showScreen(Screen::Monitor);
+    return true;
+}
+
+QString MainWindow::forkRun(const QString& dir, qint64 step) {
+    const QString parentId = QFileInfo(dir).fileName();
+    QString child = QDir(runsFolder()).filePath(QString("%1-fork-%2").arg(parentId).arg(step));
+    for (int n = 2; QFileInfo::exists(child); ++n) child = QDir(runsFolder()).filePath(QString("%1-fork-%2-%3").arg(parentId).arg(step).arg(n));
+    try {
+        run::forkRun(dir.toStdString(), child.toStdString(), step);
+    } catch (const std::exception& e) {
+        showError("Fork run", QString::fromUtf8(e.what()));
+        return {};
+    }
+    log_->append(LogLevel::Info, QString("forked %1 at step %2 into %3").arg(dir).arg(step).arg(child));
+    historyModel_->refresh();
+    return resumeRun(child) ? child : QString();
+}
+
+bool MainWindow::openRunFolder(const QString& dir) {
+    const QString id = QFileInfo(QDir(dir).absolutePath()).fileName();
+    try {
+        auto reader = std::make_unique<run::RunReader>(dir.toStdString());
+        metrics_->clearRun(id);
+        const auto steps = reader->stepsSince(0);
+        for (const auto& m : steps) metrics_->append(id, m);
+        followStep_ = steps.empty() ? 0 : steps.back().step;
+        tokens_->clear();
+        for (const auto& b : reader->tokensSince(std::max<qint64>(0, followStep_ - 50))) tokens_->add(b);
+        follow_ = std::move(reader);
+    } catch (const std::exception& e) {
+        showError("Open run", QString::fromUtf8(e.what()));
+        return false;
+    }
+    followId_ = id;
+    followTimer_->start();
+    monitor_->setShownRuns({id});
+    log_->append(LogLevel::Info, QString("following run %1 (%2 steps so far)").arg(dir).arg(followStep_));
+    status(QString("Following %1").arg(dir));
+    showScreen(Screen::Monitor);
+    return true;
+}
+
+void MainWindow::followTick() {
+    if (!follow_) return;
+    try {
+        const qint64 before = followStep_;
+        for (const auto& m : follow_->stepsSince(followStep_)) {
+            metrics_->append(followId_, m);
+            followStep_ = m.step;
+        }
+        if (followStep_ > before)
+            for (const auto& b : follow_->tokensSince(before)) tokens_->add(b);
+    } catch (const std::exception& e) {
+        followTimer_->stop();
+        showError("Follow run", QString::fromUtf8(e.what()));
+    }
+}
+
+void MainWindow::overlayRuns(const QStringList& ids, const QStringList& dirs) {
+    QStringList shown;
+    const QStringList have = metrics_->runs();
+    for (int i = 0; i < ids.size(); ++i) {
+        if (!have.contains(ids[i]) && i < dirs.size()) {
+            try {
+                run::RunReader reader(dirs[i].toStdString());
+                for (const auto& m : reader.stepsSince(0)) metrics_->append(ids[i], m);
+            } catch (const std::exception& e) {
+                log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
+                continue;
+            }
+        }
+        shown << ids[i];
+    }
+    if (shown.isEmpty()) {
+        showError("Overlay runs", "none of the selected runs has metrics yet");
+        return;
+    }
+    monitor_->setShownRuns(shown);
+    status(QString("Overlaying %1 runs").arg(shown.size()));
+    showScreen(Screen::Monitor);
+}
+
+MetricChart* MainWindow::chartByTitle(const QString& title) const {
+    for (auto* c : monitor_->charts())
+        if (c->group().title == title) return c;
+    return nullptr;
+}
+
+bool MainWindow::exportChart(const QString& title, const QString& path) {
+    MetricChart* c = chartByTitle(title);
+    if (!c) {
+        showError("Export chart", QString("no chart named '%1'").arg(title));
+        return false;
+    }
+    const QString ext = QFileInfo(path).suffix().toLower();
+    try {
+        if (ext == "png") c->exportPng(path);
+        else if (ext == "svg") c->exportSvg(path);
+        else if (ext == "csv") c->exportCsv(path);
+        else throw std::runtime_error(QString("'%1': choose a .png, .svg or .csv file").arg(path).toStdString());
+    } catch (const std::exception& e) {
+        showError("Export chart", QString::fromUtf8(e.what()));
+        return false;
+    }
+    status("Exported " + path);
+    return true;
+}
+
+void MainWindow::exportDialog(const QString& kind) {
+    QStringList titles;
+    for (auto* c : monitor_->charts()) titles << c->group().title;
+    if (titles.isEmpty()) {
+        showError("Export chart", "there is no chart yet: start or open a run first");
+        return;
+    }
+    bool ok = false;
+    const QString title = QInputDialog::getItem(this, "Export chart", "Chart:", titles, 0, false, &ok);
+    if (!ok) return;
+    QString name = title;
+    name.replace(QRegularExpression("[^A-Za-z0-9_-]+"), "_");
+    const QString filter = kind == "png" ? "PNG images (*.png)" : kind == "svg" ? "SVG drawings (*.svg)" : "CSV tables (*.csv)";
+    const QString path = QFileDialog::getSaveFileName(this, "Export chart", QDir(workspace_).filePath(name + "." + kind), filter);
+    if (!path.isEmpty()) exportChart(title, path);
+}
+
+void MainWindow::sendPromptToListening() {
+    const int row = prompts_->currentRow();
+    if (row < 0) {
+        status("Select a prompt in the library first");
+        return;
+    }
+    try {
+        listening_->addCandidate(library_->entry(row).id, library_->loadClip(row));
+    } catch (const std::exception& e) {
+        showError("A/B listening", QString::fromUtf8(e.what()));
+        return;
+    }
+    status("Added " + library_->entry(row).id + " to the A/B listening screen");
+}
+
+void MainWindow::speakAnswers(const QString& student, const QString& teacher) {
+    static int n = 0;
+    ++n;
+    const QString s = QString("student answer %1 (TTS)").arg(n), t = QString("teacher answer %1 (TTS)").arg(n);
+    try {
+        listening_->addCandidate(s, audio::synthesizeSpeech(student.isEmpty() ? "(no answer)" : student.toStdString()));
+        listening_->addCandidate(t, audio::synthesizeSpeech(teacher.isEmpty() ? "(no answer)" : teacher.toStdString()));
+    } catch (const std::exception& e) {
+        showError("Text to speech", QString::fromUtf8(e.what()));
+        return;
+    }
+    listening_->chooseConditions(s, t);
+    showScreen(Screen::Listening);
+}
+
+KeyReferenceDialog* MainWindow::keyReference() {
+    if (!keyReference_) keyReference_ = new KeyReferenceDialog([this] { return keyGroups(); }, this);
+    return keyReference_;
+}
+
+void MainWindow::setDarkTheme(bool dark) {
+    applyTheme(dark ? ThemeKind::Dark : ThemeKind::Light);
+    QSettings().setValue("view/theme", dark ? "dark" : "light");
+    if (darkAction_->isChecked() != dark) darkAction_->setChecked(dark);
+    historyModel_->coloursChanged();
+    for (auto* c : monitor_->charts()) c->refresh(true);
+}
+
+void MainWindow::recordLayout() {
+    if (restoringLayout_ || layoutPending_) return;
+    layoutPending_ = true;
+    // Coalesce the burst of signals one drag produces into one undo step.
+    QTimer::singleShot(0, this, [this] {
+        layoutPending_ = false;
+        const QByteArray now = saveState(kStateVersion);
+        if (now == lastState_) return;
+        layoutUndo_ << lastState_;
+        if (layoutUndo_.size() > 50) layoutUndo_.removeFirst();
+        lastState_ = now;
+        undoLayout_->setEnabled(true);
+    });
+}
+
+void MainWindow::undoLayout() {
+    if (layoutUndo_.isEmpty()) return;
+    restoringLayout_ = true;
+    restoreState(layoutUndo_.takeLast(), kStateVersion);
+    restoringLayout_ = false;
+    lastState_ = saveState(kStateVersion);
+    undoLayout_->setEnabled(!layoutUndo_.isEmpty());
+    status("Layout change undone");
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("window/state", saveState(kStateVersion));
+    followTimer_->stop();
+    QMainWindow::closeEvent(event);
+}
+
+}  // namespace xopd::widgets

@@ -1,0 +1,168 @@
+#pragma once
+// The workbench main window. Every screen is a dock (prompt library, Ask, models and run set-up,
+// live run monitor, token view, A/B listening, run history, log), tabbed together by default; the
+// layout is saved and restored with QSettings (saveState/restoreState), Ctrl+Z undoes a layout
+// change, and View → Reset layout brings the default back. Every command is a QAction with a
+// shortcut and a status tip, collected per screen into the menus and the F2 key reference. Light
+// and dark palettes (Fusion). A status bar shows the run state and the workspace.
+//
+// It opens on the demo kit (core/data/DemoKit.h): its prompts fill the library, its models the set-up
+// and Ask screens. When the kit is missing it says so in a banner, with the command that builds it
+// (`xopd demo-kit build`), and falls back to the built-in toy models.
+//
+// Runs: "New run" turns the set-up screen's config into WORKSPACE/runs/<time>-<method>/ through
+// core run::RunController on its worker thread; the monitor, token view and history follow it
+// through the RunBridge. The GUI thread never waits for training. GUI thread only.
+
+#include "widgets/main/KeyReference.h"
+#include "widgets/main/WorkbenchOptions.h"
+
+#include <QMainWindow>
+#include <QPointer>
+
+#include <memory>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QTimer;
+
+namespace xopd::run {
+class RunReader;
+}
+
+namespace xopd::widgets {
+
+class AbListeningWidget;
+class AskWidget;
+class KeyReferenceDialog;
+class LogPanel;
+class MetricChart;
+class MetricStore;
+class PromptLibraryModel;
+class PromptLibraryWidget;
+class RunHistoryModel;
+class RunHistoryWidget;
+class RunMonitorWidget;
+class RunSetupWidget;
+class TokenStore;
+class TokenView;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    /// The screens, in tab order (Ctrl+1 … Ctrl+8 raise them).
+    enum class Screen { Prompts = 0, Ask, Setup, Monitor, Tokens, Listening, History, Log, Count };
+
+    explicit MainWindow(WorkbenchOptions options = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Screens and stores (tests, screenshots).
+    QDockWidget* dock(Screen s) const { return docks_[int(s)]; }
+    void showScreen(Screen s);
+    static QString screenTitle(Screen s);
+    RunMonitorWidget* monitor() const { return monitor_; }
+    AskWidget* askScreen() const { return ask_; }
+    RunSetupWidget* setupScreen() const { return setup_; }
+    TokenView* tokenView() const { return tokenView_; }
+    RunHistoryWidget* historyScreen() const { return history_; }
+    RunHistoryModel* historyModel() const { return historyModel_; }
+    PromptLibraryWidget* promptScreen() const { return prompts_; }
+    PromptLibraryModel* promptLibrary() const { return library_; }
+    AbListeningWidget* listeningScreen() const { return listening_; }
+    MetricStore* metrics() const { return metrics_; }
+    TokenStore* tokens() const { return tokens_; }
+    LogPanel* logPanel() const { return log_; }
+
+    /// Action groups of every screen, for the menus and the key reference.
+    QList<KeyGroup> keyGroups() const;
+    /// The key reference window (created on first use).
+    KeyReferenceDialog* keyReference();
+
+    QString workspace() const { return workspace_; }
+    QString runsFolder() const;
+    /// Switches workspace (creates WORKSPACE/runs); refreshes the run history.
+    void setWorkspace(const QString& folder);
+    /// "" when the demo kit opened, else why not (shown in the banner).
+    QString demoKitProblem() const { return kitProblem_; }
+
+    /// Starts a new run from the set-up screen. Returns false (error shown and logged) on a bad config.
+    bool startNewRun();
+    /// Resumes the run in `dir` from its last checkpoint on the monitor. Returns false on error.
+    bool resumeRun(const QString& dir);
+    /// Forks `dir` at checkpoint `step` into a new run folder and starts it. Returns the new folder ("" on error).
+    QString forkRun(const QString& dir, qint64 step);
+    /// Loads a run folder's metrics and tokens and follows it while it is written.
+    bool openRunFolder(const QString& dir);
+    /// Overlays runs (loaded from their folders when not in the metric store) on the charts.
+    void overlayRuns(const QStringList& ids, const QStringList& dirs);
+    /// Exports the monitor chart `title` as PNG, SVG (by extension) or CSV. Returns false on error.
+    bool exportChart(const QString& title, const QString& path);
+
+    /// Light or dark palette (remembered).
+    void setDarkTheme(bool dark);
+    /// The last error shown to the user (tests).
+    QString lastError() const { return lastError_; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildScreens();
+    void buildActions();
+    void buildMenus();
+    void defaultLayout();
+    void openDemoKit(const QString& folder);
+    void modelsChanged();
+    void showError(const QString& title, const QString& message);
+    void status(const QString& message);
+    void recordLayout();
+    void undoLayout();
+    void followTick();
+    void exportDialog(const QString& kind);
+    void sendPromptToListening();
+    void speakAnswers(const QString& student, const QString& teacher);
+    MetricChart* chartByTitle(const QString& title) const;
+    QString newRunFolder(const QString& method) const;
+
+    WorkbenchOptions options_;
+    QString workspace_;
+    QString kitFolder_, kitProblem_;
+    QString lastError_;
+
+    MetricStore* metrics_;
+    TokenStore* tokens_;
+    PromptLibraryModel* library_;
+    RunHistoryModel* historyModel_;
+    LogPanel* log_ = nullptr;
+    PromptLibraryWidget* prompts_ = nullptr;
+    AskWidget* ask_ = nullptr;
+    RunSetupWidget* setup_ = nullptr;
+    RunMonitorWidget* monitor_ = nullptr;
+    TokenView* tokenView_ = nullptr;
+    AbListeningWidget* listening_ = nullptr;
+    RunHistoryWidget* history_ = nullptr;
+    QDockWidget* docks_[int(Screen::Count)] = {};
+    QToolBar* banner_ = nullptr;
+    QLabel* bannerText_ = nullptr;
+    QLabel* stateLabel_ = nullptr;
+    QLabel* workspaceLabel_ = nullptr;
+    QPointer<KeyReferenceDialog> keyReference_;
+
+    QList<QAction*> globalActions_, viewActions_, fileActions_, helpActions_;
+    QAction* darkAction_ = nullptr;
+    QAction* undoLayout_ = nullptr;
+
+    QByteArray defaultState_, lastState_;
+    QList<QByteArray> layoutUndo_;
+    bool restoringLayout_ = false;
+    bool layoutPending_ = false;
+
+    // Following a run folder written elsewhere.
+    std::unique_ptr<run::RunReader> follow_;
+    QString followId_;
+    qint64 followStep_ = 0;
+    QTimer* followTimer_ = nullptr;
+};
+
+}  // namespace xopd::widgets

@@ -1,0 +1,163 @@
+#include "widgets/main/RunHistoryModel.h"
+
+#include "core/run/RunStore.h"
+#include "widgets/common/RunColors.h"
+#include "widgets/common/Theme.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+namespace xopd::widgets {
+
+namespace {
+QString num(double v, int precision = 4) { return std::isfinite(v) ? QString::number(v, 'g', precision) : QString("–"); }
+QString duration(double s) {
+    if (!std::isfinite(s) || s < 0) return "–";
+    const qint64 t = qint64(s + 0.5);
+    if (t >= 3600) return QString("%1 h %2 min").arg(t / 3600).arg((t % 3600) / 60);
+    if (t >= 60) return QString("%1 min %2 s").arg(t / 60).arg(t % 60);
+    return QString("%1 s").arg(t);
+}
+QString modelName(const QJsonObject& source) {
+    const QString kind = source.value("kind").toString();
+    const QString path = source.value("path").toString();
+    if (kind == "hf") return QFileInfo(path).fileName();
+    if (kind == "demo") return "demo kit";
+    return kind;
+}
+}  // namespace
+
+RunHistoryModel::RunHistoryModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+void RunHistoryModel::setRoot(const QString& runsFolder) { root_ = runsFolder; }
+
+QStringList RunHistoryModel::refresh() {
+    QStringList problems;
+    std::vector<RunRow> rows;
+    if (!root_.isEmpty() && QDir(root_).exists()) {
+        std::vector<run::RunSummary> runs;
+        try {
+            runs = run::RunReader::listRuns(root_.toStdString());
+        } catch (const std::exception& e) {
+            problems << QString::fromUtf8(e.what());
+        }
+        for (const auto& s : runs) {
+            RunRow r;
+            r.id = QString::fromStdString(s.id);
+            r.dir = QString::fromStdString(s.dir);
+            r.state = QString::fromStdString(s.state);
+            r.method = QString::fromStdString(s.method);
+            r.createdUnixS = s.created_unix_s;
+            r.steps = s.steps;
+            r.maxSteps = s.max_steps;
+            r.loss = s.last_loss;
+            r.divergence = s.last_divergence;
+            r.checkpoint = QString::fromStdString(s.latest_checkpoint);
+            // Last write: the WAL file holds recent writes until a checkpoint folds them in.
+            double lastWrite = 0;
+            for (const QString& f : {QString(run::kMetricsFile), QString(run::kMetricsFile) + "-wal"}) {
+                const QFileInfo db(QDir(r.dir).filePath(f));
+                if (db.exists()) lastWrite = std::max(lastWrite, db.lastModified().toMSecsSinceEpoch() / 1000.0);
+            }
+            if (lastWrite > 0 && r.createdUnixS > 0) r.durationS = std::max(0.0, lastWrite - r.createdUnixS);
+            QFile f(QDir(r.dir).filePath("run.json"));
+            if (f.open(QIODevice::ReadOnly)) {
+                QJsonParseError err;
+                const auto doc = QJsonDocument::fromJson(f.readAll(), &err);
+                if (err.error != QJsonParseError::NoError) {
+                    problems << QString("'%1': %2").arg(f.fileName(), err.errorString());
+                } else {
+                    const QJsonObject j = doc.object();
+                    const QJsonObject c = j.value("config").toObject();
+                    r.lambda = c.value("loss").toObject().value("lambda").toDouble(qQNaN());
+                    r.lr = c.value("train").toObject().value("lr").toDouble(qQNaN());
+                    r.teacher = modelName(c.value("teacher").toObject());
+                    r.student = modelName(c.value("student").toObject());
+                    const QJsonObject p = j.value("parent").toObject();
+                    if (!p.isEmpty()) r.parent = QString("%1@%2").arg(p.value("run_id").toString()).arg(p.value("step").toInteger());
+                }
+            }
+            rows.push_back(std::move(r));
+        }
+    }
+    beginResetModel();
+    rows_ = std::move(rows);
+    endResetModel();
+    return problems;
+}
+
+int RunHistoryModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
+int RunHistoryModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+int RunHistoryModel::rowOf(const QString& id) const {
+    for (size_t i = 0; i < rows_.size(); ++i)
+        if (rows_[i].id == id) return int(i);
+    return -1;
+}
+
+void RunHistoryModel::coloursChanged() {
+    if (!rows_.empty()) emit dataChanged(index(0, Color), index(int(rows_.size()) - 1, Color), {Qt::DecorationRole, Qt::BackgroundRole});
+}
+
+QVariant RunHistoryModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= int(rows_.size()) || index.column() >= ColumnCount) return {};
+    const RunRow& r = rows_[size_t(index.row())];
+    const bool dark = currentTheme() == ThemeKind::Dark;
+    if (index.column() == Color) {
+        if (role == Qt::BackgroundRole || role == Qt::DecorationRole) return RunColors::color(r.id, dark);
+        if (role == Qt::ToolTipRole) return "Run colour (double-click to change)";
+        if (role == SortRole) return RunColors::color(r.id, dark).name();
+        return {};
+    }
+    if (role == Qt::DisplayRole) {
+        switch (index.column()) {
+            case Run: return r.id;
+            case Status: return r.state;
+            case Method: return r.method;
+            case Started: return r.createdUnixS > 0 ? QDateTime::fromMSecsSinceEpoch(qint64(r.createdUnixS * 1000)).toString("yyyy-MM-dd HH:mm") : QString("–");
+            case Duration: return duration(r.durationS);
+            case Steps: return QString("%1/%2").arg(r.steps).arg(r.maxSteps);
+            case Lambda: return num(r.lambda, 3);
+            case Lr: return num(r.lr, 3);
+            case Teacher: return r.teacher;
+            case Student: return r.student;
+            case Loss: return num(r.loss);
+            case Divergence: return num(r.divergence);
+            case Checkpoint: return r.checkpoint.isEmpty() ? QString("–") : r.checkpoint;
+            case Parent: return r.parent;
+        }
+    }
+    if (role == SortRole) {
+        switch (index.column()) {
+            case Started: return r.createdUnixS;
+            case Duration: return std::isfinite(r.durationS) ? r.durationS : -1.0;
+            case Steps: return r.steps;
+            case Lambda: return std::isfinite(r.lambda) ? r.lambda : -1.0;
+            case Lr: return std::isfinite(r.lr) ? r.lr : -1.0;
+            case Loss: return std::isfinite(r.loss) ? r.loss : 1e300;
+            case Divergence: return std::isfinite(r.divergence) ? r.divergence : 1e300;
+            default: return data(index, Qt::DisplayRole);
+        }
+    }
+    if (role == Qt::ToolTipRole && index.column() == Run) return r.dir;
+    if (role == Qt::TextAlignmentRole && index.column() >= Steps && index.column() <= Lr)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
+}
+
+QVariant RunHistoryModel::headerData(int section, Qt::Orientation o, int role) const {
+    if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    static const char* names[] = {"", "Run", "Status", "Method", "Started", "Duration", "Steps", "λ", "lr", "Teacher",
+                                  "Student", "Loss", "Divergence", "Checkpoint", "Parent"};
+    return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
+}
+
+}  // namespace xopd::widgets
