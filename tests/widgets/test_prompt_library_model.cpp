@@ -111,7 +111,7 @@ private slots:
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         const QString dir = tmp_.filePath("folder");
         writeClip(dir + "/b.wav", 0.5, 16000, 0.3);
-        writeClip(dir + "/a.flac", 0.25, 22050, 0.3);
+        writeClip(dir + "/a.flac", 0.5, 22050, 0.3);
         writeClip(dir + "/deep/er/c.wav", 0.75, 8000, 0.3);
         QFile junk(dir + "/broken.wav");
         QVERIFY(junk.open(QIODevice::WriteOnly));
@@ -129,7 +129,7 @@ private slots:
         for (int r = 0; r < m.rowCount(); ++r) names << cell(m, r, Model::Name).toString();
         QCOMPARE(names, (QStringList{"a", "b", "c"}));  // sorted by path: a.flac, b.wav, deep/er/c.wav
         QCOMPARE(cell(m, 2, Model::Format).toString(), QString("8000 Hz · 1 ch"));
-        QCOMPARE(cell(m, 0, Model::Duration, Model::SortRole).toDouble(), 0.25);
+        QCOMPARE(cell(m, 0, Model::Duration, Model::SortRole).toDouble(), 0.5);  // 11025 frames at 22050 Hz
     }
 
     void importManifest() {

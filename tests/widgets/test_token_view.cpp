@@ -197,6 +197,34 @@ private slots:
         QCOMPARE(shown[1].stream, std::string("text"));
     }
 
+    void batchesJoiningTheShownStep() {
+        // Regression: the canvas used to paint through pointers into the store's vectors, which
+        // reallocate when another batch of the same step arrives (the text rows of a step come
+        // after its speech rows): a crash or garbage on the next paint, and the new row unseen.
+        TokenStore store;
+        TokenView view(&store);
+        view.resize(900, 400);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QSignalSpy extended(&store, &TokenStore::stepExtended);
+        for (int k = 0; k < 16; ++k) {
+            store.add(batch(1, "speech", {token(0, " s", 0.5f), token(1, " t", -0.25f)}, k));
+            view.grab();  // paint after every arrival
+        }
+        QCOMPARE(view.colorBound(), 0.5);
+        for (int k = 0; k < 16; ++k) {
+            store.add(batch(1, "text", {token(0, " u", 3.0f)}, 16 + k));
+            view.grab();
+        }
+        QCOMPARE(extended.count(), 31);
+        const auto shown = view.shownBatches();
+        QCOMPARE(shown.size(), size_t(2));  // the text row appeared without a new step
+        QCOMPARE(view.colorBound(), 3.0);   // and counts for the automatic bound
+        store.clear();
+        view.grab();
+        QVERIFY(view.shownBatches().empty());
+    }
+
     void stepsSnapLockAndTopK() {
         TokenStore store;
         QSignalSpy added(&store, &TokenStore::stepAdded);

@@ -95,8 +95,18 @@ private slots:
         const long start = xopd::test::VirtualAlsa::find(clip.samples, known);
         QVERIFY2(start >= 0 && start < 4000, qPrintable(QString::number(start)));
         for (size_t i = 0; i < known.size(); ++i)
-            if (std::fabs(clip.samples[size_t(start) + i] - known[i]) > 1e-6f)
-                QFAIL(qPrintable(QString("recorded sample %1 differs: %2 vs %3").arg(i).arg(clip.samples[size_t(start) + i]).arg(known[i])));
+            if (std::fabs(clip.samples[size_t(start) + i] - known[i]) > 1e-6f) {
+                // Say whether audio was lost or repeated: where does the rest of the recording resume?
+                const std::vector<float> rest(known.begin() + long(i), known.end());
+                const long resume = xopd::test::VirtualAlsa::find(clip.samples, rest, 128);
+                QFAIL(qPrintable(QString("recorded sample %1 (clip offset %2) differs: %3 vs %4; the rest resumes at clip "
+                                         "offset %5")
+                                     .arg(i)
+                                     .arg(start + long(i))
+                                     .arg(clip.samples[size_t(start) + i])
+                                     .arg(known[i])
+                                     .arg(resume)));
+            }
         // The burst clipped, and the screen says so.
         QVERIFY2(w.recordingStatus().contains("CLIPPING"), qPrintable(w.recordingStatus()));
         // The preview shows the recording.

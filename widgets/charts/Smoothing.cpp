@@ -60,7 +60,10 @@ std::pair<double, double> axisRange(const std::vector<double>& values, bool igno
             if (std::isfinite(v) && v > 0) use.push_back(v);
     }
     const auto& src = logScale ? use : values;
-    auto [lo, hi] = ignoreOutliers ? quantileRange(src, 0.01, 0.99) : quantileRange(src, 0.0, 1.0);
+    // TensorBoard's ignoreOutliers: the 5th..95th percentile padded by 20 % of the span. (The 1st..99th
+    // percentile interpolates 1 % of the way to a lone spike in a 100-point series, which is enough
+    // for one grad-norm spike to flatten the whole chart.)
+    auto [lo, hi] = ignoreOutliers ? quantileRange(src, 0.05, 0.95) : quantileRange(src, 0.0, 1.0);
     if (!std::isfinite(lo)) return logScale ? std::pair{0.1, 10.0} : std::pair{-1.0, 1.0};
     if (logScale) return {lo / 1.2, hi * 1.2};
     double span = hi - lo;
@@ -68,7 +71,8 @@ std::pair<double, double> axisRange(const std::vector<double>& values, bool igno
         const double pad = lo == 0 ? 1.0 : 0.5 * std::abs(lo);
         return {lo - pad, hi + pad};
     }
-    return {lo - 0.05 * span, hi + 0.05 * span};
+    const double pad = (ignoreOutliers ? 0.2 : 0.05) * span;
+    return {lo - pad, hi + pad};
 }
 
 }  // namespace xopd::widgets

@@ -19,8 +19,9 @@ std::vector<double> debiasedEma(const std::vector<double>& values, double weight
 std::pair<double, double> quantileRange(const std::vector<double>& values, double lowQuantile,
                                         double highQuantile);
 
-/// Range for a y-axis: quantileRange (0.01..0.99 when ignoreOutliers, else 0..1), padded by 5 %
-/// of the span (or ±0.5·|v|, ±1 for a flat series). When `logScale`, only positive values count.
+/// Range for a y-axis. ignoreOutliers (TensorBoard's default): quantileRange 0.05..0.95 padded by
+/// 20 % of the span; otherwise the full range padded by 5 %. A flat series gets ±0.5·|v| (±1 at 0).
+/// When `logScale`, only positive values count and the range is widened ×/÷ 1.2.
 std::pair<double, double> axisRange(const std::vector<double>& values, bool ignoreOutliers, bool logScale);
 
 }  // namespace xopd::widgets

@@ -24,6 +24,7 @@ void TokenStore::add(const TokenDivergenceBatch& batch) {
     for (const auto& t : batch.tokens) idText_.emplace(t.token_id, t.text);
     while (int(byStep_.size()) > maxSteps_) byStep_.erase(byStep_.begin());
     if (isNew) emit stepAdded(batch.step);
+    else if (byStep_.count(batch.step)) emit stepExtended(batch.step);
 }
 
 void TokenStore::clear() {

@@ -44,7 +44,10 @@ public:
     static void exportJson(const std::vector<TokenDivergenceBatch>& batches, const QString& path);
 
 signals:
+    /// The first batch of a step arrived.
     void stepAdded(qint64 step);
+    /// Another batch of an already logged step arrived.
+    void stepExtended(qint64 step);
     void cleared();
 
 private:

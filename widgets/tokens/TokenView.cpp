@@ -297,6 +297,10 @@ TokenView::TokenView(TokenStore* store, QWidget* parent) : QWidget(parent), stor
         try { exportJson(p); } catch (const std::exception& e) { QMessageBox::warning(this, "Export failed", e.what()); }
     });
     connect(store_, &TokenStore::stepAdded, this, [this](qint64) { updateSteps(); });
+    // A batch joining the step on screen (the text rows of a step arrive after its speech rows).
+    connect(store_, &TokenStore::stepExtended, this, [this](qint64 step) {
+        if (step == step_) updateSteps();
+    });
     connect(store_, &TokenStore::cleared, this, [this] { updateSteps(); });
     updateSteps();
 }
@@ -363,8 +367,12 @@ void TokenView::rebuild() {
     }
     sampleLabel_->setText(QString("sample %1 of %2").arg(rows == 0 ? 0 : sample_ + 1).arg(rows));
     stepLabel_->setText(step_ < 0 ? "no steps" : QString("step %1").arg(step_));
-    const auto* speech = store_->findNth(step_, "speech", sample_);
-    const auto* text = store_->findNth(step_, "text", sample_);
+    const auto* speechInStore = store_->findNth(step_, "speech", sample_);
+    const auto* textInStore = store_->findNth(step_, "text", sample_);
+    shownSpeech_ = speechInStore ? std::optional<TokenDivergenceBatch>(*speechInStore) : std::nullopt;
+    shownText_ = textInStore ? std::optional<TokenDivergenceBatch>(*textInStore) : std::nullopt;
+    const TokenDivergenceBatch* speech = shownSpeech_ ? &*shownSpeech_ : nullptr;
+    const TokenDivergenceBatch* text = shownText_ ? &*shownText_ : nullptr;
     double maxAbs = 0;
     for (const auto* b : {speech, text})
         if (b)

@@ -13,6 +13,7 @@
 #include <QWidget>
 
 #include <functional>
+#include <optional>
 
 class QCheckBox;
 class QComboBox;
@@ -72,6 +73,9 @@ private:
     int lockedRow_ = -1, lockedIndex_ = -1;
     std::vector<int64_t> steps_;
     std::function<QString(int32_t)> decoder_;
+    /// Copies of the rows on screen: the canvas paints from these, never from the store, whose
+    /// vectors reallocate as batches arrive (and whose old steps are evicted).
+    std::optional<TokenDivergenceBatch> shownSpeech_, shownText_;
 
     QComboBox* metricBox_;
     QSlider* stepSlider_;

@@ -1,0 +1,160 @@
+// RunHistoryModel under QAbstractItemModelTester (model and sort/filter proxy): two real toy runs
+// written by the core RunController (one finished, one stopped early with hot-edited knobs), read
+// back as rows whose status, steps, λ, lr, models, final loss and checkpoint match what the run's
+// own observer saw; sorting by the raw SortRole; stable run colours across refreshes.
+#include "widgets/main/RunHistoryModel.h"
+
+#include "core/distill/DistillConfig.h"
+#include "core/run/RunController.h"
+
+#include <QAbstractItemModelTester>
+#include <QColor>
+#include <QSortFilterProxyModel>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <thread>
+
+using namespace xopd;
+using namespace xopd::widgets;
+using Model = RunHistoryModel;
+
+namespace {
+distill::DistillConfig toyConfig(int64_t steps, double lambda) {
+    auto c = distill::defaultDistillConfig(distill::Method::XOpd);
+    c.student.kind = c.teacher.kind = "toy";
+    c.data.toy_prompts = 8;
+    c.rollout.rollouts_per_prompt = 2;
+    c.rollout.max_new_tokens = 6;
+    c.train.batch_size = 4;
+    c.train.lr = 1e-2;
+    c.train.max_steps = steps;
+    c.train.checkpoint_every = 2;
+    c.train.log_token_samples = 0;
+    c.loss.lambda = lambda;
+    return c;
+}
+
+/// The last step's scalars, as the run reported them.
+struct LastStep : RunObserver {
+    std::mutex m;
+    StepMetrics last;
+    std::atomic<int> steps{0};
+    void onStep(const StepMetrics& s) override {
+        std::lock_guard<std::mutex> l(m);
+        last = s;
+        ++steps;
+    }
+};
+}  // namespace
+
+class TestRunHistoryModel : public QObject {
+    Q_OBJECT
+    QTemporaryDir root_;
+    LastStep finished_, stopped_;
+
+private slots:
+    void initTestCase() {
+        QVERIFY(root_.isValid());
+        {
+            run::RunOptions o;
+            o.run_dir = root_.filePath("runs/alpha").toStdString();
+            run::RunController c(toyConfig(3, 0.5), o);
+            c.addObserver(&finished_);
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Finished);
+        }
+        {
+            run::RunOptions o;
+            o.run_dir = root_.filePath("runs/beta").toStdString();
+            run::RunController c(toyConfig(1000, 0.3), o);
+            c.addObserver(&stopped_);
+            c.start();
+            const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+            while (stopped_.steps.load() < 2 && std::chrono::steady_clock::now() < end)
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            c.stop();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Stopped);
+        }
+    }
+
+    void rowsMatchTheRuns() {
+        Model m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(m.refresh(), QStringList());  // no root yet: empty, no problems
+        QCOMPARE(m.rowCount(), 0);
+        m.setRoot(root_.filePath("runs"));
+        QCOMPARE(m.refresh(), QStringList());
+        QCOMPARE(m.rowCount(), 2);
+        QCOMPARE(m.columnCount(), int(Model::ColumnCount));
+        const int a = m.rowOf("alpha"), b = m.rowOf("beta");
+        QVERIFY(a >= 0 && b >= 0 && a != b);
+        QCOMPARE(m.rowOf("gamma"), -1);
+        auto cell = [&](int row, int col, int role = Qt::DisplayRole) { return m.data(m.index(row, col), role); };
+
+        QCOMPARE(cell(a, Model::Run).toString(), QString("alpha"));
+        QCOMPARE(cell(a, Model::Status).toString(), QString("finished"));
+        QCOMPARE(cell(b, Model::Status).toString(), QString("stopped"));
+        QCOMPARE(cell(a, Model::Steps).toString(), QString("3/3"));
+        QCOMPARE(cell(b, Model::Steps, Model::SortRole).toLongLong(), qint64(stopped_.steps.load()));
+        QCOMPARE(m.row(b).maxSteps, qint64(1000));
+        QCOMPARE(cell(a, Model::Lambda).toString(), QString("0.5"));
+        QCOMPARE(cell(b, Model::Lambda, Model::SortRole).toDouble(), 0.3);
+        QCOMPARE(cell(a, Model::Lr, Model::SortRole).toDouble(), 1e-2);
+        QCOMPARE(cell(a, Model::Teacher).toString(), QString("toy"));
+        QCOMPARE(cell(a, Model::Student).toString(), QString("toy"));
+        QVERIFY(!cell(a, Model::Method).toString().isEmpty());
+        // The final loss is the last one the run's own observer saw.
+        {
+            std::lock_guard<std::mutex> l(finished_.m);
+            QVERIFY(finished_.last.scalars.count("loss"));
+            QVERIFY(std::abs(m.row(a).loss - finished_.last.scalars.at("loss")) <= 1e-6 * std::max(1.0, std::abs(m.row(a).loss)));
+        }
+        // Checkpoints: every 2 steps and at the end; the stopped run checkpointed on stop.
+        QVERIFY2(cell(a, Model::Checkpoint).toString().contains("3"), qPrintable(cell(a, Model::Checkpoint).toString()));
+        QVERIFY(cell(b, Model::Checkpoint).toString() != QString("–"));
+        QVERIFY(m.row(a).createdUnixS > 1.6e9);
+        QVERIFY(cell(a, Model::Started).toString().contains("-"));
+        QVERIFY(std::isfinite(m.row(a).durationS) && m.row(a).durationS >= 0);
+        QCOMPARE(cell(a, Model::Run, Qt::ToolTipRole).toString(), m.row(a).dir);
+        QCOMPARE(m.headerData(Model::Lambda, Qt::Horizontal).toString(), QString::fromUtf8("λ"));
+        QVERIFY(m.row(a).parent.isEmpty());
+
+        // Stable colours: the same run keeps its colour across refreshes; two runs differ.
+        const QColor ca = cell(a, Model::Color, Qt::BackgroundRole).value<QColor>();
+        const QColor cb = cell(b, Model::Color, Qt::BackgroundRole).value<QColor>();
+        QVERIFY(ca.isValid() && cb.isValid() && ca != cb);
+        QCOMPARE(m.refresh(), QStringList());
+        QCOMPARE(m.data(m.index(m.rowOf("alpha"), Model::Color), Qt::BackgroundRole).value<QColor>(), ca);
+        m.coloursChanged();
+    }
+
+    void proxySortsByRawValues() {
+        Model m;
+        m.setRoot(root_.filePath("runs"));
+        m.refresh();
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&m);
+        proxy.setSortRole(Model::SortRole);
+        proxy.setFilterKeyColumn(Model::Run);
+        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        proxy.sort(Model::Lambda, Qt::AscendingOrder);
+        QCOMPARE(proxy.index(0, Model::Run).data().toString(), QString("beta"));  // λ 0.3 < 0.5
+        proxy.sort(Model::Lambda, Qt::DescendingOrder);
+        QCOMPARE(proxy.index(0, Model::Run).data().toString(), QString("alpha"));
+        proxy.setFilterFixedString("bet");
+        QCOMPARE(proxy.rowCount(), 1);
+        // A refresh (model reset) under the proxy and the tester.
+        m.refresh();
+        QCOMPARE(proxy.rowCount(), 1);
+    }
+};
+
+QTEST_MAIN(TestRunHistoryModel)
+#include "test_run_history_model.moc"
