@@ -127,7 +127,10 @@ do_build() {
     -DCMAKE_EXE_LINKER_FLAGS="${extra_link:-}" -DCMAKE_SHARED_LINKER_FLAGS="${extra_link:-}" || return 1
   grep -q 'XOPD_TORCH_CUDA:INTERNAL=ON\|xopd: LibTorch CUDA glue for the kernels: ON' "$build/CMakeCache.txt" "$log" 2>/dev/null ||
     echo "warning: the configure log does not show the kernels' CUDA glue as ON"
-  cmake --build "$build" -j "$jobs" --target xopd bench_kernels bench_gpu_rollout bench_gpu_step
+  cmake --build "$build" -j "$jobs" --target xopd || return 1
+  # The benchmarks separately, so that one that fails to compile cannot stop the checks.
+  cmake --build "$build" -j "$jobs" -- -k 0 bench_kernels bench_gpu_rollout bench_gpu_step ||
+    echo "warning: a GPU benchmark failed to build (see above); its step will fail"
 }
 
 if [[ $skip_build -eq 0 ]]; then
