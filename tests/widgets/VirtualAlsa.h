@@ -9,6 +9,12 @@
 // once), e.g. in initTestCase(). The null pcm is not paced in real time: capture delivers the whole
 // infile (then silence) as fast as the reader asks, and playback drains as fast as it is fed, so a
 // played clip should fit the player's 1 s prefill to come out without inserted silence.
+//
+// Capture caveat: the file plugin copies `infile` into the mmap area in mmap_begin for every frame
+// it maps, and with a free-running slave PortAudio maps more than it then consumes, so after the
+// first ALSA buffer the "microphone" skips audio (a property of this virtual device, not of the
+// recorder). The helper therefore sets PA_ALSA_PERIODSIZE=8192: the first buffer then holds
+// kIntactCaptureFrames frames, and a recording of at most that length comes out sample-exact.
 
 #include <QByteArray>
 #include <QDir>
@@ -26,6 +32,9 @@ namespace xopd::test {
 
 class VirtualAlsa {
 public:
+    /// Frames of capture that arrive intact (three periods of PA_ALSA_PERIODSIZE).
+    static constexpr size_t kIntactCaptureFrames = 3 * 8192;
+
     /// Creates the device; `recording` is what capture will read (values in [-1, 1], quantised
     /// to 16 bit). Sets HOME (and JACK_NO_START_SERVER) for the rest of the process.
     explicit VirtualAlsa(const std::vector<float>& recording, int rate = 16000) : rate_(rate) {
@@ -53,6 +62,8 @@ public:
         rc.close();
         qputenv("HOME", dir_.path().toUtf8());
         qputenv("JACK_NO_START_SERVER", "1");
+        qputenv("PA_ALSA_PERIODSIZE", "8192");
+        ok_ = ok_ && recording.size() <= kIntactCaptureFrames;
     }
 
     bool ok() const { return ok_; }
