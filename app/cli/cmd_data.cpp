@@ -28,7 +28,7 @@ namespace {
 
 struct DemoKitArgs {
     std::string out;
-    uint64_t seed = data::DemoKitOptions{}.seed;
+    data::DemoKitOptions options;
 };
 
 void addDemoKitCommands(CLI::App& app, Action& run) {
@@ -38,12 +38,18 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     auto args = std::make_shared<DemoKitArgs>();
     auto* build = group->add_subcommand("build", "Build the demo kit deterministically from nothing (a few minutes on 2 cores)");
     build->add_option("--out", args->out, "Kit folder (default: the workbench's default kit path)");
-    build->add_option("--seed", args->seed, "Seed of every random choice");
+    auto& o = args->options;
+    build->add_option("--seed", o.seed, "Seed of every random choice");
+    build->add_option("--student-lr", o.student_lr, "Learning rate of the student's audio-tower training");
+    build->add_option("--student-steps", o.student_max_steps, "Most audio-tower training steps");
+    build->add_option("--student-stop", o.student_stop_accuracy,
+                      "Stop the tower's training once its held-out speech accuracy reaches this (percent)");
+    build->add_option("--train-voices", o.train_voices, "Training voices VOICE[@RATE][:PITCH]");
+    build->add_option("--eval-voices", o.eval_voices, "Held-out voices VOICE[@RATE][:PITCH]");
     build->callback([args, &run] {
         run = [args] {
             const std::string out = args->out.empty() ? data::defaultDemoKitPath() : args->out;
-            data::DemoKitOptions options;
-            options.seed = args->seed;
+            data::DemoKitOptions options = args->options;
             options.progress = [](const std::string& line) { std::cout << line << std::endl; };
             const data::DemoKitReport r = data::buildDemoKit(out, options);
             std::cout << "demo kit written to " << out << "\n"

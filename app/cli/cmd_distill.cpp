@@ -156,17 +156,10 @@ int drive(run::RunController& c) {
 }
 
 /// A small configuration that runs in seconds on a CPU: toy teacher and student.
-distill::DistillConfig toyConfig() {
-    auto c = distill::defaultDistillConfig(distill::Method::XOpd);
-    c.student.kind = c.teacher.kind = "toy";
-    c.data.toy_prompts = 32;
-    c.rollout.rollouts_per_prompt = 2;
-    c.rollout.max_new_tokens = 24;
-    c.train.batch_size = 4;
-    c.train.lr = 1e-2;
-    c.train.max_steps = 40;
-    c.train.checkpoint_every = 10;
-    return c;
+distill::Method methodOf(const std::string& name) {
+    for (auto m : {distill::Method::XOpd, distill::Method::Sft, distill::Method::OfflineKd, distill::Method::Gkd})
+        if (name == distill::methodName(m)) return m;
+    XOPD_FAIL("distill: unknown method '" << name << "' (x-opd, sft, offline-kd, gkd)");
 }
 
 void printRuns(const std::string& root) {
@@ -194,6 +187,7 @@ void addDistillCommands(CLI::App& app, Action& run) {
     struct Args {
         std::string config, run_dir;
         bool demo = false, toy = false, resume = false;
+        std::string method = "x-opd";
         int64_t max_steps = 0;
         std::string runs_root = "runs";
     };
@@ -206,6 +200,9 @@ void addDistillCommands(CLI::App& app, Action& run) {
     auto* res = cmd->add_flag("--resume", a->resume, "continue the run in --run-dir from its latest checkpoint");
     cmd->add_option("--run-dir", a->run_dir, "run folder (created for a new run)")->required();
     cmd->add_option("--max-steps", a->max_steps, "optimizer steps (overrides the config)")->check(CLI::NonNegativeNumber);
+    auto* meth = cmd->add_option("--method", a->method, "objective with --demo/--toy: x-opd, sft, offline-kd, gkd")
+                     ->check(CLI::IsMember({"x-opd", "sft", "offline-kd", "gkd"}));
+    meth->excludes(cfg)->excludes(res);
     cfg->excludes(demo)->excludes(toy)->excludes(res);
     demo->excludes(toy)->excludes(res);
     toy->excludes(res);
@@ -222,10 +219,9 @@ void addDistillCommands(CLI::App& app, Action& run) {
             if (!a->config.empty()) {
                 config = distill::readDistillConfig(a->config);
             } else if (a->toy) {
-                config = toyConfig();
+                config = distill::toyDistillConfig(methodOf(a->method));
             } else if (a->demo) {
-                config = distill::defaultDistillConfig(distill::Method::XOpd);
-                config.student.kind = config.teacher.kind = "demo";
+                config = distill::demoDistillConfig(methodOf(a->method));
             } else {
                 XOPD_FAIL("distill: give --config FILE, --toy, --demo or --resume");
             }

@@ -14,7 +14,7 @@ DataOrder::DataOrder(int64_t size, uint64_t seed) : size_(size), seed_(seed) {
 }
 
 std::vector<int64_t> DataOrder::permutation(int64_t epoch) const {
-    std::vector<int64_t> p(size_t(size_));
+    std::vector<int64_t> p(static_cast<size_t>(size_));
     std::iota(p.begin(), p.end(), 0);
     std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ULL + uint64_t(epoch) * 0xBF58476D1CE4E5B9ULL + 1);
     // Fisher-Yates with our own index draw: std::shuffle's use of the engine is unspecified.

@@ -265,6 +265,31 @@ DistillConfig defaultDistillConfig(Method method) {
     return c;
 }
 
+DistillConfig toyDistillConfig(Method method) {
+    DistillConfig c = defaultDistillConfig(method);
+    c.student.kind = c.teacher.kind = "toy";
+    c.data.toy_prompts = 32;
+    c.rollout.rollouts_per_prompt = 2;
+    c.rollout.max_new_tokens = 24;
+    c.train.batch_size = 4;
+    c.train.lr = 1e-2;
+    c.train.max_steps = 40;
+    c.train.checkpoint_every = 10;
+    return c;
+}
+
+DistillConfig demoDistillConfig(Method method) {
+    DistillConfig c = defaultDistillConfig(method);
+    c.student.kind = c.teacher.kind = "demo";
+    c.rollout.rollouts_per_prompt = 4;
+    c.rollout.max_new_tokens = 8;
+    c.train.batch_size = 16;
+    c.train.lr = 3e-4;
+    c.train.max_steps = 60;
+    c.train.checkpoint_every = 20;
+    return c;
+}
+
 DistillConfig distillConfigFromJson(const nlohmann::json& json, const std::string& source) {
     XOPD_CHECK(json.is_object(), "'" << source << "': expected a JSON object at the top level");
     Method method = Method::XOpd;

@@ -238,6 +238,15 @@ struct DistillConfig {
 /// GKD with forward KL (the paper's baseline) and gkd_lambda 0.5 (D15).
 DistillConfig defaultDistillConfig(Method method);
 
+/// The built-in toy models' config of `method` (seconds-long smoke runs, tests, benchmarks):
+/// 32 toy prompts, m = 2, 24 response tokens, 4 prompts per step, lr 1e-2, 40 steps.
+DistillConfig toyDistillConfig(Method method = Method::XOpd);
+
+/// The demo kit's config of `method`, sized for a CPU laptop (a run of a few minutes on 2 cores):
+/// the kit's student and teacher and its training prompts, m = 4, short answers (8 tokens), 16
+/// prompts per step, lr 3e-4 (a tiny model), 60 steps, a checkpoint every 20.
+DistillConfig demoDistillConfig(Method method = Method::XOpd);
+
 /// Parses a config: starts from defaultDistillConfig(json["loss"]["method"] or "x-opd") and
 /// overlays the given fields. Unknown keys and wrong types throw xopd::Error naming `source` and
 /// the field. Does not validate ranges (call validate()).

@@ -41,8 +41,8 @@ struct SpeechLmPolicy::Impl {
             model::AudioFeatures dev{f.mel.to(lm.decoder().device()), f.valid_frames};
             return model::PromptInput::fromEmbeds(lm.embedPrompt(torch::tensor(ids, torch::kLong).to(lm.decoder().device()), {dev}));
         }
-        return model::PromptInput::fromIds(torch::tensor(eval::evalPromptIds(*tokenizer, chat, p.text, 0), torch::kLong)
-                                               .to(lm.decoder().device()));
+        return model::PromptInput::fromIdTensor(
+            torch::tensor(eval::evalPromptIds(*tokenizer, chat, p.text, 0), torch::kLong).to(lm.decoder().device()));
     }
 
     std::vector<int64_t> maskedIds() const {

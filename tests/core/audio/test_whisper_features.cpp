@@ -8,6 +8,7 @@
 // moves values by >= 1e-2. The float32 path (HF's torch arithmetic) is held to 2e-3: bins up to
 // 80 dB below the frame peak keep ~1e-7 relative FFT error of the peak, i.e. up to ~1e-3 relative
 // in their own power, ~5e-4 in log10 units.
+#include "core/common/Error.h"
 #include "core/audio/AudioFile.h"
 #include "core/audio/Npy.h"
 #include "core/audio/Tts.h"

@@ -1,5 +1,6 @@
 // LoRA on runtime Linear layers: starts at the base model exactly, the delta is (α/r)·B·A·x
 // (checked against a direct float64 computation), only A and B train, PEFT files are written.
+#include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/distill/Lora.h"
 #include "core/model/checkpoint/WeightStore.h"

@@ -1,6 +1,7 @@
 // The trainer on the toy teacher/student pair: loss scale invariant to gradient-accumulation splits,
 // student == teacher gives zero advantage and zero gradient, λ endpoints reduce to one stream,
 // baselines learn, and save/load resumes bit-identically.
+#include "core/common/Error.h"
 #include "core/distill/ToyPolicy.h"
 #include "core/distill/Trainer.h"
 #include "tests/support/TestSupport.h"

@@ -2,6 +2,7 @@
 // with --resume recomputes the lost steps identically (same data order, same RNG state): its
 // metrics equal those of an uninterrupted run with the same seed, and metrics.sqlite passes
 // PRAGMA integrity_check. Malformed configs fail with the file and field named.
+#include "core/common/Error.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestSupport.h"
 
