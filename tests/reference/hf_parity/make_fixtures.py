@@ -88,10 +88,7 @@ def build(cls, config, seed):
 def save_folder(model, folder):
     if os.path.isdir(folder):
         shutil.rmtree(folder)
-    try:
-        model.save_pretrained(folder, safe_serialization=True)
-    except TypeError:
-        model.save_pretrained(folder)
+    model.save_pretrained(folder)  # safetensors is the default (and only format in transformers 5)
     # Only the weights and config are needed; keep the fixture small and loader-relevant.
     files = sorted(os.listdir(folder))
     if not any(f.endswith(".safetensors") for f in files):
