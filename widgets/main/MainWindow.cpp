@@ -234,7 +234,7 @@ void MainWindow::buildScreens() {
 }
 
 void MainWindow::buildActions() {
-    auto* quit = makeAction(this, "&Quit", QKeySequence::Quit, "Quit the workbench (a live run is stopped with a checkpoint)");
+    auto* quit = makeAction(this, "&Quit", QKeySequence(Qt::CTRL | Qt::Key_Q), "Quit the workbench (a live run is stopped with a checkpoint)");
     connect(quit, &QAction::triggered, this, &QWidget::close);
     auto* openWs = makeAction(this, "Open &workspace…", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_W),
                               "Choose the workspace folder (runs and recordings live there)");
@@ -288,7 +288,7 @@ void MainWindow::buildActions() {
     });
     viewActions_ << darkAction_ << undoLayout_ << reset;
 
-    auto* help = makeAction(this, "&Help", QKeySequence::HelpContents, "What each screen does and where to start");
+    auto* help = makeAction(this, "&Help", QKeySequence(Qt::Key_F1), "What each screen does and where to start");
     connect(help, &QAction::triggered, this, [this] {
         auto* box = new QMessageBox(QMessageBox::Information, "X-OPD Workbench",
                                     "<p><b>X-OPD Workbench</b> — cross-modal on-policy distillation of speech LLMs.</p>"

@@ -31,7 +31,27 @@ ScreenshotTour::ScreenshotTour(MainWindow* window, QString folder, int steps)
 
 void ScreenshotTour::start() {
     QDir().mkpath(folder_);
-    window_->setupScreen()->inspect();
+    RunSetupWidget* setup = window_->setupScreen();
+    if (window_->demoKitProblem().isEmpty() && setup->source() == RunSetupWidget::Source::DemoKit) {
+        // The set-up screen on the demo kit, with its inspect report; the run and the Ask screen then
+        // use the toy models so the tour takes seconds on a CPU.
+        window_->showScreen(MainWindow::Screen::Setup);
+        connect(setup, &RunSetupWidget::reportChanged, this, [this] {
+            QTimer::singleShot(300, this, [this] {
+                if (!capture("03-run-setup")) return;
+                setupCaptured_ = true;
+                window_->setupScreen()->setSource(RunSetupWidget::Source::Toy);
+                startRun();
+            });
+        }, Qt::SingleShotConnection);
+        setup->inspect();
+        return;
+    }
+    setup->inspect();
+    startRun();
+}
+
+void ScreenshotTour::startRun() {
     window_->showScreen(MainWindow::Screen::Monitor);
     if (!window_->startNewRun()) {
         emit failed("could not start a run: " + window_->lastError());
@@ -110,6 +130,7 @@ void ScreenshotTour::capturePhase() {
                           {MainWindow::Screen::Tokens, "05-token-view"},    {MainWindow::Screen::Listening, "06-ab-listening"},
                           {MainWindow::Screen::History, "07-run-history"}};
     for (const auto& s : shots) {
+        if (s.screen == MainWindow::Screen::Setup && setupCaptured_) continue;
         window_->showScreen(s.screen);
         if (s.screen == MainWindow::Screen::History) window_->historyScreen()->selectRun(window_->monitor()->runId());
         QApplication::processEvents();

@@ -1,6 +1,7 @@
 #pragma once
 // Renders a PNG of every screen of a real, shown main window (used under Xvfb by
-// packaging/screenshots.sh for the README): it starts a short run from the set-up screen, lets the
+// packaging/screenshots.sh for the README): it captures the set-up screen on the demo kit (when it
+// opened) and switches it to the toy models, starts a short run from the set-up screen, lets the
 // charts fill, pauses it, asks the Ask screen one question, sets up an A/B test, and then raises
 // each screen in turn and grabs the shown window (QWidget::grab), plus the dark palette and the F2
 // key reference. Driven by timers: the event loop keeps running throughout. GUI thread only.
@@ -27,6 +28,7 @@ signals:
     void failed(const QString& message);
 
 private:
+    void startRun();
     void waitForSteps();
     void capturePhase();
     bool capture(const QString& name);
@@ -35,6 +37,7 @@ private:
     QString folder_;
     int steps_;
     int waited_ms_ = 0;
+    bool setupCaptured_ = false;
     QStringList written_;
 };
 
