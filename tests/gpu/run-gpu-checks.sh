@@ -49,7 +49,8 @@ step() {  # step NAME TIMEOUT_S COMMAND...: runs, times and records one step; co
   want "$name" || return 0
   echo "=== $name ($(date -u +%T))"
   local t0=$SECONDS rc=0
-  timeout --kill-after=10 "$limit" "$@" || rc=$?
+  # Shell functions run in a child bash (exported below), so that timeout can stop them.
+  timeout --kill-after=10 "$limit" bash -c '"$@"' _ "$@" || rc=$?
   local dt=$((SECONDS - t0))
   if [[ $rc -eq 0 ]]; then echo "$name: ok (${dt} s)" >>"$summary"
   else echo "$name: FAILED rc=$rc (${dt} s)" >>"$summary"; failed=1; fi
@@ -76,10 +77,10 @@ env_md=$out/results/environment.md
 cat "$env_md"
 
 # ---- dependencies ----------------------------------------------------------------------------
-modules=(sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto)
 deps=/tmp/xopd-deps
-prepare_deps() {
-  local need_bundle=0 missing=()
+prepare_deps() {  # sets PATH, PKG_CONFIG_PATH, extra_prefix and extra_link in the calling shell
+  local modules=(sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto)
+  local need_bundle=${XOPD_FORCE_BUNDLE:-0} missing=()
   command -v pkg-config >/dev/null || need_bundle=1
   if [[ $need_bundle -eq 0 ]]; then
     for m in "${modules[@]}"; do pkg-config --exists "$m" || missing+=("$m"); done
@@ -88,6 +89,7 @@ prepare_deps() {
     [[ ${#missing[@]} -gt 0 ]] && need_bundle=1
   fi
   [[ $need_bundle -eq 0 ]] && { echo "deps: all from the system"; return 0; }
+  [[ ${#missing[@]} -eq 0 && $need_bundle -eq 1 ]] && command -v pkg-config >/dev/null && missing=(forced)
   if ! ls "$repo"/.gpu-deps/*.deb >/dev/null 2>&1; then
     echo "deps: MISSING on this machine: ${missing[*]:-pkg-config} and no .gpu-deps/ bundle." >&2
     echo "      Run 'bash tests/gpu/fetch-deps.sh' on the development machine and carry .gpu-deps." >&2
@@ -96,7 +98,7 @@ prepare_deps() {
   echo "deps: from the .gpu-deps bundle (system lacks: ${missing[*]:-pkg-config})"
   rm -rf "$deps"; mkdir -p "$deps"
   for f in "$repo"/.gpu-deps/*.deb; do dpkg-deb -x "$f" "$deps" 2>/dev/null || { mkdir -p /tmp/xd && (cd /tmp/xd && ar x "$f" && tar -xf data.tar.* -C "$deps" && rm -f data.tar.* control.tar.* debian-binary); }; done
-  find "$deps" -name '*.pc' -exec sed -i -E "s#(^prefix=|^libdir=|^includedir=|-I|-L)/usr/#\1$deps/usr/#g" {} +
+  find "$deps" -name '*.pc' -exec sed -i -E "s#(^prefix[[:space:]]*=[[:space:]]*|^exec_prefix[[:space:]]*=[[:space:]]*|^libdir[[:space:]]*=[[:space:]]*|^includedir[[:space:]]*=[[:space:]]*|-I|-L)/usr(/|\$)#\1$deps/usr\2#g" {} +
   local lib=$deps/usr/lib/x86_64-linux-gnu:$deps/lib/x86_64-linux-gnu
   if ! command -v pkg-config >/dev/null; then
     mkdir -p "$deps/bin"
@@ -133,6 +135,21 @@ do_build() {
     echo "warning: a GPU benchmark failed to build (see above); its step will fail"
 }
 
+show_deps() {  # --only deps: the bundle (or system) resolution alone
+  prepare_deps || return 1
+  for m in sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto; do
+    echo "$m: $(pkg-config --cflags --libs "$m" | tr -s ' ')"
+  done
+  echo "cmake prefix: ${extra_prefix:-system}"
+}
+export repo out log build py jobs env_md deps summary
+export -f prepare_deps show_deps do_build
+if [[ ${#only[@]} -gt 0 && " ${only[*]} " == *" deps "* ]]; then
+  step deps 120 show_deps
+  cat "$summary"
+  exit $failed
+fi
+
 if [[ $skip_build -eq 0 ]]; then
   step build 420 do_build || { echo "build failed: nothing else can run"; cat "$summary"; exit 1; }
 fi
@@ -148,6 +165,7 @@ hf_fixtures() {
   tar -C "$repo/tests/data" -czf "$out/hf_parity.tar.gz" hf_parity
   du -sh "$repo/tests/data/hf_parity"
 }
+export -f hf_fixtures
 step hf_parity 180 hf_fixtures
 
 # ---- benchmarks (each writes its markdown table under $out/results) --------------------------
@@ -159,6 +177,7 @@ bk() {
   bench_md "$f" "Divergence kernels vs plain LibTorch (bf16, fwd + bwd)"
   "$build/tests/bench/gpu/bench_kernels" --tokens 1024 8192 --vocab 151936 | tee -a "$f"
 }
+export -f bench_md bk
 step bench_kernels 150 bk
 
 br() {
@@ -167,6 +186,7 @@ br() {
   echo "## xopd (C++ runtime)" >>"$f"
   "$build/tests/bench/gpu/bench_gpu_rollout" --shapes 0.5b 7b --batch 1 64 --prompt 64 --new 64 | tee -a "$f"
 }
+export -f br
 step bench_rollout 200 br
 
 bh() {
@@ -174,6 +194,7 @@ bh() {
   echo >>"$f"; echo "## Hugging Face transformers generate (same shapes, same run)" >>"$f"
   $py "$repo/tests/bench/gpu/bench_hf_generate.py" --shapes 0.5b 7b --batch 1 64 --prompt 64 --new 64 | tee -a "$f"
 }
+export -f bh
 step bench_hf_generate 200 bh
 
 bs() {
@@ -181,6 +202,7 @@ bs() {
   bench_md "$f" "One X-OPD step: 7B-shaped student (LoRA) + 7B-shaped teacher, m = 4, both streams, 256 tokens"
   "$build/tests/bench/gpu/bench_gpu_step" --shape 7b --m 4 --new 256 --prompts 2 | tee -a "$f"
 }
+export -f bs
 step bench_step 240 bs
 
 echo "=== summary"
