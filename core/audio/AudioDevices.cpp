@@ -143,18 +143,21 @@ std::vector<AudioDeviceInfo> listAudioDevices() {
 
 namespace {
 
-/// What the capture callback may touch: the ring's writer half and three atomics.
+/// What the capture callback may touch: the ring's writer half, three atomics and the frame budget.
 struct CaptureContext {
     SpscRingBuffer<float>::Writer writer;
     std::atomic<float>* peak;
     std::atomic<std::int64_t>* captured;
     std::atomic<std::int64_t>* dropped;
+    /// Frames still to capture; negative = no limit. Touched by the callback only.
+    std::int64_t remaining;
 };
 
 int captureCallback(const void* input, void*, unsigned long frames, const PaStreamCallbackTimeInfo*,
                     PaStreamCallbackFlags, void* user) {
     auto* ctx = static_cast<CaptureContext*>(user);
     const auto* in = static_cast<const float*>(input);
+    if (ctx->remaining >= 0) frames = static_cast<unsigned long>(std::min<std::int64_t>(ctx->remaining, std::int64_t(frames)));
     float peak = 0.0f;
     if (in) {
         for (unsigned long i = 0; i < frames; ++i) peak = std::max(peak, std::fabs(in[i]));
@@ -164,7 +167,9 @@ int captureCallback(const void* input, void*, unsigned long frames, const PaStre
     }
     ctx->peak->store(peak, std::memory_order_relaxed);
     ctx->captured->fetch_add(static_cast<std::int64_t>(frames), std::memory_order_relaxed);
-    return paContinue;
+    if (ctx->remaining < 0) return paContinue;
+    ctx->remaining -= static_cast<std::int64_t>(frames);
+    return ctx->remaining > 0 ? paContinue : paComplete;
 }
 
 }  // namespace
@@ -190,7 +195,9 @@ AudioRecorder::AudioRecorder(const RecordOptions& options) {
     const PaStreamParameters params = monoParams(dev, true);
     stream_rate_ = chooseRate(params, true, options.sample_rate, dev.default_sample_rate);
     impl_ = std::make_unique<Impl>(static_cast<std::size_t>(std::ceil(stream_rate_ * options.buffer_seconds)));
-    impl_->ctx.reset(new CaptureContext{impl_->ring.writer(), &peak_, &captured_, &dropped_});
+    XOPD_CHECK(options.max_seconds >= 0, "record: max_seconds must be >= 0");
+    const std::int64_t budget = options.max_seconds > 0 ? std::llround(options.max_seconds * stream_rate_) : -1;
+    impl_->ctx.reset(new CaptureContext{impl_->ring.writer(), &peak_, &captured_, &dropped_, budget});
     const PaError err = Pa_OpenStream(&impl_->stream, &params, nullptr, stream_rate_, paFramesPerBufferUnspecified,
                                       paClipOff, captureCallback, impl_->ctx.get());
     if (err != paNoError) impl_->stream = nullptr;
@@ -233,6 +240,10 @@ AudioClip AudioRecorder::stop() {
     return clip.sample_rate == target_rate_ ? clip : resampled(clip, target_rate_);
 }
 
+bool AudioRecorder::isCapturing() const {
+    return impl_->stream && impl_->running && Pa_IsStreamActive(impl_->stream) == 1;
+}
+
 double AudioRecorder::recordedSeconds() const {
     return stream_rate_ > 0 ? double(captured_.load(std::memory_order_relaxed)) / stream_rate_ : 0.0;
 }
@@ -240,10 +251,12 @@ double AudioRecorder::recordedSeconds() const {
 AudioClip recordClip(const RecordOptions& options, double seconds,
                      const std::function<void(float, double)>& progress) {
     XOPD_CHECK(seconds > 0 && seconds <= 4 * 3600, "record: seconds must be in (0, 14400] (got " << seconds << ")");
-    AudioRecorder rec(options);
+    RecordOptions limited = options;
+    limited.max_seconds = seconds;
+    AudioRecorder rec(limited);
     rec.start();
     const auto t0 = std::chrono::steady_clock::now();
-    while (rec.recordedSeconds() < seconds) {
+    while (rec.isCapturing()) {
         sleepMs(50);
         rec.pump();
         if (progress) progress(rec.peakLevel(), std::min(rec.recordedSeconds(), seconds));

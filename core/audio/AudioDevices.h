@@ -53,6 +53,10 @@ struct RecordOptions {
     int sample_rate = 16000;
     /// Seconds the ring buffer holds between two pump() calls.
     double buffer_seconds = 4.0;
+    /// Stop capturing after this many seconds (the callback completes the stream itself, so the
+    /// clip has exactly this length even from a device that delivers faster than real time);
+    /// 0 = until stop().
+    double max_seconds = 0.0;
 };
 
 /// Records mono audio from an input device.
@@ -78,6 +82,8 @@ public:
     float peakLevel() const { return peak_.load(std::memory_order_relaxed); }
     /// Seconds captured so far by the device. Any thread.
     double recordedSeconds() const;
+    /// True until stop(), or until max_seconds have been captured.
+    bool isCapturing() const;
     /// Samples lost because the ring buffer was full (pump() called too rarely).
     std::int64_t droppedSamples() const { return dropped_.load(std::memory_order_relaxed); }
     /// Name of the device in use.

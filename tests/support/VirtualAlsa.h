@@ -3,7 +3,7 @@
 // include it). It writes an ~/.asoundrc into a temporary HOME whose default pcm is a `plug`
 // (S16_LE, `rate` Hz, mono) over a `file` pcm with slave "null": capture reads `infile` (the
 // "microphone" hears a known recording) and playback writes `file` (what the "speaker" got), both
-// raw S16_LE. This is the same device tests/core/audio/test_audio_io.cpp builds inline.
+// raw S16_LE. Used by the core audio tests and the widget tests.
 //
 // Use: construct it before anything starts PortAudio in the process (ALSA reads its configuration
 // once), e.g. in initTestCase(). The null pcm is not paced in real time: capture delivers the whole

@@ -3,7 +3,7 @@
 // and must add exactly that audio to the library, with the duration counter running and the
 // clipping warning raised for its full-scale burst; the transport must hand exactly the clip (and
 // the clip scaled by its playback gain) to the output device, and report the end of playback.
-#include "VirtualAlsa.h"
+#include "tests/support/VirtualAlsa.h"
 
 #include "core/audio/AudioDevices.h"
 #include "widgets/audio/AudioTransport.h"

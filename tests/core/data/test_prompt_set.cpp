@@ -110,7 +110,7 @@ private slots:
                                                "{\"id\":\"q2\",\"text\":\"name a red fruit\",\"reference\":\"apple\"}\n");
         SynthesisOptions o;
         o.train_voices = {parseVoiceSpec("en@175"), parseVoiceSpec("en-us+f3@150:70")};
-        o.eval_voices = {parseVoiceSpec("en-gb@190:40")};
+        o.eval_voices = {parseVoiceSpec("en-gb-scotland@190:40")};
         const std::string out = dir.filePath("set").toStdString();
         QCOMPARE(synthesizePromptSet(readTextPrompts(dir.filePath("texts.jsonl").toStdString()), out, o), 6);
         const PromptSet train = loadPromptSet(out + "/train.jsonl");
