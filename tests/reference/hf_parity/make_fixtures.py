@@ -96,6 +96,18 @@ def save_folder(model, folder):
     return files
 
 
+def reload_diff(cls, folder, model, run):
+    """max |run(reloaded) - run(model)|: save_pretrained must have kept every weight the forward uses
+    (our loaders read only what it wrote). `run` maps a float64 model to a tensor."""
+    try:
+        again = cls.from_pretrained(folder).double().eval()
+        eager(again)
+        with torch.no_grad():
+            return float((run(again) - run(model)).abs().max())
+    except Exception as e:
+        return f"reload failed: {e!r}"[:300]
+
+
 def save_tensors(path, tensors):
     from safetensors.torch import save_file
     out = {}
@@ -153,7 +165,9 @@ def make_qwen2(out):
             for i, h in enumerate(o.hidden_states):
                 t[f"hidden.{b}.{i}"] = h[0]
     save_tensors(os.path.join(folder, "parity.safetensors"), t)
-    return {"files": files, "sequences": 3, "hidden_states": cfg.num_hidden_layers + 1}
+    probe = t["ids.0"][None]
+    diff = reload_diff(Qwen2ForCausalLM, folder, model, lambda m: m(input_ids=probe).logits)
+    return {"files": files, "sequences": 3, "hidden_states": cfg.num_hidden_layers + 1, "reload_max_diff": diff}
 
 
 def qwen2_audio_counts(lens):
@@ -170,7 +184,8 @@ def make_qwen2_audio(out):
             "max_position_embeddings": 52, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
             "use_mrope": False, "eos_token_id": 2, "hidden_act": "silu", "tie_word_embeddings": False}
     A = 0
-    cfg = Qwen2AudioConfig(audio_config=audio, text_config=text, audio_token_index=A)
+    # Both spellings of the placeholder id (audio_token_index up to transformers 4.x, audio_token_id later).
+    cfg = Qwen2AudioConfig(audio_config=audio, text_config=text, audio_token_index=A, audio_token_id=A)
     model = build(Qwen2AudioForConditionalGeneration, cfg, SEED + 11)
     folder = os.path.join(out, "qwen2_audio")
     files = save_folder(model, folder)
@@ -212,7 +227,11 @@ def make_qwen2_audio(out):
     if o.hidden_states is not None:
         t["hidden.last"] = o.hidden_states[-1][0]
     save_tensors(os.path.join(folder, "parity.safetensors"), t)
-    return {"files": files, "counts": counts, "counts_formula": formula, "projector_module": pname}
+    diff = reload_diff(Qwen2AudioForConditionalGeneration, folder, model,
+                       lambda m: m(input_ids=ids[None], attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                   input_features=mel, feature_attention_mask=fam).logits)
+    return {"files": files, "counts": counts, "counts_formula": formula, "projector_module": pname,
+            "reload_max_diff": diff}
 
 
 def make_omni(out):
@@ -230,7 +249,8 @@ def make_omni(out):
               "temporal_patch_size": 2, "out_hidden_size": 32, "fullatt_block_indexes": [0],
               "window_size": 28}
     ids_cfg = dict(audio_token_index=1, image_token_index=2, video_token_index=3, audio_start_token_id=4,
-                   audio_end_token_id=5, user_token_id=6, vision_start_token_id=7, vision_end_token_id=8)
+                   audio_end_token_id=5, user_token_id=6, vision_start_token_id=7, vision_end_token_id=8,
+                   audio_token_id=1, image_token_id=2, video_token_id=3)  # both spellings of the ids
     thinker_cfg = tf.Qwen2_5OmniThinkerConfig(audio_config=audio, text_config=text, vision_config=vision, **ids_cfg)
     folder = os.path.join(out, "qwen2_5_omni")
     layout = None
@@ -276,7 +296,13 @@ def make_omni(out):
     for i in range(len(lens)):
         t[f"mel.{i}"] = mel[i]
     save_tensors(os.path.join(folder, "parity.safetensors"), t)
-    return {"files": files, "layout": layout, "counts": counts, "audio_module": tname}
+    if layout.startswith("Qwen2_5OmniForConditionalGeneration"):
+        cls, pick = tf.Qwen2_5OmniForConditionalGeneration, (lambda m: m.thinker)
+    else:
+        cls, pick = tf.Qwen2_5OmniThinkerForConditionalGeneration, (lambda m: m)
+    diff = reload_diff(cls, folder, model, lambda m: (pick(m) if m is not model else m)(
+        input_ids=text_ids[None], attention_mask=torch.ones(1, 11, dtype=torch.long)).logits)
+    return {"files": files, "layout": layout, "counts": counts, "audio_module": tname, "reload_max_diff": diff}
 
 
 def make_whisper(out):
