@@ -63,7 +63,7 @@ build=$repo/build-gpu
 jobs=$(nproc)
 
 # ---- environment (also the header of every results file) -------------------------------------
-env_md=$out/results/environment.md
+env_md=/tmp/xopd-gpu-environment.md  # copied into every results file (keeps $OUT to 7 files)
 {
   echo "- date: $(date -u +%FT%TZ)"
   echo "- commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')"
@@ -74,7 +74,7 @@ env_md=$out/results/environment.md
   echo "- transformers: $($py -c 'import transformers; print(transformers.__version__)' 2>/dev/null || echo missing)"
   echo "- cpu: $(lscpu 2>/dev/null | sed -n 's/Model name:[[:space:]]*//p'), $(nproc) cores"
 } >"$env_md"
-cat "$env_md"
+cat "$env_md"; cat "$env_md" >>"$summary"
 
 # ---- dependencies ----------------------------------------------------------------------------
 deps=/tmp/xopd-deps
@@ -115,6 +115,7 @@ prepare_deps() {  # sets PATH, PKG_CONFIG_PATH, extra_prefix and extra_link in t
 }
 
 do_build() {
+  set -o pipefail
   prepare_deps || return 1
   local torch_prefix
   torch_prefix=$($py -c 'import torch; print(torch.utils.cmake_prefix_path)') || { echo "python3 has no torch" >&2; return 1; }
@@ -135,7 +136,8 @@ do_build() {
     echo "warning: a GPU benchmark failed to build (see above); its step will fail"
 }
 
-show_deps() {  # --only deps: the bundle (or system) resolution alone
+show_deps() {
+  set -o pipefail  # --only deps: the bundle (or system) resolution alone
   prepare_deps || return 1
   for m in sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto; do
     echo "$m: $(pkg-config --cflags --libs "$m" | tr -s ' ')"
@@ -160,6 +162,7 @@ xopd=$build/app/cli/xopd
 step selftest 240 bash -c "set -o pipefail; '$xopd' selftest --device cuda | tee '$out/selftest-cuda.txt'"
 
 hf_fixtures() {
+  set -o pipefail
   rm -rf "$repo/tests/data/hf_parity"
   $py "$repo/tests/reference/hf_parity/make_fixtures.py" --out "$repo/tests/data/hf_parity" || return 1
   tar -C "$repo/tests/data" -czf "$out/hf_parity.tar.gz" hf_parity
@@ -173,6 +176,7 @@ bench_md() {  # bench_md FILE TITLE: starts a results file with the environment
   { echo "# $2"; echo; cat "$env_md"; echo; } >"$1"
 }
 bk() {
+  set -o pipefail
   local f=$out/results/gpu-divergence-kernels.md
   bench_md "$f" "Divergence kernels vs plain LibTorch (bf16, fwd + bwd)"
   "$build/tests/bench/gpu/bench_kernels" --tokens 1024 8192 --vocab 151936 | tee -a "$f"
@@ -181,6 +185,7 @@ export -f bench_md bk
 step bench_kernels 150 bk
 
 br() {
+  set -o pipefail
   local f=$out/results/gpu-rollout.md
   bench_md "$f" "Rollout decoding: xopd runtime vs Hugging Face generate (random bf16 weights)"
   echo "## xopd (C++ runtime)" >>"$f"
@@ -190,6 +195,7 @@ export -f br
 step bench_rollout 200 br
 
 bh() {
+  set -o pipefail
   local f=$out/results/gpu-rollout.md
   echo >>"$f"; echo "## Hugging Face transformers generate (same shapes, same run)" >>"$f"
   $py "$repo/tests/bench/gpu/bench_hf_generate.py" --shapes 0.5b 7b --batch 1 64 --prompt 64 --new 64 | tee -a "$f"
@@ -198,6 +204,7 @@ export -f bh
 step bench_hf_generate 200 bh
 
 bs() {
+  set -o pipefail
   local f=$out/results/gpu-xopd-step.md
   bench_md "$f" "One X-OPD step: 7B-shaped student (LoRA) + 7B-shaped teacher, m = 4, both streams, 256 tokens"
   "$build/tests/bench/gpu/bench_gpu_step" --shape 7b --m 4 --new 256 --prompts 2 | tee -a "$f"
