@@ -18,6 +18,10 @@ struct DtypeEntry {
     int bits;
 };
 
+// nlohmann::json keeps objects in a std::map (sorted by key); the header's entry order is part of the
+// file layout (names() reports it, writers are compared against it), so keep insertion order.
+using Json = nlohmann::ordered_json;
+
 // Declaration order of the reference implementation's Dtype enum (its derived Ord is the sort key).
 constexpr DtypeEntry kDtypes[] = {
     {SafetensorsDtype::Bool, "BOOL", 8},        {SafetensorsDtype::F4, "F4", 4},
@@ -43,12 +47,12 @@ const DtypeEntry& entryOf(SafetensorsDtype dtype) {
 constexpr int kMaxJsonDepth = 4;
 
 // Parses the header JSON rejecting duplicate keys at any level (nlohmann keeps the last one).
-nlohmann::json parseStrictJson(const char* begin, const char* end, const std::string& source) {
+Json parseStrictJson(const char* begin, const char* end, const std::string& source) {
     std::vector<std::set<std::string>> keys;  // one set per open object
     std::string duplicate;
     bool too_deep = false;
-    auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-        using E = nlohmann::json::parse_event_t;
+    auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
+        using E = Json::parse_event_t;
         if (depth > kMaxJsonDepth) too_deep = true;
         switch (event) {
             case E::object_start: keys.emplace_back(); break;
@@ -65,10 +69,10 @@ nlohmann::json parseStrictJson(const char* begin, const char* end, const std::st
         }
         return !too_deep && duplicate.empty();  // stop building once invalid
     };
-    nlohmann::json j;
+    Json j;
     try {
-        j = nlohmann::json::parse(begin, end, callback, /*allow_exceptions=*/true);
-    } catch (const nlohmann::json::exception& e) {
+        j = Json::parse(begin, end, callback, /*allow_exceptions=*/true);
+    } catch (const Json::exception& e) {
         if (!duplicate.empty() || too_deep) {
             // fall through to the clearer messages below
         } else {
@@ -90,7 +94,7 @@ uint64_t readU64Le(const uint8_t* p) {
 
 bool mulOverflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
-uint64_t jsonUnsigned(const nlohmann::json& v, const std::string& source, const std::string& tensor,
+uint64_t jsonUnsigned(const Json& v, const std::string& source, const std::string& tensor,
                       const char* what) {
     XOPD_CHECK(v.is_number_integer(), "'" << source << "': tensor '" << tensor << "': " << what
                                           << " must hold integers, got " << v.dump());
@@ -99,7 +103,7 @@ uint64_t jsonUnsigned(const nlohmann::json& v, const std::string& source, const 
     return v.get<uint64_t>();
 }
 
-TensorInfo parseEntry(const std::string& name, const nlohmann::json& e, const std::string& source) {
+TensorInfo parseEntry(const std::string& name, const Json& e, const std::string& source) {
     XOPD_CHECK(e.is_object(), "'" << source << "': tensor '" << name << "': entry must be an object, got "
                                   << e.type_name());
     for (auto it = e.begin(); it != e.end(); ++it) {
@@ -193,7 +197,7 @@ SafetensorsHeader parseSafetensorsHeader(const uint8_t* data, size_t size, const
     XOPD_CHECK(h.header_size > 0 && text[0] == '{',
                "'" << source << "': safetensors header must be a JSON object starting with '{'");
 
-    const nlohmann::json j = parseStrictJson(text, text + h.header_size, source);
+    const Json j = parseStrictJson(text, text + h.header_size, source);
     XOPD_CHECK(j.is_object(), "'" << source << "': safetensors header is not a JSON object");
 
     for (auto it = j.begin(); it != j.end(); ++it) {

@@ -188,9 +188,10 @@ private slots:
     }
 
     void misalignedDataIsCopied() {
-        // Header of 13 bytes: data starts at file offset 21, odd for F32.
-        std::string h = R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
-        h += " ";
+        // Header of 55 bytes, unpadded: data starts at file offset 63, odd for F32 (mappings are
+        // page-aligned, so the tensor's address is misaligned too).
+        const std::string h = R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
+        QCOMPARE(h.size(), size_t{55});
         QVERIFY((8 + h.size()) % 4 != 0);
         const std::string path = write("misaligned.safetensors", rawFile(h, floatBytes({1.5f, -2.f, 4.f})));
         auto f = SafetensorsFile::open(path);
