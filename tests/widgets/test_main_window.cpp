@@ -7,12 +7,14 @@
 // a key); docks saved and restored through QSettings and Ctrl+Z undo; the dark palette; a missing
 // demo kit reported in a banner that names `xopd demo-kit build`. Waits use QSignalSpy::wait /
 // QTRY_*; nothing asserts a duration.
+#include "core/audio/AudioFile.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunFork.h"
 #include "core/run/RunStore.h"
 #include "widgets/charts/MetricChart.h"
 #include "widgets/charts/MetricStore.h"
 #include "widgets/common/Theme.h"
+#include "widgets/ab/AbListeningWidget.h"
 #include "widgets/main/AskWidget.h"
 #include "widgets/main/KeyReference.h"
 #include "widgets/main/KeyReferenceDialog.h"
@@ -20,6 +22,7 @@
 #include "widgets/main/RunHistoryModel.h"
 #include "widgets/main/RunHistoryWidget.h"
 #include "widgets/main/RunSetupWidget.h"
+#include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/run/RunMonitorWidget.h"
 #include "widgets/tokens/TokenStore.h"
 #include "widgets/tokens/TokenView.h"
@@ -27,6 +30,7 @@
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QFile>
 #include <QImage>
@@ -39,6 +43,7 @@
 #include <QToolBar>
 #include <QtTest/QtTest>
 
+#include <cmath>
 #include <memory>
 
 using namespace xopd;
@@ -91,6 +96,48 @@ private slots:
         for (auto* l : banner->findChildren<QLabel*>()) named = named || l->text().contains("xopd demo-kit build");
         QVERIFY(named);
         QCOMPARE(w->setupScreen()->source(), RunSetupWidget::Source::Toy);
+    }
+
+    void opensOnTheDemoKit() {
+        // A kit folder with the parts openDemoKit checks and a two-clip prompt set.
+        QTemporaryDir ws;
+        QDir kit(ws.filePath("kit"));
+        for (const char* d : {"teacher", "student", "prompts/audio"}) QVERIFY(kit.mkpath(d));
+        auto touch = [&](const QString& f, const QByteArray& text) {
+            QFile file(kit.filePath(f));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(text);
+        };
+        touch("kit.json", "{}");
+        for (const char* m : {"teacher", "student"}) {
+            touch(QString("%1/config.json").arg(m), "{}");
+            touch(QString("%1/model.safetensors").arg(m), "x");
+        }
+        audio::AudioClip clip;
+        clip.sample_rate = 16000;
+        clip.samples.assign(8000, 0.f);
+        for (size_t i = 0; i < clip.samples.size(); ++i) clip.samples[i] = 0.3f * float(std::sin(0.05 * double(i)));
+        audio::writeAudioFile(kit.filePath("prompts/audio/q.wav").toStdString(), clip, audio::AudioFileFormat::WavPcm16);
+        touch("prompts/train.jsonl",
+              "{\"id\":\"q1\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is one plus one\",\"reference\":\"two\",\"split\":\"train\"}\n"
+              "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is two plus two\",\"reference\":\"four\",\"split\":\"train\"}\n");
+        touch("prompts/eval.jsonl",
+              "{\"id\":\"q3\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is one plus two\",\"reference\":\"three\",\"split\":\"eval\"}\n");
+        WorkbenchOptions o;
+        o.workspace = ws.filePath("workspace");
+        o.demoKit = kit.absolutePath();
+        o.restoreLayout = false;
+        MainWindow w(o);
+        w.show();
+        QVERIFY2(w.demoKitProblem().isEmpty(), qPrintable(w.demoKitProblem()));
+        QVERIFY(!w.findChild<QToolBar*>("banner")->isVisible());
+        QCOMPARE(w.promptLibrary()->rowCount(), 3);
+        QCOMPARE(w.setupScreen()->source(), RunSetupWidget::Source::DemoKit);
+        const auto c = w.setupScreen()->config();
+        QCOMPARE(c.student.kind, std::string("demo"));
+        QCOMPARE(QString::fromStdString(c.student.path), kit.absolutePath());
+        QCOMPARE(w.listeningScreen()->candidateNames().size(), 2);
+        QVERIFY(QDir(w.runsFolder()).exists());
     }
 
     void keyReferenceIsGeneratedFromTheActions() {
@@ -338,6 +385,13 @@ private slots:
         for (auto* c : mon->charts())
             for (const auto& k : c->group().keys) childPoints += c->pointCount(QFileInfo(child).fileName(), k);
         QVERIFY(childPoints > 0);
+
+        // Open the finished run folder as a headless run's would be: metrics and tokens come from disk.
+        w->metrics()->clear();
+        w->tokens()->clear();
+        QVERIFY(w->openRunFolder(dir));
+        QVERIFY(w->metrics()->lastStep(id) >= 3);
+        QVERIFY(!w->tokens()->steps().empty());
     }
 
     void openRunFolderErrorsNameTheFolder() {

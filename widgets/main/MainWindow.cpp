@@ -264,7 +264,7 @@ void MainWindow::buildActions() {
 
     for (int i = 0; i < int(Screen::Count); ++i) {
         auto* a = makeAction(this, screenTitle(Screen(i)), QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)),
-                             QString("Show the %1 screen").arg(screenTitle(Screen(i)).toLower()));
+                             QString("Show the %1 screen").arg(i == int(Screen::Listening) ? screenTitle(Screen(i)) : screenTitle(Screen(i)).toLower()));
         connect(a, &QAction::triggered, this, [this, i] { showScreen(Screen(i)); });
         viewActions_ << a;
     }

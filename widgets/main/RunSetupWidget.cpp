@@ -173,6 +173,8 @@ RunSetupWidget::RunSetupWidget(QWidget* parent) : QWidget(parent) {
     }
     methodHelp_ = new QLabel(objective);
     methodHelp_->setWordWrap(true);
+    methodHelp_->setMinimumHeight(methodHelp_->fontMetrics().lineSpacing() * 3);
+    methodHelp_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     size_ = new QComboBox(objective);
     size_->addItem("CPU demo (batch 8, m 2, 32 tokens, 40 steps, lr 1e-4)", int(Size::CpuDemo));
     size_->addItem("Paper (batch 256, m 4, 1024 tokens, lr 2e-6)", int(Size::Paper));
