@@ -60,10 +60,19 @@ private slots:
 
     void qwen2Defaults() {
         // §2.5: absent num_key_value_heads is the Qwen2Config default 32, not num_attention_heads.
-        const ModelConfig c = xopd::parseModelConfig({{"model_type", "qwen2"}, {"num_attention_heads", 16},
-                                                      {"hidden_size", 1024}}, "cfg");
+        // 64 heads so that both readings give a valid GQA config (64 % 32 == 0) and only the value
+        // tells them apart (16 heads with 32 KV heads is no valid model and is rightly rejected).
+        const ModelConfig c = xopd::parseModelConfig({{"model_type", "qwen2"}, {"num_attention_heads", 64},
+                                                      {"hidden_size", 4096}}, "cfg");
         QCOMPARE(c.text.num_key_value_heads, int64_t{32});
         QCOMPARE(c.text.head_dim, int64_t{64});
+        // The same short config with the absent default is rejected, naming both counts.
+        try {
+            xopd::parseModelConfig({{"model_type", "qwen2"}, {"num_attention_heads", 16}, {"hidden_size", 1024}}, "cfg");
+            QFAIL("16 heads with the default 32 KV heads accepted");
+        } catch (const xopd::Error& e) {
+            QVERIFY2(QString(e.what()).contains("num_key_value_heads 32"), e.what());
+        }
         const ModelConfig d = xopd::parseModelConfig({{"model_type", "qwen2"}}, "cfg");
         QCOMPARE(d.text.vocab_size, int64_t{151936});
         QCOMPARE(d.text.hidden_size, int64_t{4096});

@@ -57,7 +57,8 @@ DivergenceInput randomInput(int64_t n, int64_t v, torch::ScalarType type, bool m
     in.sampledIds = torch::randint(0, v, {n}, torch::kLong);
     if (masked) {
         in.vocabMask = torch::zeros({v}, torch::kBool);
-        in.vocabMask.index_put_({torch::tensor({1, v - 1}, torch::kLong)}, true);
+        // One element type: {1, v - 1} mixes int and int64_t, which torch::tensor rejects.
+        in.vocabMask.index_put_({torch::tensor({int64_t{1}, v - 1}, torch::kLong)}, true);
         in.sampledIds = torch::where(in.sampledIds == 1, torch::zeros_like(in.sampledIds), in.sampledIds);
         in.sampledIds = torch::where(in.sampledIds == v - 1, torch::zeros_like(in.sampledIds), in.sampledIds);
     }
