@@ -1,6 +1,7 @@
 #include "core/model/runtime/Attention.h"
 
 #include "core/common/Error.h"
+#include "core/model/runtime/Linear.h"
 
 #include <cmath>
 
@@ -79,7 +80,9 @@ torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Ten
     (void)kernel;
     torch::Tensor w = torch::matmul(q, kk.transpose(2, 3)) * scale;
     if (mask.defined()) w = w + mask;
-    w = torch::softmax(w, -1, torch::kFloat32).to(q.scalar_type());
+    // fp32 for bf16 / fp32 (HF eager). An fp64 model stays fp64: its mask holds the fp64 lowest, which
+    // would round to −inf in fp32 and turn fully masked rows (left padding) into NaN.
+    w = torch::softmax(w, -1, upcastType(q.scalar_type())).to(q.scalar_type());
     return torch::matmul(w, vv);
 }
 

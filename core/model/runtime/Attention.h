@@ -37,7 +37,7 @@ enum class AttentionKernel {
     Explicit  ///< matmul + fp32 softmax, always (the HF "eager" path)
 };
 
-/// softmax(q·kᵀ·scale + mask) · v with the softmax in fp32, cast back to q's dtype.
+/// softmax(q·kᵀ·scale + mask) · v with the softmax in fp32 (fp64 for fp64 inputs), cast back to q's dtype.
 /// q [B, nH, T, D]; k, v [B, nKV, S, D] with nH a multiple of nKV (GQA: KV heads are repeated).
 /// mask is additive and broadcastable to [B, nH, T, S], or undefined.
 torch::Tensor scaledDotProductAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

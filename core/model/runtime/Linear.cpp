@@ -13,8 +13,12 @@ torch::Tensor Linear::forward(const torch::Tensor& x) const {
     return y;
 }
 
+torch::ScalarType upcastType(torch::ScalarType dtype) {
+    return dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+}
+
 torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
-    torch::Tensor h = x.to(torch::kFloat32);
+    torch::Tensor h = x.to(upcastType(x.scalar_type()));
     torch::Tensor var = h.pow(2).mean(-1, /*keepdim=*/true);
     h = h * torch::rsqrt(var + eps);
     return weight * h.to(x.scalar_type());

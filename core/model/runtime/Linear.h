@@ -24,7 +24,13 @@ struct Linear {
     bool hasLora() const { return lora_a.defined() && lora_b.defined(); }
 };
 
-/// Qwen2RMSNorm: normalise in fp32, cast back to x's dtype, then multiply by weight (§2.1, §11).
+/// The dtype that norms, softmaxes and log-probs run in for activations of `dtype`: fp32 for
+/// bf16 / fp16 / fp32 (HF's upcast, §11), fp64 for fp64. An fp64 model is a full-precision reference
+/// (finite-difference and float64-reference checks), so nothing in it may round through fp32.
+torch::ScalarType upcastType(torch::ScalarType dtype);
+
+/// Qwen2RMSNorm: normalise in upcastType (fp32 for bf16 / fp32 models), cast back to x's dtype,
+/// then multiply by weight (§2.1, §11).
 torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 
 /// nn.LayerNorm over the last dimension in the activation dtype (Whisper, §11).

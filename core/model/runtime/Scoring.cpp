@@ -1,6 +1,7 @@
 #include "core/model/runtime/Scoring.h"
 
 #include "core/common/Error.h"
+#include "core/model/runtime/Linear.h"
 
 #include <limits>
 
@@ -51,7 +52,8 @@ ScoreResult score(const Qwen2Decoder& decoder, const std::vector<PromptInput>& p
 
     std::vector<torch::Tensor> lps, ents, tk_ids, tk_lps, fulls;
     for (int64_t b = 0; b < B; ++b) {  // one row at a time bounds the [R, V] fp32 buffer
-        torch::Tensor logits = decoder.logitsFromHidden(hidden[b]).to(torch::kFloat32);  // [R, V]
+        torch::Tensor logits = decoder.logitsFromHidden(hidden[b]);                       // [R, V]
+        logits = logits.to(upcastType(logits.scalar_type()));                             // fp32 (fp64 models: fp64)
         if (masked_t.defined()) logits = logits.index_fill(-1, masked_t, -std::numeric_limits<float>::infinity());
         if (o.temperature != 1.0) logits = logits / o.temperature;
         torch::Tensor lp = logits.log_softmax(-1);

@@ -1,8 +1,8 @@
 #pragma once
 // Teacher-forced scoring: log p(response token | prompt, earlier response tokens) for every token
 // of given responses after given prompts, in one forward pass over [left-padded prompt | response].
-// The logits are upcast to fp32 before the log-softmax (§11). Teacher and student are aligned on the
-// response span only; their prompts may differ in length (§12).
+// The logits are upcast to fp32 (kept fp64 in an fp64 model) before the log-softmax (§11). Teacher
+// and student are aligned on the response span only; their prompts may differ in length (§12).
 //
 //   torch::NoGradGuard g;                                   // inference (teacher)
 //   ScoreResult t = score(teacher, teacher_prompts, responses, {});
@@ -33,7 +33,7 @@ struct ScoreOptions {
 
 /// Per-token results; R = the longest response, padded positions hold 0 and are false in the mask.
 struct ScoreResult {
-    torch::Tensor logprobs;       ///< [B, R] fp32 log-prob of each response token
+    torch::Tensor logprobs;       ///< [B, R] fp32 (fp64 for an fp64 model) log-prob of each response token
     torch::Tensor response_mask;  ///< [B, R] bool, true at real response tokens
     torch::Tensor entropy;        ///< [B, R] fp32 (when asked)
     torch::Tensor topk_ids;       ///< [B, R, k] int64 (when asked)
