@@ -2,7 +2,7 @@
 # The GPU machine's one script (issue 6): builds core + kernels + CLI + GPU benchmarks headless
 # (-DXOPD_GUI=OFF) against the LibTorch inside the machine's PyTorch, runs `xopd selftest --device
 # cuda`, generates the Hugging Face parity fixtures, and runs the GPU benchmarks. Everything it
-# writes goes under $OUT (else ./gpu-out): log.txt, selftest-cuda.txt, hf_parity.tar.gz (unpack
+# writes goes under $OUT (else /tmp/xopd-gpu-out): log.txt, selftest-cuda.txt, hf_parity.tar.gz (unpack
 # into tests/data/hf_parity/ and commit), results/gpu-*.md (commit into tests/bench/results/) and
 # summary.txt (one line per step, with its time and status).
 #
@@ -22,7 +22,7 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
-out=${OUT:-$repo/gpu-out}
+out=${OUT:-/tmp/xopd-gpu-out}
 mkdir -p "$out/results"
 log="$out/log.txt"
 summary="$out/summary.txt"

@@ -28,7 +28,11 @@ using xopd::test::allClose;
 namespace {
 constexpr double kAtol = 1e-5, kRtol = 1e-4;
 
-QString fixtureDir() { return xopd::test::sourceDir() + "/tests/data/hf_parity"; }
+/// tests/data/hf_parity, or $XOPD_HF_PARITY_DIR (to check a freshly made folder before committing it).
+QString fixtureDir() {
+    const QString env = qEnvironmentVariable("XOPD_HF_PARITY_DIR");
+    return env.isEmpty() ? xopd::test::sourceDir() + "/tests/data/hf_parity" : env;
+}
 
 const char* kMissing =
     "tests/data/hf_parity is absent: the Hugging Face parity fixtures are made on the GPU machine by "
