@@ -24,6 +24,7 @@
 //   decoder : tiny random Qwen2 (TinyModels.h) fp32 on CUDA vs CPU: prefill logits of a left-padded
 //             batch and three KV-cached decode steps (bound 1e-4, TF32 off), and bf16 on CUDA vs
 //             fp32 CPU (bound 5e-2, a sanity bound for bf16 rounding through 5 layers).
+//             Greedy generate() of three left-padded prompts: the same tokens on both devices.
 //   audio   : both tiny audio towers (Qwen2-Audio, Qwen2.5-Omni) fp32 on CUDA vs CPU (bound 1e-4).
 // Inputs are drawn fresh each run (seed from std::random_device, printed) and are never zero.
 #include "app/cli/SelftestChecks.h"
@@ -345,6 +346,27 @@ void checkDecoder(std::ostream& out, Tally& tally, uint64_t seed) {
         report(out, tally, "decoder tiny-qwen2 bf16 cuda vs fp32 cpu", e16, 5e-2);
     } catch (const std::exception& e) {
         out << "decoder tiny-qwen2: error: " << e.what() << " FAIL\n";
+        tally.failed++;
+    }
+    // Greedy generation (KV cache, left padding, stop ids) must pick the same tokens on both devices
+    // (fp32 logits differ by ~1e-6, far below the gap between the top two of random logits).
+    try {
+        std::vector<PromptInput> prompts;
+        for (int64_t b = 0; b < B; ++b) {
+            const int64_t L = T - (b == 1 ? 4 : b == 2 ? 9 : 0);
+            prompts.push_back(PromptInput::fromIdTensor(ids[b].narrow(0, T - L, L)));
+        }
+        SamplingOptions so;
+        so.temperature = 0.0;
+        so.max_new_tokens = 8;
+        so.stop_token_ids = c.text.eos_token_ids;
+        GenerationResult r = generate(cpu.decoder(), prompts, so);
+        GenerationResult a = generate(gpu.decoder(), prompts, so);
+        const bool same = r.tokens == a.tokens;
+        out << "generate tiny-qwen2 greedy cuda vs cpu: " << (same ? "same tokens ok" : "tokens differ FAIL") << "\n";
+        (same ? tally.passed : tally.failed)++;
+    } catch (const std::exception& e) {
+        out << "generate tiny-qwen2 greedy: error: " << e.what() << " FAIL\n";
         tally.failed++;
     }
 
