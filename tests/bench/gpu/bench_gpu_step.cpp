@@ -174,7 +174,9 @@ int main(int argc, char** argv) {
             if (out.nonfinite) std::printf("\nnon-finite step: %s\n", out.nonfinite_reason.c_str());
         }
         std::printf("\nPhases are the Trainer's time/* metrics (rollout = both streams' sampling; teacher = teacher "
-                    "scoring; update = student forward/backward and AdamW on the LoRA weights). Peak memory = the caching "
+                    "scoring; update = student forward/backward and AdamW on the LoRA weights), host wall-clock: GPU work "
+                    "still queued when a phase's clock stops is counted in the next phase; step = the whole step "
+                    "(also metrics and the modality-gap re-scoring). Peak memory = the caching "
                     "allocator's peak during the step (both models' weights included).\n\nAll scalars of the last step:\n");
         for (const auto& [k, v] : last) std::printf("- %s: %.6g\n", k.c_str(), v);
     } catch (const std::exception& e) {
