@@ -152,15 +152,6 @@ if [[ ${#only[@]} -gt 0 && " ${only[*]} " == *" deps "* ]]; then
   exit $failed
 fi
 
-if [[ $skip_build -eq 0 ]]; then
-  step build 420 do_build || { echo "build failed: nothing else can run"; cat "$summary"; exit 1; }
-fi
-xopd=$build/app/cli/xopd
-[[ -x $xopd ]] || xopd=$(find "$build" -name xopd -type f -perm -u+x | head -1)
-
-# ---- checks ----------------------------------------------------------------------------------
-step selftest 240 bash -c "set -o pipefail; '$xopd' selftest --device cuda | tee '$out/selftest-cuda.txt'"
-
 hf_fixtures() {
   set -o pipefail
   rm -rf "$repo/tests/data/hf_parity"
@@ -169,7 +160,31 @@ hf_fixtures() {
   du -sh "$repo/tests/data/hf_parity"
 }
 export -f hf_fixtures
-step hf_parity 180 hf_fixtures
+
+# The fixtures need only python (CPU) and no build: made while the build runs (no timing involved).
+hf_pid=
+if want hf_parity; then
+  (step hf_parity 180 hf_fixtures >/tmp/xopd-hf-parity.log 2>&1) &
+  hf_pid=$!
+fi
+hf_wait() {
+  [[ -n $hf_pid ]] || return 0
+  wait "$hf_pid" || failed=1
+  hf_pid=
+  cat /tmp/xopd-hf-parity.log
+}
+
+if [[ $skip_build -eq 0 ]]; then
+  step build 420 do_build || { echo "build failed: nothing else can run"; hf_wait; cat "$summary"; exit 1; }
+fi
+xopd=$build/app/cli/xopd
+[[ -x $xopd ]] || xopd=$(find "$build" -name xopd -type f -perm -u+x | head -1)
+
+# ---- checks ----------------------------------------------------------------------------------
+step selftest 240 bash -c "set -o pipefail; '$xopd' selftest --device cuda | tee '$out/selftest-cuda.txt'"
+
+
+hf_wait
 
 # ---- benchmarks (each writes its markdown table under $out/results) --------------------------
 bench_md() {  # bench_md FILE TITLE: starts a results file with the environment
