@@ -224,13 +224,28 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     });
     connect(metrics_, &MetricStore::layoutChanged, this, &RunMonitorWidget::buildCharts);
 
+    // At most 10 Hz per chart, and one chart per event-loop pass: a replot costs milliseconds, and
+    // replotting ~40 charts back to back blocked the GUI thread for hundreds of milliseconds while a
+    // run trained (tests/bench/bench-widgets.sh). The tick queues the charts; drawTimer_ draws one
+    // chart per pass, so input and other timers get in between.
     redraw_ = new QTimer(this);
     redraw_->setInterval(100);
+    drawTimer_ = new QTimer(this);
+    drawTimer_->setInterval(0);
     connect(redraw_, &QTimer::timeout, this, [this] {
-        for (auto* c : charts_) c->refresh();
+        for (auto* c : charts_)
+            if (!drawQueue_.contains(c)) drawQueue_ << c;
         for (auto& c : extraCharts_)
-            if (c) c->refresh();
+            if (c && !drawQueue_.contains(c.data())) drawQueue_ << c.data();
+        if (!drawQueue_.isEmpty() && !drawTimer_->isActive()) drawTimer_->start();
         updateProgress();
+    });
+    connect(drawTimer_, &QTimer::timeout, this, [this] {
+        while (!drawQueue_.isEmpty()) {
+            const QPointer<MetricChart> c = drawQueue_.takeFirst();
+            if (c && c->refresh()) break;  // skips (without a pass) charts that are hidden or unchanged
+        }
+        if (drawQueue_.isEmpty()) drawTimer_->stop();
     });
     redraw_->start();
     sinceStep_.start();

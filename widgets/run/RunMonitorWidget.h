@@ -6,8 +6,9 @@
 // paused; a "stalled" hint.
 //
 // Data path: the RunBridge drains worker events on the GUI thread into the MetricStore and
-// TokenStore immediately (cheap appends); a 100 ms QTimer (≤ 10 Hz) redraws the visible charts
-// whose data changed with rpQueuedReplot. The monitor owns the current RunControl. GUI thread only.
+// TokenStore immediately (cheap appends); a 100 ms QTimer (≤ 10 Hz) queues the charts and a
+// zero-interval timer redraws one visible chart whose data changed per event-loop pass, with
+// rpQueuedReplot. The monitor owns the current RunControl. GUI thread only.
 
 #include "widgets/charts/MetricChart.h"
 #include "widgets/run/RunBridge.h"
@@ -92,6 +93,8 @@ private:
     QList<MetricChart*> charts_;
     QList<QPointer<MetricChart>> extraCharts_;
     QTimer* redraw_;
+    QTimer* drawTimer_;                       ///< draws one queued chart per event-loop pass
+    QList<QPointer<MetricChart>> drawQueue_;  ///< charts to refresh, queued by redraw_
 
     QLabel* badge_;
     QProgressBar* progress_;
