@@ -4,7 +4,7 @@ BUILD_DIR := build
 JOBS ?= $(shell nproc)
 WORKSPACE ?= $(HOME)/.local/share/xopd-workbench
 
-.PHONY: setup configure build run test test-fast bench fuzz package clean
+.PHONY: setup configure build run test test-fast bench demo-kit demo-table fuzz package clean
 
 setup:
 	bash packaging/setup-debian.sh
@@ -26,6 +26,12 @@ test-fast: build
 
 bench: build
 	bash tests/bench/run-all.sh $(BUILD_DIR)
+
+demo-kit: build
+	$(BUILD_DIR)/app/cli/xopd demo-kit build --out resources/demo-kit
+
+demo-table: demo-kit
+	/usr/bin/python3 tests/bench/demo_table.py $(BUILD_DIR) --kit resources/demo-kit
 
 fuzz: setup
 	bash tests/fuzz/run-fuzzers.sh

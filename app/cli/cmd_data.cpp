@@ -44,6 +44,9 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     build->add_option("--student-steps", o.student_max_steps, "Most audio-tower training steps");
     build->add_option("--student-stop", o.student_stop_accuracy,
                       "Stop the tower's training once its held-out speech accuracy reaches this (percent)");
+    build->add_option("--student-train-decoder", o.student_train_decoder,
+                      "Also train the student's decoder copy in the speech stage (true/false)");
+    build->add_option("--student-decoder-lr", o.student_decoder_lr, "Decoder learning rate in that stage");
     build->add_option("--train-voices", o.train_voices, "Training voices VOICE[@RATE][:PITCH]");
     build->add_option("--eval-voices", o.eval_voices, "Held-out voices VOICE[@RATE][:PITCH]");
     build->callback([args, &run] {

@@ -9,6 +9,7 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
+    xopd::preferPassiveOpenMpWait(argv);
     CLI::App app{"X-OPD Workbench: cross-modal on-policy distillation of speech LLMs", "xopd"};
     app.set_version_flag("--version", std::string("xopd ") + xopd::kVersion);
     app.require_subcommand(0, 1);

@@ -1,5 +1,7 @@
 #include "core/common/TorchRuntime.h"
 
+#include <unistd.h>
+
 #include <torch/torch.h>
 
 #include <link.h>
@@ -10,6 +12,12 @@
 #include <thread>
 
 namespace xopd {
+
+void preferPassiveOpenMpWait(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY")) return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv);  // returns only on failure: then run on with the default policy
+}
 
 int configureThreads(int threads) {
     if (threads <= 0) {

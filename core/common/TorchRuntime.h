@@ -8,6 +8,13 @@
 
 namespace xopd {
 
+/// Makes idle OpenMP threads sleep instead of spin: when $OMP_WAIT_POLICY is unset, sets it to
+/// PASSIVE and re-executes the program (/proc/self/exe with the same argv); otherwise returns at
+/// once. Call first thing in main(). Why: libgomp (LibTorch's and OpenBLAS's thread pool) reads the
+/// variable once, before main(), and its default spin-wait made a demo-kit training step 25 times
+/// slower on a loaded 2-core machine (80 % of the CPU spent spinning in libgomp).
+void preferPassiveOpenMpWait(char** argv);
+
 /// Sets LibTorch's intra-op thread count (and OpenMP's, which OpenBLAS uses).
 /// threads <= 0 means one per hardware core, or $XOPD_THREADS when set. Returns the count in force.
 int configureThreads(int threads = 0);

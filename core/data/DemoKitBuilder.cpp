@@ -322,7 +322,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
             }
         }
         for (auto& [name, t] : teacher.namedParameters()) t->requires_grad_(false);
-        XOPD_CHECK(report.teacher_text >= 90.0, "demo kit: the teacher reached only " << fmt(report.teacher_text)
+        XOPD_CHECK(!o.check_targets || report.teacher_text >= 90.0, "demo kit: the teacher reached only " << fmt(report.teacher_text)
                                                     << " % text accuracy after " << report.teacher_steps << " steps (target >= 90 %)");
 
         // 4. Student: fresh Omni audio tower + copy of the teacher's decoder.
@@ -363,12 +363,23 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                                        responseIds(tok, *item.reference)});
         }
 
-        std::vector<torch::Tensor> tower_params;
+        std::vector<torch::Tensor> tower_params, decoder_params;
         for (auto& [name, t] : student.audioEncoder()->namedParameters()) {
             t->requires_grad_(true);
             tower_params.push_back(*t);
         }
-        torch::optim::AdamW student_opt(tower_params, torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01));
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.emplace_back(tower_params, std::make_unique<torch::optim::AdamWOptions>(
+                                              torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01)));
+        if (o.student_train_decoder) {
+            for (auto& [name, t] : student.decoder().namedParameters()) {
+                t->requires_grad_(true);
+                decoder_params.push_back(*t);
+            }
+            groups.emplace_back(decoder_params, std::make_unique<torch::optim::AdamWOptions>(
+                                                    torch::optim::AdamWOptions(o.student_decoder_lr).weight_decay(0.01)));
+        }
+        torch::optim::AdamW student_opt(std::move(groups), torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01));
         eval::EvalOptions speech_only;
         speech_only.text = false;
         auto gen = at::detail::createCPUGenerator(o.seed + 1);
@@ -412,7 +423,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                 if (report.student_speech >= o.student_stop_accuracy) break;
             }
         }
-        for (auto& [name, t] : student.audioEncoder()->namedParameters()) t->requires_grad_(false);
+        for (auto& [name, t] : student.namedParameters()) t->requires_grad_(false);
 
         // 5. Final measurements on the held-out voices.
         eval::EvalOptions both;
@@ -423,7 +434,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         report.student_text = *student_r.scores.text;
         say(o, "measured: teacher T " + fmt(report.teacher_text) + " %, student S " + fmt(report.student_speech) +
                    " %, student T " + fmt(report.student_text) + " %");
-        XOPD_CHECK(report.teacher_text - report.student_speech >= 20.0,
+        XOPD_CHECK(!o.check_targets || report.teacher_text - report.student_speech >= 20.0,
                    "demo kit: the student's speech accuracy " << fmt(report.student_speech) << " % is less than 20 points below the teacher's text accuracy "
                                                               << fmt(report.teacher_text) << " %");
 
@@ -464,6 +475,8 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                         {"teacher_steps", report.teacher_steps},
                         {"student_steps", report.student_steps},
                         {"student_stop_accuracy", o.student_stop_accuracy},
+                        {"student_train_decoder", o.student_train_decoder},
+                        {"student_decoder_lr", o.student_decoder_lr},
                         {"bpe_merges", bpe.merges.size()},
                         {"tokenizer_size", report.tokenizer_size},
                         {"vocab_size", report.vocab_size},

@@ -63,6 +63,12 @@ struct DemoKitOptions {
     int64_t n_window = 100;
     /// Student tower AdamW learning rate.
     double student_lr = 2e-3;
+    /// Also train the student's copy of the decoder in this speech stage (as real speech LLMs are
+    /// trained end to end on speech data). Off by default: tried at lr 1e-3 it cost the student
+    /// its text accuracy (100 % -> 4 %) without raising its speech accuracy.
+    bool student_train_decoder = false;
+    /// Learning rate of the decoder in that stage.
+    double student_decoder_lr = 1e-3;
     /// Clips per student step.
     int student_batch = 32;
     /// The student's tower training stops once its held-out speech accuracy reaches this (percent) ...
@@ -71,6 +77,9 @@ struct DemoKitOptions {
     int student_max_steps = 600;
     /// Steps between checks of the student's speech accuracy.
     int student_check_every = 25;
+    /// Refuse (throw) when a target is missed: teacher text accuracy below 90 %, or the student's
+    /// speech accuracy less than 20 points below it. Off only for quick builds in tests.
+    bool check_targets = true;
     /// Progress lines ("teacher step 100: loss 0.12, text accuracy 87.4 %"); may be empty.
     std::function<void(const std::string&)> progress;
 };
@@ -96,7 +105,7 @@ struct DemoKitReport {
 /// Builds the kit into out_dir: everything is written to a sibling temporary folder first and
 /// renamed into place at the end, so an interrupted build never leaves a half kit (an existing kit
 /// at out_dir is replaced only then). Throws xopd::Error when a target is not met (teacher below 90 %,
-/// student gap below 20 points) naming the numbers.
+/// student gap below 20 points) naming the numbers, unless options.check_targets is false.
 DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& options = {});
 
 }  // namespace xopd::data

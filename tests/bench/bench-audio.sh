@@ -13,7 +13,7 @@ machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 cpp=$("$exe" --mel-bins "$mel_bins")
 c64=$(awk '/cpp_float64/ {print $2}' <<<"$cpp")
 c32=$(awk '/cpp_float32/ {print $2}' <<<"$cpp")
-ref=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 tests/reference/audio/whisper_features_ref.py --bench 30 --mel-bins "$mel_bins")
+ref=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tests/reference/audio/whisper_features_ref.py --bench 30 --mel-bins "$mel_bins")
 echo "### Whisper log-mel features ($mel_bins bins, 30 s clip, 1 thread)"
 echo
 echo "Machine: $machine"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The paper's Table 1 in miniature, on the demo kit: teacher and untrained student, then X-OPD,
 SFT, offline KD and GKD each trained with the same budget (steps) from the same student, all
 scored on the kit's held-out voices with speech input (S) and text input (T).

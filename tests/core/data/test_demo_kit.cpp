@@ -1,0 +1,104 @@
+// The demo-kit builder is deterministic: two builds with the same options are byte-identical, file
+// by file, and another seed gives other weights. Quick builds (few steps, two voices, targets not
+// enforced) exercise the same code as the full kit; test_demo_kit_full (slow) builds the real one.
+#include "core/common/Error.h"
+#include "core/data/DemoKit.h"
+#include "core/data/DemoKitBuilder.h"
+
+#include <QDirIterator>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <map>
+
+using namespace xopd::data;
+
+namespace {
+
+DemoKitOptions quickOptions() {
+    DemoKitOptions o;
+    o.train_voices = {"en@175", "en-us@160:60"};
+    o.eval_voices = {"en-us+m3@180:45"};
+    o.bpe_merges = 100;
+    o.teacher_max_steps = 50;
+    o.student_max_steps = 10;
+    o.student_check_every = 10;
+    o.student_batch = 8;
+    o.check_targets = false;
+    return o;
+}
+
+/// Relative path -> bytes of every file under dir.
+std::map<QString, QByteArray> filesOf(const QString& dir) {
+    std::map<QString, QByteArray> out;
+    QDirIterator it(dir, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        QFile f(path);
+        if (f.open(QIODevice::ReadOnly)) out[QDir(dir).relativeFilePath(path)] = f.readAll();
+    }
+    return out;
+}
+
+}  // namespace
+
+class TestDemoKit : public QObject {
+    Q_OBJECT
+
+private slots:
+    void rebuildIsByteIdentical() {
+        QTemporaryDir root;
+        const QString a = root.filePath("a"), b = root.filePath("b"), c = root.filePath("c");
+        buildDemoKit(a.toStdString(), quickOptions());
+        buildDemoKit(b.toStdString(), quickOptions());
+        const auto fa = filesOf(a), fb = filesOf(b);
+        QVERIFY(fa.count("teacher/model.safetensors") && fa.count("student/model.safetensors"));
+        QVERIFY(fa.count("kit.json") && fa.count("prompts/train.jsonl") && fa.count("prompts/eval.jsonl"));
+        QVERIFY(fa.size() > 100);  // 143 questions x 3 voices of audio, plus the models
+        QCOMPARE(fa.size(), fb.size());
+        for (const auto& [name, bytes] : fa) {
+            QVERIFY2(fb.count(name), qPrintable(name + " is missing from the second build"));
+            QVERIFY2(fb.at(name) == bytes, qPrintable(name + " differs between two builds"));
+        }
+        // No temporary folder is left beside the kits.
+        QCOMPARE(QDir(root.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 2);
+        DemoKitOptions other = quickOptions();
+        other.seed = 99;
+        buildDemoKit(c.toStdString(), other);
+        const auto fc = filesOf(c);
+        QVERIFY(fc.at("teacher/model.safetensors") != fa.at("teacher/model.safetensors"));
+        QVERIFY(fc.at("prompts/train.jsonl") == fa.at("prompts/train.jsonl"));  // the speech does not depend on it
+        const DemoKit kit = openDemoKit(a.toStdString());
+        QVERIFY(QFile::exists(QString::fromStdString(kit.student_dir + "/config.json")));
+    }
+
+    void missingKitNamesFolderAndCommand() {
+        try {
+            openDemoKit("/nonexistent/kit");
+            QFAIL("expected an error");
+        } catch (const xopd::Error& e) {
+            const std::string m = e.what();
+            QVERIFY2(m.find("/nonexistent/kit") != std::string::npos && m.find("xopd demo-kit build") != std::string::npos,
+                     e.what());
+        }
+    }
+
+    void missedTargetsAreRefusedAndLeaveNothing() {
+        QTemporaryDir root;
+        DemoKitOptions o = quickOptions();
+        o.check_targets = true;  // a 50-step teacher cannot reach 90 %
+        const QString out = root.filePath("kit");
+        try {
+            buildDemoKit(out.toStdString(), o);
+            QFAIL("expected the 90 % teacher target to be refused");
+        } catch (const xopd::Error& e) {
+            QVERIFY2(std::string(e.what()).find("90 %") != std::string::npos, e.what());
+        }
+        QVERIFY(!QFileInfo::exists(out));
+        QCOMPARE(QDir(root.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 0);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestDemoKit)
+#include "test_demo_kit.moc"
