@@ -181,7 +181,7 @@ xopd=$build/app/cli/xopd
 [[ -x $xopd ]] || xopd=$(find "$build" -name xopd -type f -perm -u+x | head -1)
 
 # ---- checks ----------------------------------------------------------------------------------
-step selftest 240 bash -c "set -o pipefail; '$xopd' selftest --device cuda | tee '$out/selftest-cuda.txt'"
+step selftest 240 bash -c "set -o pipefail; export NVIDIA_TF32_OVERRIDE=0; '$xopd' selftest --device cuda | tee '$out/selftest-cuda.txt'"
 
 
 hf_wait
