@@ -44,6 +44,7 @@
 #include <QtTest/QtTest>
 
 #include <cmath>
+#include <exception>
 #include <memory>
 
 using namespace xopd;
@@ -266,6 +267,34 @@ private slots:
         QVERIFY(!ask->ask());
     }
 
+    void askErrorsNameTheFile() {
+        AskWidget ask(nullptr);
+        auto c = distill::defaultDistillConfig(distill::Method::XOpd);
+        c.student.kind = c.teacher.kind = "hf";
+        c.student.path = "/nonexistent/student";
+        c.teacher.path = "/nonexistent/teacher";
+        c.data.manifest = "/nonexistent/prompts.jsonl";
+        ask.setModelConfig(c, "two folders");
+        QSignalSpy failed(&ask, &AskWidget::failed);
+        ask.setTranscript("what is one plus one");
+        QVERIFY(ask.ask());
+        QVERIFY(failed.wait(30000));
+        // No audio was chosen: the student has nothing to hear.
+        QVERIFY2(failed.front().front().toString().contains("audio"), qPrintable(failed.front().front().toString()));
+        QTRY_VERIFY(!ask.busy());
+        // A missing clip is named (checked before any model is loaded).
+        distill::AskService service(c);
+        distill::AskRequest q;
+        q.prompt.transcript = "what is one plus one";
+        q.prompt.audio_path = "/nonexistent/clip.wav";
+        try {
+            service.ask(q);
+            QFAIL("ask() accepted a missing audio file");
+        } catch (const std::exception& e) {
+            QVERIFY2(QString(e.what()).contains("/nonexistent/clip.wav"), e.what());
+        }
+    }
+
     void endToEndToyRunFromTheWindow() {
         QTemporaryDir ws;
         auto w = makeWindow(ws.path());
@@ -305,10 +334,18 @@ private slots:
         QVERIFY(!mon->pauseAction()->isEnabled());
         QVERIFY(mon->resumeAction()->isEnabled());
 
-        // Resume: steps continue.
+        // Hot edit while paused: λ of the next steps is the edited one; a bad value is refused.
+        QVERIFY(mon->bridge()->setKnob("lambda", 0.25));
+        QVERIFY(!mon->bridge()->setKnob("lambda", 7.0));
+
+        // Resume: steps continue, with the edited λ.
         mon->resumeAction()->trigger();
         QVERIFY(waitForState(mon, RunState::Running));
         QTRY_VERIFY_WITH_TIMEOUT(w->metrics()->lastStep(id) > pausedAt, 60000);
+        const MetricSeries* lambda = w->metrics()->series(id, "lambda");
+        QVERIFY(lambda && !lambda->value.empty());
+        QCOMPARE(lambda->value.back(), 0.25);
+        QCOMPARE(lambda->value.front(), 0.5);
 
         // Stop: checkpoint kept, run resumable.
         mon->stopAction()->trigger();

@@ -35,9 +35,10 @@ void AskWorker::ask(const distill::AskRequest& request) {
         if (!configured_) throw std::runtime_error("no models chosen (open the Models and run set-up screen)");
         const bool fresh = !service_ || !service_->loaded();
         if (!service_) service_ = std::make_unique<distill::AskService>(config_);
-        service_->load();
+        // ask() checks the request before it loads the models, so a missing clip is reported at once.
+        const distill::AskAnswer a = service_->ask(request);
         if (fresh) emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
-        emit answered(service_->ask(request));
+        emit answered(a);
     } catch (const std::exception& e) {
         emit failed(QString::fromUtf8(e.what()));
     }
