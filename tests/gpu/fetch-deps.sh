@@ -9,11 +9,13 @@
 # Debian 12 binaries need glibc >= 2.36; the GPU image's Python 3.12 suggests Ubuntu 24.04 (glibc
 # 2.39), so they load there. Header-only packages (nlohmann-json, CLI11) need nothing at all.
 #
-# usage: bash tests/gpu/fetch-deps.sh            (about 40 MB; reruns reuse what is there)
+# usage: bash tests/gpu/fetch-deps.sh            (about 36 MB; reruns reuse what is there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dest=.gpu-deps
-grep -qxF "/$dest/" .git/info/exclude 2>/dev/null || echo "/$dest/" >> "$(git rev-parse --git-path info/exclude)"
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qxF "/$dest/" "$exclude" 2>/dev/null || echo "/$dest/" >>"$exclude"
 mkdir -p "$dest"
 
 # What cmake/Dependencies.cmake and core/*/CMakeLists.txt find, besides Torch, Threads and Qt.
