@@ -108,6 +108,25 @@ def reload_diff(cls, folder, model, run):
         return f"reload failed: {e!r}"[:300]
 
 
+def spec_reference_diff(folder, inputs, expected):
+    """Runs tests/reference/model/qwen2_ref.py (the float64 reference written from the spec, which the
+    C++ runtime already matches) on the saved folder and returns max |its logits - transformers'|
+    per key of `expected` ({ref output key: transformers tensor}), or the error. A preview, on the
+    machine that has transformers, of what test_hf_parity will find; not part of the fixtures."""
+    import subprocess
+    import tempfile
+    from safetensors.torch import load_file, save_file
+    ref = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model", "qwen2_ref.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        i, o = os.path.join(tmp, "in.safetensors"), os.path.join(tmp, "out.safetensors")
+        save_file({k: (v.float() if v.is_floating_point() else v).contiguous() for k, v in inputs.items()}, i)
+        r = subprocess.run([sys.executable, ref, folder, i, o], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            return f"qwen2_ref.py failed: {r.stderr.strip()[-300:]}"
+        out = load_file(o)
+        return {k: float((out[k].double() - v.double()).abs().max()) for k, v in expected.items() if k in out}
+
+
 def save_tensors(path, tensors):
     from safetensors.torch import save_file
     out = {}
@@ -167,7 +186,10 @@ def make_qwen2(out):
     save_tensors(os.path.join(folder, "parity.safetensors"), t)
     probe = t["ids.0"][None]
     diff = reload_diff(Qwen2ForCausalLM, folder, model, lambda m: m(input_ids=probe).logits)
-    return {"files": files, "sequences": 3, "hidden_states": cfg.num_hidden_layers + 1, "reload_max_diff": diff}
+    spec = spec_reference_diff(folder, {k: v for k, v in t.items() if k.startswith("ids.")},
+                               {k: v for k, v in t.items() if k.startswith("logits.")})
+    return {"files": files, "sequences": 3, "hidden_states": cfg.num_hidden_layers + 1, "reload_max_diff": diff,
+            "spec_reference_max_diff": spec}
 
 
 def qwen2_audio_counts(lens):
@@ -230,8 +252,10 @@ def make_qwen2_audio(out):
     diff = reload_diff(Qwen2AudioForConditionalGeneration, folder, model,
                        lambda m: m(input_ids=ids[None], attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                    input_features=mel, feature_attention_mask=fam).logits)
+    spec = spec_reference_diff(folder, {k: v for k, v in t.items() if k in ("ids", "mel_len") or k.startswith("mel.")},
+                               {"logits.0": t["logits"], "audio": t["audio"]})
     return {"files": files, "counts": counts, "counts_formula": formula, "projector_module": pname,
-            "reload_max_diff": diff}
+            "reload_max_diff": diff, "spec_reference_max_diff": spec}
 
 
 def make_omni(out):
@@ -302,7 +326,10 @@ def make_omni(out):
         cls, pick = tf.Qwen2_5OmniThinkerForConditionalGeneration, (lambda m: m)
     diff = reload_diff(cls, folder, model, lambda m: (pick(m) if m is not model else m)(
         input_ids=text_ids[None], attention_mask=torch.ones(1, 11, dtype=torch.long)).logits)
-    return {"files": files, "layout": layout, "counts": counts, "audio_module": tname, "reload_max_diff": diff}
+    spec = spec_reference_diff(folder, {k: v for k, v in t.items() if k in ("ids", "mel_len") or k.startswith("mel.")},
+                               {"logits.0": t["logits"], "audio": t["audio"]})
+    return {"files": files, "layout": layout, "counts": counts, "audio_module": tname, "reload_max_diff": diff,
+            "spec_reference_max_diff": spec}
 
 
 def make_whisper(out):
@@ -380,6 +407,8 @@ def main():
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
+    for name, m in manifest["models"].items():
+        log(name, {k: m[k] for k in ("ok", "error", "reload_max_diff", "spec_reference_max_diff") if k in m})
     log(f"total {total / 1e6:.2f} MB in {out}")
     if total > 10e6:
         log("WARNING: fixtures exceed 10 MB")
