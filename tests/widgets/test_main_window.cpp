@@ -19,6 +19,7 @@
 #include "widgets/main/KeyReference.h"
 #include "widgets/main/KeyReferenceDialog.h"
 #include "widgets/main/MainWindow.h"
+#include "widgets/main/RunConfigDiff.h"
 #include "widgets/main/RunHistoryModel.h"
 #include "widgets/main/RunHistoryWidget.h"
 #include "widgets/main/RunSetupWidget.h"
@@ -267,6 +268,37 @@ private slots:
         QVERIFY(!ask->ask());
     }
 
+    void configComparisonShowsTheDifferences() {
+        QTemporaryDir ws;
+        auto write = [&](const QString& name, const QByteArray& json) {
+            QDir().mkpath(ws.filePath(name));
+            QFile f(ws.filePath(name + "/run.json"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(json);
+        };
+        write("a", R"({"run_id":"a","config":{"loss":{"lambda":0.5,"method":"x-opd"},"train":{"lr":2e-6,"lora_targets":["q_proj"]}}})");
+        write("b", R"({"run_id":"b","config":{"loss":{"lambda":0.3,"method":"x-opd"},"train":{"lr":2e-6,"lora_targets":["q_proj","v_proj"]}}})");
+        const QStringList dirs{ws.filePath("a"), ws.filePath("b")};
+        const auto all = configDiff(dirs, false);
+        QCOMPARE(int(all.size()), 4);
+        const auto diff = configDiff(dirs, true);
+        QCOMPARE(int(diff.size()), 2);
+        QCOMPARE(diff[0].key, QString("loss.lambda"));
+        QCOMPARE(diff[0].values, (QStringList{"0.5", "0.3"}));
+        QCOMPARE(diff[1].key, QString("train.lora_targets"));
+        RunCompareDialog dlg({"a", "b"}, dirs);
+        QCOMPARE(dlg.shownRows(), 2);
+        dlg.setDiffOnly(false);
+        QCOMPARE(dlg.shownRows(), 4);
+        // A folder without run.json is named.
+        try {
+            configDiff({ws.filePath("a"), ws.filePath("missing")}, true);
+            QFAIL("no error for a folder without run.json");
+        } catch (const std::exception& e) {
+            QVERIFY2(QString(e.what()).contains("missing/run.json"), e.what());
+        }
+    }
+
     void askErrorsNameTheFile() {
         AskWidget ask(nullptr);
         auto c = distill::defaultDistillConfig(distill::Method::XOpd);
@@ -413,6 +445,9 @@ private slots:
         QVERIFY(crow >= 0);
         QVERIFY2(w->historyModel()->row(crow).parent.startsWith(id + "@"), qPrintable(w->historyModel()->row(crow).parent));
         QVERIFY(w->forkRun(dir, 999999).isEmpty());
+        // The fork has its parent's configuration: nothing differs, everything is listed.
+        QVERIFY(configDiff({dir, child}, true).empty());
+        QVERIFY(configDiff({dir, child}, false).size() > 20);
         QVERIFY(w->lastError().contains("no checkpoint at step 999999"));
 
         // Overlay both runs: each keeps its colour on the charts.

@@ -2,6 +2,7 @@
 
 #include "widgets/common/RunColors.h"
 #include "widgets/common/Theme.h"
+#include "widgets/main/RunConfigDiff.h"
 #include "widgets/main/RunHistoryModel.h"
 
 #include <QAction>
@@ -17,6 +18,8 @@
 #include <QTableView>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <exception>
 
 namespace xopd::widgets {
 
@@ -43,7 +46,22 @@ RunHistoryWidget::RunHistoryWidget(RunHistoryModel* model, QWidget* parent)
                        "Fork the selected run from one of its checkpoints into a new run that records its parent");
     colour_ = makeAction(this, "Change run &colour…", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K),
                          "Pick the colour of the selected run on every chart");
-    actions_ = {refresh_, overlay_, open_, resume_, fork_, colour_};
+    compare_ = makeAction(this, "Co&mpare configurations", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M),
+                          "Compare the configurations of the selected runs (Diff only shows the keys that differ)");
+    actions_ = {refresh_, overlay_, open_, resume_, fork_, colour_, compare_};
+    connect(compare_, &QAction::triggered, this, [this] {
+        if (selectedDirs().size() < 2) {
+            emit statusMessage("Select two or more runs to compare");
+            return;
+        }
+        try {
+            auto* d = new RunCompareDialog(selectedIds(), selectedDirs(), this);
+            d->setAttribute(Qt::WA_DeleteOnClose);
+            d->show();
+        } catch (const std::exception& e) {
+            emit statusMessage(QString::fromUtf8(e.what()));
+        }
+    });
     connect(refresh_, &QAction::triggered, this, [this] {
         const QStringList problems = model_->refresh();
         emit statusMessage(problems.isEmpty() ? QString("%1 runs in %2").arg(model_->rowCount()).arg(model_->root())

@@ -3,7 +3,8 @@
 // proxy; filter by text or regex over every column), with actions to overlay the selected runs on
 // the charts (each run keeps its stable colour; double-click the colour cell to change it), open a
 // run to follow it, resume a stopped or interrupted run, and fork a run from one of its checkpoint
-// steps. The main window carries the actions out. GUI thread only.
+// steps, and compare the configurations of the selected runs (Diff only). The main window carries
+// the run actions out. GUI thread only.
 
 #include <QWidget>
 
@@ -53,7 +54,7 @@ private:
     QLineEdit* filter_;
     QCheckBox* regex_;
     QLabel* count_;
-    QAction *refresh_, *overlay_, *open_, *resume_, *fork_, *colour_;
+    QAction *refresh_, *overlay_, *open_, *resume_, *fork_, *colour_, *compare_;
     QList<QAction*> actions_;
 };
 

@@ -1,0 +1,112 @@
+#include "widgets/main/RunConfigDiff.h"
+
+#include "core/common/Error.h"
+
+#include <QCheckBox>
+#include <QDir>
+#include <QFile>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <set>
+
+namespace xopd::widgets {
+
+namespace {
+void flatten(const QJsonValue& v, const QString& prefix, std::map<QString, QString>& out) {
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) flatten(it.value(), prefix.isEmpty() ? it.key() : prefix + "." + it.key(), out);
+    } else if (v.isArray()) {
+        out[prefix] = QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    } else if (v.isDouble()) {
+        out[prefix] = QString::number(v.toDouble(), 'g', 10);
+    } else if (v.isBool()) {
+        out[prefix] = v.toBool() ? "true" : "false";
+    } else if (v.isNull()) {
+        out[prefix] = "null";
+    } else {
+        out[prefix] = v.toString();
+    }
+}
+}  // namespace
+
+std::map<QString, QString> flattenRunConfig(const QString& runDir) {
+    const QString path = QDir(runDir).filePath("run.json");
+    QFile f(path);
+    XOPD_CHECK(f.open(QIODevice::ReadOnly), "'" << path.toStdString() << "': cannot open (not a run folder?)");
+    QJsonParseError err;
+    const auto doc = QJsonDocument::fromJson(f.readAll(), &err);
+    XOPD_CHECK(err.error == QJsonParseError::NoError && doc.isObject(),
+               "'" << path.toStdString() << "': not JSON (" << err.errorString().toStdString() << ")");
+    std::map<QString, QString> out;
+    flatten(doc.object().value("config"), {}, out);
+    return out;
+}
+
+std::vector<ConfigDiffRow> configDiff(const QStringList& runDirs, bool diffOnly) {
+    std::vector<std::map<QString, QString>> configs;
+    std::set<QString> keys;
+    for (const QString& d : runDirs) {
+        configs.push_back(flattenRunConfig(d));
+        for (const auto& [k, v] : configs.back()) keys.insert(k);
+    }
+    std::vector<ConfigDiffRow> rows;
+    for (const QString& k : keys) {
+        ConfigDiffRow r;
+        r.key = k;
+        for (const auto& c : configs) {
+            auto it = c.find(k);
+            r.values << (it == c.end() ? QString() : it->second);
+        }
+        for (const QString& v : r.values) r.differs = r.differs || v != r.values.front();
+        if (!diffOnly || r.differs) rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+RunCompareDialog::RunCompareDialog(QStringList ids, QStringList dirs, QWidget* parent)
+    : QDialog(parent), ids_(std::move(ids)), dirs_(std::move(dirs)) {
+    setWindowTitle("Compare run configurations");
+    setModal(false);
+    diffOnly_ = new QCheckBox("Diff only", this);
+    diffOnly_->setChecked(true);
+    table_ = new QTableWidget(this);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    auto* l = new QVBoxLayout(this);
+    l->addWidget(diffOnly_);
+    l->addWidget(table_, 1);
+    connect(diffOnly_, &QCheckBox::toggled, this, &RunCompareDialog::rebuild);
+    resize(900, 600);
+    rebuild();
+}
+
+void RunCompareDialog::setDiffOnly(bool on) { diffOnly_->setChecked(on); }
+int RunCompareDialog::shownRows() const { return table_->rowCount(); }
+
+void RunCompareDialog::rebuild() {
+    const auto rows = configDiff(dirs_, diffOnly_->isChecked());
+    table_->clear();
+    table_->setColumnCount(int(ids_.size()) + 1);
+    table_->setHorizontalHeaderLabels(QStringList{"key"} + ids_);
+    table_->setRowCount(int(rows.size()));
+    for (int r = 0; r < int(rows.size()); ++r) {
+        auto* key = new QTableWidgetItem(rows[size_t(r)].key);
+        if (rows[size_t(r)].differs) {
+            QFont f = key->font();
+            f.setBold(true);
+            key->setFont(f);
+        }
+        table_->setItem(r, 0, key);
+        for (int c = 0; c < rows[size_t(r)].values.size(); ++c) table_->setItem(r, c + 1, new QTableWidgetItem(rows[size_t(r)].values[c]));
+    }
+    table_->resizeColumnsToContents();
+}
+
+}  // namespace xopd::widgets
