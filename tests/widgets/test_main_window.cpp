@@ -466,6 +466,26 @@ private slots:
         QVERIFY(!w->tokens()->steps().empty());
     }
 
+    void simulatedRunsNeedNoModels() {
+        QTemporaryDir ws;
+        WorkbenchOptions o;
+        o.workspace = ws.path();
+        o.demoKit = ws.filePath("none");
+        o.restoreLayout = false;
+        o.simulate = true;
+        MainWindow w(o);
+        w.show();
+        w.setupScreen()->setMaxSteps(10000);
+        QVERIFY(w.startNewRun());
+        const QString id = w.monitor()->runId();
+        QVERIFY(waitForState(w.monitor(), RunState::Running));
+        QTRY_VERIFY_WITH_TIMEOUT(w.metrics()->lastStep(id) >= 2, 30000);
+        w.monitor()->stopAction()->trigger();
+        QVERIFY(waitForState(w.monitor(), RunState::Stopped));
+        // Simulated runs write no folder.
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(w.monitor()->run()->runDir()) + "/run.json"));
+    }
+
     void openRunFolderErrorsNameTheFolder() {
         QTemporaryDir ws;
         auto w = makeWindow(ws.path());

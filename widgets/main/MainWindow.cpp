@@ -53,6 +53,8 @@ namespace xopd::widgets {
 namespace {
 
 constexpr int kStateVersion = 3;
+/// Runs drawn on one chart at most (W&B's default); more selected runs get a notice.
+constexpr int kMaxOverlaidRuns = 10;
 
 QAction* makeAction(QObject* parent, const QString& text, const QKeySequence& key, const QString& tip) {
     auto* a = new QAction(text, parent);
@@ -588,8 +590,11 @@ void MainWindow::overlayRuns(const QStringList& ids, const QStringList& dirs) {
         showError("Overlay runs", "none of the selected runs has metrics yet");
         return;
     }
+    const int selected = int(shown.size());
+    if (selected > kMaxOverlaidRuns) shown = shown.mid(0, kMaxOverlaidRuns);
     monitor_->setShownRuns(shown);
-    status(QString("Overlaying %1 runs").arg(shown.size()));
+    status(selected > kMaxOverlaidRuns ? QString("Showing the first %1 of %2 selected runs").arg(kMaxOverlaidRuns).arg(selected)
+                                       : QString("Overlaying %1 runs").arg(selected));
     showScreen(Screen::Monitor);
 }
 

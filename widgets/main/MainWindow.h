@@ -94,7 +94,8 @@ public:
     QString forkRun(const QString& dir, qint64 step);
     /// Loads a run folder's metrics and tokens and follows it while it is written.
     bool openRunFolder(const QString& dir);
-    /// Overlays runs (loaded from their folders when not in the metric store) on the charts.
+    /// Overlays runs (loaded from their folders when not in the metric store) on the charts; at most
+    /// the first 10, with a "showing the first 10" notice in the status bar.
     void overlayRuns(const QStringList& ids, const QStringList& dirs);
     /// Exports the monitor chart `title` as PNG, SVG (by extension) or CSV. Returns false on error.
     bool exportChart(const QString& title, const QString& path);
