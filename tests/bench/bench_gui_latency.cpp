@@ -59,6 +59,14 @@ double quantile(std::vector<double> v, double q) {
     return v[i] + (v[j] - v[i]) * (pos - double(i));
 }
 
+/// The 1-minute load average (other processes compete for the same cores).
+std::string loadAverage() {
+    std::ifstream in("/proc/loadavg");
+    std::string one;
+    in >> one;
+    return one.empty() ? "unknown" : one;
+}
+
 std::string cpuModel() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
@@ -118,6 +126,7 @@ int main(int argc, char** argv) {
         if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     }
     if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    const std::string loadBefore = loadAverage();
     QApplication app(argc, argv);
     threads = configureThreads(threads);
 
@@ -185,9 +194,11 @@ int main(int argc, char** argv) {
 
     std::printf("### GUI event-loop latency while a toy X-OPD run trains\n\n");
     std::printf("Machine: %s, %u hardware threads, LibTorch intra-op threads: %d; Qt %s, platform %s; "
-                "%d charts, %d of them fully on screen, plus the token view and the log; %.0f s per phase.\n\n",
+                "%d charts, %d of them fully on screen, plus the token view and the log; %.0f s per phase; "
+                "load average before / after: %s / %s.\n\n",
                 cpuModel().c_str(), std::thread::hardware_concurrency(), threads, qVersion(),
-                qPrintable(QGuiApplication::platformName()), int(monitor->charts().size()), visible, seconds);
+                qPrintable(QGuiApplication::platformName()), int(monitor->charts().size()), visible, seconds,
+                loadBefore.c_str(), loadAverage().c_str());
     std::printf("| phase | timer ticks | p50 late (ms) | p99 late (ms) | max late (ms) | steps received | steps/s | chart replots | replots/s per chart | events drained |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (const Phase* p : {&idle, &busy}) {
