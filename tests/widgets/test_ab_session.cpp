@@ -6,6 +6,7 @@
 #include "widgets/ab/AbListeningWidget.h"
 #include "widgets/ab/AbSession.h"
 #include "widgets/audio/AudioTransport.h"
+#include "widgets/audio/WaveformView.h"
 
 #include "core/audio/Loudness.h"
 #include "tests/support/TestSupport.h"
@@ -195,7 +196,7 @@ private slots:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         w.addCandidate("teacher answer", tone(0.5, 440, 1.0));
-        w.addCandidate("student answer", tone(0.1, 660, 1.0));
+        w.addCandidate("student answer", tone(0.1, 660, 1.5));  // a longer clip: a visibly different waveform
         QCOMPARE(w.candidateNames(), (QStringList{"teacher answer", "student answer"}));
         w.chooseConditions("teacher answer", "student answer");
         QVERIFY(w.startTest(AbMode::Abx, 2024, 6));
@@ -215,7 +216,17 @@ private slots:
         QVERIFY2(gainA == gainB, qPrintable(gainA + " | " + gainB));  // the gain line must not reveal the slot's condition
         QVERIFY(gainA.contains("dB"));
         const double offset = std::abs(audio::measureLoudness(tone(0.5, 440, 1.0)).integrated_lufs -
-                                       audio::measureLoudness(tone(0.1, 660, 1.0)).integrated_lufs);
+                                       audio::measureLoudness(tone(0.1, 660, 1.5)).integrated_lufs);
+        // The waveform does not tell the slots apart either (X's would match A's or B's).
+        auto* wave = w.findChild<WaveformView*>();
+        QVERIFY(wave);
+        std::vector<size_t> frames;
+        for (int slot : {0, 1, 2}) {
+            w.selectSlot(slot);
+            frames.push_back(wave->clip().frames());
+        }
+        QCOMPARE(frames[0], frames[1]);
+        QCOMPARE(frames[1], frames[2]);
         QVERIFY2(gainA.contains(QString::number(offset, 'f', 1)), qPrintable(gainA));
         // Answer every trial; the tally hides correctness until reveal.
         for (int t = 0; t < 6; ++t) w.answer(0);
@@ -226,6 +237,11 @@ private slots:
         w.selectSlot(0);  // refreshes the screen
         QVERIFY(w.tallyText().contains(QString::number(w.session()->correct()) + " correct"));
         QVERIFY(!noNames(w.slotTexts().join(' ')));
+        // Revealed: each slot shows its own clip.
+        w.selectSlot(0);
+        const size_t a = wave->clip().frames();
+        w.selectSlot(1);
+        QVERIFY(wave->clip().frames() != a);
         // A/B needs two different conditions.
         w.chooseConditions("teacher answer", "teacher answer");
         QVERIFY(!w.startTest(AbMode::Ab, 1, 3));

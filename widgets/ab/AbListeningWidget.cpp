@@ -168,7 +168,9 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
         updateLoop();
     });
     connect(home, &QAction::triggered, this, [this] {
-        if (transport_->isPlaying()) transport_->play(waveform_->clip(), 0, gainFor(session_ ? session_->conditionOf(trial_, slot_) : 0));
+        if (transport_->isPlaying() && session_)
+            if (const auto* c = candidate(session_->conditionOf(trial_, slot_)))
+                transport_->play(c->clip, 0, gainFor(session_->conditionOf(trial_, slot_)));
         waveform_->setPlayhead(0);
     });
     connect(end, &QAction::triggered, this, [this] {
@@ -178,7 +180,10 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     connect(transport_, &AudioTransport::positionChanged, waveform_, &WaveformView::setPlayhead);
     connect(transport_, &AudioTransport::failed, this, &AbListeningWidget::statusMessage);
     connect(waveform_, &WaveformView::seekRequested, this, [this](double s) {
-        if (transport_->isPlaying() && session_) transport_->play(waveform_->clip(), s, gainFor(session_->conditionOf(trial_, slot_)));
+        // Play the slot's own clip: while blind the waveform shows a fixed one (see selectSlot).
+        if (transport_->isPlaying() && session_)
+            if (const auto* c = candidate(session_->conditionOf(trial_, slot_)))
+                transport_->play(c->clip, s, gainFor(session_->conditionOf(trial_, slot_)));
     });
     connect(startBtn, &QPushButton::clicked, this, [this] {
         chosen_[0] = first_->currentIndex();
@@ -271,7 +276,10 @@ void AbListeningWidget::selectSlot(int slot) {
     const auto* c = candidate(cond);
     if (!c) return;
     const double pos = transport_->position();
-    waveform_->setClip(c->clip);
+    // Blind: every slot shows the same waveform (the first condition's), since the slot's own
+    // waveform would show which condition it holds (in ABX, X's matches A's or B's at a glance).
+    const auto* shown = session_->revealed() ? c : candidate(0);
+    waveform_->setClip(shown ? shown->clip : c->clip);
     waveform_->setPlayhead(pos);
     transport_->switchTo(c->clip, gainFor(cond));
     refresh();
