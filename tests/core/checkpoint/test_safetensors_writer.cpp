@@ -23,7 +23,9 @@ namespace {
 
 const QString kPython = "/usr/bin/python3";  // Debian's python3 with python3-numpy
 
+// From $XOPD_SOURCE_DIR (CTest sets it); a bare run from the build folder must set it by hand.
 QString refScript() { return xopd::test::sourceDir() + "/tests/reference/safetensors_ref.py"; }
+const char* kNoScript = "reference script not found: run through ctest or set XOPD_SOURCE_DIR to the source tree";
 
 NamedTensors sampleTensors() {
     torch::manual_seed(7);
@@ -87,6 +89,7 @@ private slots:
 
     void independentPythonReaderAgrees() {
         if (!QFile::exists(kPython)) QSKIP("no /usr/bin/python3");
+        QVERIFY2(QFile::exists(refScript()), qPrintable(refScript() + ": " + kNoScript));
         const std::string path = dir_.filePath("py.safetensors").toStdString();
         const NamedTensors in = sampleTensors();
         xopd::writeSafetensors(path, in);
@@ -108,6 +111,7 @@ private slots:
 
     void readsPythonReferenceWriterOutput() {
         if (!QFile::exists(kPython)) QSKIP("no /usr/bin/python3");
+        QVERIFY2(QFile::exists(refScript()), qPrintable(refScript() + ": " + kNoScript));
         const QString path = dir_.filePath("from_python.safetensors");
         const auto r = xopd::test::runProgram(kPython, {refScript(), "write", path});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
