@@ -130,9 +130,11 @@ private slots:
         o.demoKit = kit.absolutePath();
         o.restoreLayout = false;
         MainWindow w(o);
+        QSignalSpy kitLoaded(&w, &MainWindow::demoKitLoaded);
         w.show();
         QVERIFY2(w.demoKitProblem().isEmpty(), qPrintable(w.demoKitProblem()));
         QVERIFY(!w.findChild<QToolBar*>("banner")->isVisible());
+        QVERIFY(kitLoaded.count() > 0 || kitLoaded.wait(30000));  // prompts are read off the GUI thread
         QCOMPARE(w.promptLibrary()->rowCount(), 3);
         QCOMPARE(w.setupScreen()->source(), RunSetupWidget::Source::DemoKit);
         const auto c = w.setupScreen()->config();

@@ -19,6 +19,7 @@
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QThread>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -146,17 +147,15 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
                                              : QString::fromStdString(p.audio_path));
     });
     if (library_) {
-        auto changed = [this] { rebuildChoices(); };
-        connect(library_, &QAbstractItemModel::rowsInserted, this, changed);
-        connect(library_, &QAbstractItemModel::rowsRemoved, this, changed);
-        connect(library_, &QAbstractItemModel::modelReset, this, changed);
+        // Library changes come in bursts (a manifest import adds hundreds of rows): rebuild the
+        // picker once per burst, from the event loop.
         connect(library_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int, int last) {
-            // A new recording: offer it at once.
             const auto& e = library_->entry(last);
-            if (e.source != "recorded") return;
-            for (size_t i = 0; i < choices_.size(); ++i)
-                if (QString::fromStdString(choices_[i].prompt.audio_path) == e.path) prompt_->setCurrentIndex(int(i));
+            if (e.source == "recorded") pendingSelect_ = e.path;  // a new recording: offer it at once
+            scheduleRebuild();
         });
+        connect(library_, &QAbstractItemModel::rowsRemoved, this, &AskWidget::scheduleRebuild);
+        connect(library_, &QAbstractItemModel::modelReset, this, &AskWidget::scheduleRebuild);
     }
     rebuildChoices();
     setBusy(false);
@@ -219,6 +218,15 @@ void AskWidget::choosePrompt(int index) { prompt_->setCurrentIndex(index); }
 void AskWidget::setTranscript(const QString& text) { transcript_->setText(text); }
 QString AskWidget::transcript() const { return transcript_->text(); }
 
+void AskWidget::scheduleRebuild() {
+    if (rebuildPending_) return;
+    rebuildPending_ = true;
+    QTimer::singleShot(0, this, [this] {
+        rebuildPending_ = false;
+        rebuildChoices();
+    });
+}
+
 void AskWidget::rebuildChoices() {
     const QString current = prompt_->currentText();
     choices_.clear();
@@ -242,6 +250,11 @@ void AskWidget::rebuildChoices() {
         transcript_->setText(QString::fromStdString(p.transcript));
         audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
                                              : QString::fromStdString(p.audio_path));
+    }
+    if (!pendingSelect_.isEmpty()) {
+        for (size_t i = 0; i < choices_.size(); ++i)
+            if (QString::fromStdString(choices_[i].prompt.audio_path) == pendingSelect_) prompt_->setCurrentIndex(int(i));
+        pendingSelect_.clear();
     }
 }
 

@@ -79,6 +79,7 @@ private:
         distill::AskPrompt prompt;
     };
     void rebuildChoices();
+    void scheduleRebuild();
     void onLoaded(const QString& description, const std::vector<distill::AskPrompt>& prompts);
     void onAnswered(const distill::AskAnswer& answer);
     void onFailed(const QString& message);
@@ -92,7 +93,8 @@ private:
     std::vector<distill::AskPrompt> modelPrompts_;
     std::vector<Choice> choices_;
     distill::AskAnswer last_;
-    bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false;
+    bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false, rebuildPending_ = false;
+    QString pendingSelect_;
     int64_t asks_ = 0;
 
     QComboBox* prompt_;

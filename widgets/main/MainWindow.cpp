@@ -31,8 +31,10 @@
 #include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
@@ -43,9 +45,11 @@
 #include <QToolBar>
 #include <QRegularExpression>
 #include <QToolButton>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <stdexcept>
 
 namespace xopd::widgets {
@@ -53,6 +57,13 @@ namespace xopd::widgets {
 namespace {
 
 constexpr int kStateVersion = 3;
+
+/// The demo kit's prompts, read off the GUI thread.
+struct KitPrompts {
+    std::vector<PromptEntry> entries;
+    QStringList problems;
+    double seconds = 0;
+};
 /// Runs drawn on one chart at most (W&B's default); more selected runs get a notice.
 constexpr int kMaxOverlaidRuns = 10;
 
@@ -391,25 +402,48 @@ void MainWindow::openDemoKit(const QString& folder) {
         const auto kit = data::openDemoKit(folder.toStdString());
         kitFolder_ = QString::fromStdString(kit.root);
         kitProblem_.clear();
-        for (const auto& m : {kit.train_manifest, kit.eval_manifest}) {
-            try {
-                library_->addManifest(QString::fromStdString(m));
-            } catch (const std::exception& e) {
-                log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
-            }
-        }
         setup_->setDemoKit(kitFolder_, true);
         setup_->setSource(RunSetupWidget::Source::DemoKit);
-        // Two clips of the kit as ready-made A/B conditions.
-        for (int r = 0; r < std::min(2, library_->rowCount()); ++r) {
-            try {
-                listening_->addCandidate(library_->entry(r).id, library_->loadClip(r));
-            } catch (const std::exception& e) {
-                log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
-            }
-        }
         banner_->hide();
-        log_->append(LogLevel::Info, "opened the demo kit " + kitFolder_);
+        // The prompts (headers probed, loudness measured: seconds for a thousand clips) are read on
+        // a worker thread and added in one insertion; the window is usable meanwhile.
+        const QStringList manifests{QString::fromStdString(kit.train_manifest), QString::fromStdString(kit.eval_manifest)};
+        auto* watcher = new QFutureWatcher<KitPrompts>(this);
+        connect(watcher, &QFutureWatcher<KitPrompts>::finished, this, [this, watcher] {
+            watcher->deleteLater();
+            KitPrompts r = watcher->result();
+            for (const auto& p : r.problems) log_->append(LogLevel::Warning, p);
+            const int first = library_->addEntries(std::move(r.entries));
+            // Two clips of the kit as ready-made A/B conditions.
+            for (int row = first; row < std::min(first + 2, library_->rowCount()); ++row) {
+                try {
+                    listening_->addCandidate(library_->entry(row).id, library_->loadClip(row));
+                } catch (const std::exception& e) {
+                    log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
+                }
+            }
+            log_->append(LogLevel::Info, QString("opened the demo kit %1 (%2 prompts, read in %3 s)")
+                                             .arg(kitFolder_)
+                                             .arg(library_->rowCount() - first)
+                                             .arg(r.seconds, 0, 'f', 2));
+            emit demoKitLoaded();
+        });
+        watcher->setFuture(QtConcurrent::run([manifests] {
+            KitPrompts r;
+            QElapsedTimer t;
+            t.start();
+            for (const auto& m : manifests) {
+                try {
+                    auto e = PromptLibraryModel::readManifest(m);
+                    r.entries.insert(r.entries.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
+                } catch (const std::exception& e) {
+                    r.problems << QString::fromUtf8(e.what());
+                }
+            }
+            r.seconds = t.elapsed() / 1000.0;
+            return r;
+        }));
+        status("Reading the demo kit's prompts…");
     } catch (const std::exception& e) {
         kitFolder_.clear();
         kitProblem_ = QString::fromUtf8(e.what());

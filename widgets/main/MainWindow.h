@@ -6,7 +6,8 @@
 // shortcut and a status tip, collected per screen into the menus and the F2 key reference. Light
 // and dark palettes (Fusion). A status bar shows the run state and the workspace.
 //
-// It opens on the demo kit (core/data/DemoKit.h): its prompts fill the library, its models the set-up
+// It opens on the demo kit (core/data/DemoKit.h): its prompts fill the library (read on a worker
+// thread), its models the set-up
 // and Ask screens. When the kit is missing it says so in a banner, with the command that builds it
 // (`xopd demo-kit build`), and falls back to the built-in toy models.
 //
@@ -104,6 +105,10 @@ public:
     void setDarkTheme(bool dark);
     /// The last error shown to the user (tests).
     QString lastError() const { return lastError_; }
+
+signals:
+    /// The demo kit's prompts are in the library (they are read on a worker thread at start).
+    void demoKitLoaded();
 
 protected:
     void closeEvent(QCloseEvent* event) override;

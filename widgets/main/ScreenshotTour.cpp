@@ -75,7 +75,8 @@ void ScreenshotTour::waitForSteps() {
     const double step = window_->metrics()->lastStep(m->runId());
     waited_ms_ += 500;
     const bool asked = !window_->askScreen()->lastAnswer().speech.tokens.empty() || waited_ms_ > 120000;
-    if ((step >= steps_ && asked) || waited_ms_ > 240000 || m->bridge()->state() == RunState::Finished) {
+    const bool kitRead = !window_->demoKitProblem().isEmpty() || window_->promptLibrary()->rowCount() > 0 || waited_ms_ > 120000;
+    if ((step >= steps_ && asked && kitRead) || waited_ms_ > 240000 || m->bridge()->state() == RunState::Finished) {
         m->pauseAction()->trigger();
         QTimer::singleShot(1500, this, &ScreenshotTour::capturePhase);
         return;

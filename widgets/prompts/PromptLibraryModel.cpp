@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
+#include <QSet>
 
 #include <algorithm>
 #include <cmath>
@@ -155,6 +156,13 @@ QStringList PromptLibraryModel::addFolder(const QString& folder) {
 }
 
 int PromptLibraryModel::addManifest(const QString& manifestPath) {
+    auto add = readManifest(manifestPath);
+    const int n = int(add.size());
+    addEntries(std::move(add));
+    return n;
+}
+
+std::vector<PromptEntry> PromptLibraryModel::readManifest(const QString& manifestPath) {
     const auto set = data::loadPromptSet(manifestPath.toStdString());
     std::vector<PromptEntry> add;
     for (const auto& item : set.items) {
@@ -173,11 +181,25 @@ int PromptLibraryModel::addManifest(const QString& manifestPath) {
         e.lufs = measureLufs(e.path);
         add.push_back(std::move(e));
     }
-    for (auto& e : add) {
-        e.id = uniqueId(e.id);
-        append(std::move(e));
+    return add;
+}
+
+int PromptLibraryModel::addEntries(std::vector<PromptEntry> entries) {
+    const int first = int(entries_.size());
+    if (entries.empty()) return first;
+    QSet<QString> taken;
+    for (const auto& e : entries_) taken.insert(e.id);
+    for (auto& e : entries) {
+        const QString wanted = e.id.isEmpty() ? QString("prompt") : e.id;
+        QString id = wanted;
+        for (int n = 2; taken.contains(id); ++n) id = QString("%1-%2").arg(wanted).arg(n);
+        e.id = id;
+        taken.insert(id);
     }
-    return int(add.size());
+    beginInsertRows({}, first, first + int(entries.size()) - 1);
+    for (auto& e : entries) entries_.push_back(std::move(e));
+    endInsertRows();
+    return first;
 }
 
 QStringList PromptLibraryModel::addPath(const QString& path) {

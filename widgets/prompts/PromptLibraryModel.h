@@ -57,6 +57,11 @@ public:
     QStringList addFolder(const QString& folder);
     /// Adds every item of a JSONL manifest. Throws xopd::Error on a bad manifest.
     int addManifest(const QString& manifestPath);
+    /// Reads a manifest into entries (headers probed, loudness measured) without touching any
+    /// model: safe on a worker thread (QtConcurrent), then addEntries() on the GUI thread.
+    static std::vector<PromptEntry> readManifest(const QString& manifestPath);
+    /// Appends entries in one row insertion (ids made unique). Returns the first new row.
+    int addEntries(std::vector<PromptEntry> entries);
     /// Adds a file, folder or manifest by looking at what `path` is. Returns problems.
     QStringList addPath(const QString& path);
     /// Writes a clip as WAV into `folder` and adds it (source "recorded" or "synthesized").
