@@ -358,6 +358,11 @@ private slots:
         QVERIFY(points > 0);
         QVERIFY(mon->progressText().contains("/400"));
 
+        // A second run is refused while this one is live (replacing it would block the GUI).
+        QVERIFY(!w->startNewRun());
+        QVERIFY(w->lastError().contains("still"));
+        QCOMPARE(mon->runId(), id);
+
         // Pause: no further steps while paused.
         mon->pauseAction()->trigger();
         QVERIFY(waitForState(mon, RunState::Paused));

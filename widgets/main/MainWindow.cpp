@@ -481,7 +481,19 @@ QString MainWindow::newRunFolder(const QString& method) const {
     return dir;
 }
 
+bool MainWindow::refuseIfLive(const QString& what) {
+    RunControl* live = monitor_->run();
+    const RunState s = live ? live->state() : RunState::Idle;
+    if (s == RunState::Running || s == RunState::Pausing || s == RunState::Paused || s == RunState::Stopping) {
+        // Replacing a live run would block the GUI until its step and checkpoint finish.
+        showError(what, QString("run %1 is still %2: stop it (Ctrl+.) or cancel it first").arg(monitor_->runId(), runStateName(s)));
+        return true;
+    }
+    return false;
+}
+
 bool MainWindow::startNewRun() {
+    if (refuseIfLive("New run")) return false;
     distill::DistillConfig cfg = setup_->config();
     const QString method = distill::methodName(cfg.loss.method);
     const QString dir = newRunFolder(method);
@@ -518,6 +530,7 @@ bool MainWindow::startNewRun() {
 }
 
 bool MainWindow::resumeRun(const QString& dir) {
+    if (refuseIfLive("Resume run")) return false;
     std::unique_ptr<run::RunController> c;
     try {
         run::RunOptions o;
@@ -551,6 +564,7 @@ bool MainWindow::resumeRun(const QString& dir) {
 }
 
 QString MainWindow::forkRun(const QString& dir, qint64 step) {
+    if (refuseIfLive("Fork run")) return {};
     const QString parentId = QFileInfo(dir).fileName();
     QString child = QDir(runsFolder()).filePath(QString("%1-fork-%2").arg(parentId).arg(step));
     for (int n = 2; QFileInfo::exists(child); ++n) child = QDir(runsFolder()).filePath(QString("%1-fork-%2-%3").arg(parentId).arg(step).arg(n));

@@ -87,7 +87,8 @@ public:
     /// "" when the demo kit opened, else why not (shown in the banner).
     QString demoKitProblem() const { return kitProblem_; }
 
-    /// Starts a new run from the set-up screen. Returns false (error shown and logged) on a bad config.
+    /// Starts a new run from the set-up screen. Returns false (error shown and logged) on a bad config
+    /// or while the monitor's run is still live (running, pausing, paused, stopping).
     bool startNewRun();
     /// Resumes the run in `dir` from its last checkpoint on the monitor. Returns false on error.
     bool resumeRun(const QString& dir);
@@ -130,6 +131,8 @@ private:
     void speakAnswers(const QString& student, const QString& teacher);
     MetricChart* chartByTitle(const QString& title) const;
     QString newRunFolder(const QString& method) const;
+    /// True (and an error shown) when the monitor's run is live.
+    bool refuseIfLive(const QString& what);
 
     WorkbenchOptions options_;
     QString workspace_;
