@@ -23,6 +23,7 @@
 #include "widgets/main/RunHistoryModel.h"
 #include "widgets/main/RunHistoryWidget.h"
 #include "widgets/main/RunSetupWidget.h"
+#include "widgets/main/UserMessage.h"
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/run/RunMonitorWidget.h"
 #include "widgets/tokens/TokenStore.h"
@@ -299,6 +300,12 @@ private slots:
         } catch (const std::exception& e) {
             QVERIFY2(QString(e.what()).contains("missing/run.json"), e.what());
         }
+    }
+
+    void torchBacktracesAreCutFromMessages() {
+        QCOMPARE(userMessage("probability tensor contains nan\nException raised from multinomial_out at x.cpp:594\nframe #0: foo"),
+                 QString("probability tensor contains nan"));
+        QCOMPARE(userMessage("  'a.wav': no such file \n"), QString("'a.wav': no such file"));
     }
 
     void askErrorsNameTheFile() {

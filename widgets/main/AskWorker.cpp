@@ -1,5 +1,7 @@
 #include "widgets/main/AskWorker.h"
 
+#include "widgets/main/UserMessage.h"
+
 #include <exception>
 #include <stdexcept>
 
@@ -26,7 +28,7 @@ void AskWorker::load() {
         emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
     } catch (const std::exception& e) {
         service_.reset();
-        emit failed(QString::fromUtf8(e.what()));
+        emit failed(userMessage(QString::fromUtf8(e.what())));
     }
 }
 
@@ -40,7 +42,7 @@ void AskWorker::ask(const distill::AskRequest& request) {
         if (fresh) emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
         emit answered(a);
     } catch (const std::exception& e) {
-        emit failed(QString::fromUtf8(e.what()));
+        emit failed(userMessage(QString::fromUtf8(e.what())));
     }
 }
 

@@ -17,6 +17,7 @@
 #include "widgets/main/RunHistoryModel.h"
 #include "widgets/main/RunHistoryWidget.h"
 #include "widgets/main/RunSetupWidget.h"
+#include "widgets/main/UserMessage.h"
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/prompts/PromptLibraryWidget.h"
 #include "widgets/run/LogPanel.h"
@@ -216,6 +217,9 @@ void MainWindow::buildScreens() {
     connect(setup_, &RunSetupWidget::startRequested, this, [this] { startNewRun(); });
     connect(setup_, &RunSetupWidget::modelsChanged, this, &MainWindow::modelsChanged);
     connect(monitor_, &RunMonitorWidget::newRunRequested, this, [this] { startNewRun(); });
+    connect(monitor_->bridge(), &RunBridge::stateChanged, this, [this](RunState s, const QString& reason) {
+        if (s == RunState::Failed) showError("Run failed", QString("run %1 failed: %2").arg(monitor_->runId(), reason));
+    });
     connect(monitor_, &RunMonitorWidget::runStateChanged, this, [this](RunState s) {
         stateLabel_->setText(QString("run %1: %2").arg(monitor_->runId(), runStateName(s)));
         historyModel_->refresh();
@@ -464,9 +468,10 @@ void MainWindow::modelsChanged() { ask_->setModelConfig(setup_->config(), setup_
 
 void MainWindow::status(const QString& message) { statusBar()->showMessage(message, 8000); }
 
-void MainWindow::showError(const QString& title, const QString& message) {
+void MainWindow::showError(const QString& title, const QString& fullMessage) {
+    const QString message = userMessage(fullMessage);
     lastError_ = message;
-    log_->append(LogLevel::Error, title + ": " + message);
+    log_->append(LogLevel::Error, title + ": " + fullMessage);
     status(title + ": " + message);
     auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
