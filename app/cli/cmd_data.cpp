@@ -47,6 +47,10 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     build->add_option("--student-train-decoder", o.student_train_decoder,
                       "Also train the student's decoder copy in the speech stage (true/false)");
     build->add_option("--student-decoder-lr", o.student_decoder_lr, "Decoder learning rate in that stage");
+    build->add_option("--teacher-steps", o.teacher_max_steps, "Most teacher training steps");
+    build->add_option("--bpe-merges", o.bpe_merges, "BPE merges learned for the kit's tokenizer (at most)");
+    build->add_flag("--no-target-check{false}", o.check_targets,
+                    "Write the kit even when a target is missed (quick test builds)");
     build->add_option("--train-voices", o.train_voices, "Training voices VOICE[@RATE][:PITCH]");
     build->add_option("--eval-voices", o.eval_voices, "Held-out voices VOICE[@RATE][:PITCH]");
     build->callback([args, &run] {

@@ -5,6 +5,9 @@
 // Threading: espeak-ng keeps global state and is not thread-safe; every call here takes one
 // process-wide mutex, so calls from several threads are serialised (safe but not parallel).
 // espeak-ng is initialised on first use with its default data path and never terminated.
+// Reproducibility: espeak-ng carries synthesis state from one call to the next (the same text spoken
+// twice in a row in one process gives different samples and lengths; seeding rand() does not fix
+// it), so a sequence of calls is reproducible only from a fresh process.
 
 #include "core/audio/AudioClip.h"
 

@@ -49,13 +49,25 @@ const char* const kStudentTemplate =
     "<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
 /// Restores LibTorch's thread count on scope exit.
-class ThreadsGuard {
+/// One intra-op thread and no oneDNN for the duration of a build, restored on return. oneDNN's
+/// convolution backward made the tower's first-step gradients differ between two processes (Adam
+/// then turns the last-bit differences of near-zero gradients into ±lr steps), so kits were not
+/// reproducible; LibTorch's own convolution is deterministic.
+class DeterminismGuard {
 public:
-    explicit ThreadsGuard(int n) : saved_(torch::get_num_threads()) { torch::set_num_threads(n); }
-    ~ThreadsGuard() { torch::set_num_threads(saved_); }
+    explicit DeterminismGuard(int threads)
+        : saved_threads_(torch::get_num_threads()), saved_mkldnn_(at::globalContext().userEnabledMkldnn()) {
+        torch::set_num_threads(threads);
+        at::globalContext().setUserEnabledMkldnn(false);
+    }
+    ~DeterminismGuard() {
+        torch::set_num_threads(saved_threads_);
+        at::globalContext().setUserEnabledMkldnn(saved_mkldnn_);
+    }
 
 private:
-    int saved_;
+    int saved_threads_;
+    bool saved_mkldnn_;
 };
 
 void say(const DemoKitOptions& o, const std::string& line) {
@@ -216,7 +228,7 @@ torch::Tensor meanNll(const model::ScoreResult& r) {
 }  // namespace
 
 DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) {
-    ThreadsGuard threads(1);
+    DeterminismGuard determinism(1);
     XOPD_CHECK(!out_dir.empty(), "demo kit: no output folder");
     const fs::path final_dir = fs::absolute(fs::path(out_dir)).lexically_normal();
     const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".tmp-" + std::to_string(::getpid()));

@@ -12,7 +12,7 @@
 // speech-versus-text gap that distillation is meant to close -> both measured on the held-out
 // voices and written to kit.json.
 //
-// Threading: runs on the calling thread; sets LibTorch's intra-op threads to 1 for the duration
+// Threading: runs on the calling thread; sets LibTorch's intra-op threads to 1 and turns oneDNN off for the duration
 // (restored on return). Takes minutes: see `progress`.
 
 #include <cstdint>

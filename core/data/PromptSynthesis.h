@@ -9,7 +9,8 @@
 //   o.eval_voices = {{"en-gb-scotland", 170, 50}};
 //   synthesizePromptSet(readTextPrompts("texts.jsonl"), "out/prompts", o);
 //
-// Output is deterministic (espeak-ng and FLAC are), so a rebuild is byte-identical.
+// Output is deterministic when run in a fresh process (espeak-ng keeps state between calls, see
+// Tts.h), so `xopd demo-kit build` and `xopd prompts synthesize` rebuild byte-identically.
 // Threading: serialised by the TTS layer's mutex; call from one thread.
 
 #include <functional>
