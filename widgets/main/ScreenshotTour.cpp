@@ -40,8 +40,7 @@ void ScreenshotTour::start() {
             QTimer::singleShot(300, this, [this] {
                 if (!capture("03-run-setup")) return;
                 setupCaptured_ = true;
-                window_->setupScreen()->setSource(RunSetupWidget::Source::Toy);
-                startRun();
+                askDemoKit();
             });
         }, Qt::SingleShotConnection);
         setup->inspect();
@@ -51,7 +50,48 @@ void ScreenshotTour::start() {
     startRun();
 }
 
+void ScreenshotTour::askDemoKit() {
+    // Ask the demo kit's own models one spoken question; on any failure the toy models answer later.
+    AskWidget* ask = window_->askScreen();
+    auto toToy = [this] {
+        window_->setupScreen()->setSource(RunSetupWidget::Source::Toy);
+        startRun();
+    };
+    auto onKit = [this] { startRun(); };  // the kit's models answered: the run trains them too
+    auto* done = new QObject(this);
+    connect(ask, &AskWidget::answered, done, [this, done, onKit] {
+        delete done;
+        window_->showScreen(MainWindow::Screen::Ask);
+        QTimer::singleShot(400, this, [this, onKit] {
+            if (!capture("02-ask")) return;
+            askCaptured_ = true;
+            onKit();
+        });
+    });
+    connect(ask, &AskWidget::failed, done, [done, toToy](const QString&) {
+        delete done;
+        toToy();
+    });
+    connect(ask, &AskWidget::modelsLoaded, done, [ask] {
+        ask->choosePrompt(0);
+        ask->ask();
+    });
+    QTimer::singleShot(180000, done, [done, toToy] {  // never stall the tour on a slow model
+        delete done;
+        toToy();
+    });
+    window_->showScreen(MainWindow::Screen::Ask);
+    if (ask->hasModels()) {
+        ask->choosePrompt(0);
+        ask->ask();
+    } else {
+        ask->loadModels();
+    }
+}
+
 void ScreenshotTour::startRun() {
+    // Long enough that the run is still live (and paused) when the screens are captured.
+    window_->setupScreen()->setMaxSteps(400);
     window_->showScreen(MainWindow::Screen::Monitor);
     if (!window_->startNewRun()) {
         emit failed("could not start a run: " + window_->lastError());
@@ -59,7 +99,9 @@ void ScreenshotTour::startRun() {
     }
     // Ask while the run trains: the Ask screen's worker is independent of the run's worker.
     AskWidget* ask = window_->askScreen();
-    if (ask->hasModels()) {
+    if (askCaptured_) {
+        // The Ask screen already shows the demo kit's answer.
+    } else if (ask->hasModels()) {
         ask->ask();
     } else {
         connect(ask, &AskWidget::modelsLoaded, this, [ask] { ask->ask(); }, Qt::SingleShotConnection);
@@ -74,7 +116,7 @@ void ScreenshotTour::waitForSteps() {
     RunMonitorWidget* m = window_->monitor();
     const double step = window_->metrics()->lastStep(m->runId());
     waited_ms_ += 500;
-    const bool asked = !window_->askScreen()->lastAnswer().speech.tokens.empty() || waited_ms_ > 120000;
+    const bool asked = askCaptured_ || !window_->askScreen()->lastAnswer().speech.tokens.empty() || waited_ms_ > 120000;
     const bool kitRead = !window_->demoKitProblem().isEmpty() || window_->promptLibrary()->rowCount() > 0 || waited_ms_ > 120000;
     if ((step >= steps_ && asked && kitRead) || waited_ms_ > 240000 || m->bridge()->state() == RunState::Finished) {
         m->pauseAction()->trigger();
@@ -119,7 +161,7 @@ void ScreenshotTour::capturePhase() {
     // Token view: latest step, first speech token locked so the detail panel shows top-k.
     TokenView* tv = window_->tokenView();
     if (!window_->tokens()->steps().empty()) tv->showStep(window_->tokens()->steps().back());
-    tv->lockToken(0, 1);
+    tv->lockToken(0, 0);
     if (window_->promptLibrary()->rowCount() > 0) window_->promptScreen()->selectRow(0);
 
     struct Shot {
@@ -132,6 +174,7 @@ void ScreenshotTour::capturePhase() {
                           {MainWindow::Screen::History, "07-run-history"}};
     for (const auto& s : shots) {
         if (s.screen == MainWindow::Screen::Setup && setupCaptured_) continue;
+        if (s.screen == MainWindow::Screen::Ask && askCaptured_) continue;
         window_->showScreen(s.screen);
         if (s.screen == MainWindow::Screen::History) window_->historyScreen()->selectRun(window_->monitor()->runId());
         QApplication::processEvents();

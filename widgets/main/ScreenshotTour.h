@@ -1,10 +1,12 @@
 #pragma once
 // Renders a PNG of every screen of a real, shown main window (used under Xvfb by
-// packaging/screenshots.sh for the README): it captures the set-up screen on the demo kit (when it
-// opened) and switches it to the toy models, starts a short run from the set-up screen, lets the
-// charts fill, pauses it, asks the Ask screen one question, sets up an A/B test, and then raises
-// each screen in turn and grabs the shown window (QWidget::grab), plus the dark palette and the F2
-// key reference. Driven by timers: the event loop keeps running throughout. GUI thread only.
+// packaging/screenshots.sh for the README). On the demo kit (when it opened) it captures the set-up
+// screen with the kit's inspect report and the Ask screen answering one spoken question with the
+// kit's models, then trains those models in a short X-OPD run (the CPU-demo size); when there is no
+// kit, or its models cannot answer, the run and the Ask screen use the built-in toy models. It lets
+// the charts fill, pauses the run, sets up an ABX test, raises each screen in turn and grabs the
+// shown window (QWidget::grab), plus the dark palette and the F2 key reference. Driven by timers: the
+// event loop keeps running throughout. GUI thread only.
 
 #include <QObject>
 #include <QString>
@@ -28,6 +30,7 @@ signals:
     void failed(const QString& message);
 
 private:
+    void askDemoKit();
     void startRun();
     void waitForSteps();
     void capturePhase();
@@ -37,7 +40,7 @@ private:
     QString folder_;
     int steps_;
     int waited_ms_ = 0;
-    bool setupCaptured_ = false;
+    bool setupCaptured_ = false, askCaptured_ = false;
     QStringList written_;
 };
 
