@@ -3,6 +3,7 @@
 //                  [--screenshots DIR]
 // Without a display Qt reports that it cannot connect; packaging/run-workbench.sh explains the
 // headless alternatives before getting that far.
+#include "core/common/TorchRuntime.h"
 #include "core/common/Version.h"
 #include "widgets/main/MainWindow.h"
 #include "widgets/main/ScreenshotTour.h"
@@ -16,6 +17,10 @@
 #include <cstdio>
 
 int main(int argc, char** argv) {
+    // The engine runs in this process (runs, Ask): sleeping OpenMP workers and one LibTorch thread
+    // per core, as in the CLI (core/common/TorchRuntime.h).
+    xopd::preferPassiveOpenMpWait(argv);
+    xopd::configureThreads();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("xopd");
     QApplication::setApplicationName("xopd-workbench");
