@@ -5,6 +5,7 @@
 #include "core/common/Version.h"
 
 #include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
 
 #include <iostream>
 
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
         return run();
     } catch (const xopd::Error& e) {
         std::cerr << "xopd: error: " << e.what() << "\n";
+        return 1;
+    } catch (const c10::Error& e) {
+        // LibTorch's what() carries a C++ backtrace; the message alone is what the user needs.
+        std::cerr << "xopd: error: " << e.what_without_backtrace() << "\n";
         return 1;
     } catch (const std::exception& e) {
         std::cerr << "xopd: error: " << e.what() << "\n";

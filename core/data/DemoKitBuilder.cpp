@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -322,6 +323,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         for (int step = 1; step <= o.teacher_max_steps; ++step) {
             teacher_opt.zero_grad();
             auto loss = meanNll(model::score(teacher.decoder(), tprompts, tresponses));
+            XOPD_CHECK(std::isfinite(loss.item<double>()), "demo kit: the teacher's training loss is not finite at step " << step);
             loss.backward();
             teacher_opt.step();
             report.teacher_steps = step;
@@ -423,6 +425,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                 responses.push_back(batch[i]->response);
             }
             auto loss = meanNll(model::score(student.decoder(), prompts, responses));
+            XOPD_CHECK(std::isfinite(loss.item<double>()), "demo kit: the student's training loss is not finite at step " << step);
             loss.backward();
             student_opt.step();
             report.student_steps = step;
