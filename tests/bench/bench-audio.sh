@@ -3,6 +3,7 @@
 # and for the independent numpy float64 reference, measured in the same run.
 # usage: tests/bench/bench-audio.sh BUILD_DIR [--mel-bins 80|128]
 set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep (core/common/TorchRuntime.h)
 build_dir=${1:-build}
 shift || true
 mel_bins=128

@@ -3,6 +3,7 @@
 # rollout's share of the step (the baseline in the same run is the whole step). Prints markdown.
 #   tests/bench/bench-distill.sh BUILD_DIR
 set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep (core/common/TorchRuntime.h)
 build_dir=${1:-build}
 bin="$build_dir/tests/bench/bench_distill"
 [[ -x "$bin" ]] || bin=$(find "$build_dir" -name bench_distill -type f -perm -u+x | head -1)

@@ -3,6 +3,7 @@
 # batch 1 and 8, with the ratio of a decode step to the memory-bandwidth floor.
 # usage: tests/bench/bench-model.sh BUILD_DIR [--prompt N] [--decode N] [--threads N]
 set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep (core/common/TorchRuntime.h)
 build_dir=${1:-build}
 shift || true
 exe="$build_dir/tests/bench/bench_model"

