@@ -8,12 +8,6 @@ if [[ ! -x $build_dir/app/workbench/xopd-workbench ]]; then
   echo "xopd-workbench: $build_dir/app/workbench/xopd-workbench is not built (make build)" >&2
   exit 1
 fi
-# The demo kit is built, not committed (resources/README.md): build it once, on first use.
-kit=${XOPD_DEMO_KIT:-$(cd "$(dirname "$0")/.." && pwd)/resources/demo-kit}
-if [[ ! -f $kit/kit.json ]]; then
-  echo "xopd-workbench: building the demo kit into $kit (once, about 5 minutes on 2 cores)"
-  "$build_dir/app/cli/xopd" demo-kit build --out "$kit"
-fi
 if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" && "${QT_QPA_PLATFORM:-}" != "offscreen" ]]; then
   cat <<MSG
 xopd-workbench: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window
@@ -27,5 +21,11 @@ cannot open. Everything also runs headless from the CLI:
 or open the window in a virtual display:  xvfb-run -a $build_dir/app/workbench/xopd-workbench
 MSG
   exit 0
+fi
+# The demo kit is built, not committed (resources/README.md): build it once, on first use.
+kit=${XOPD_DEMO_KIT:-$(cd "$(dirname "$0")/.." && pwd)/resources/demo-kit}
+if [[ ! -f $kit/kit.json ]]; then
+  echo "xopd-workbench: building the demo kit into $kit (once, about 5 minutes on 2 cores)"
+  "$build_dir/app/cli/xopd" demo-kit build --out "$kit"
 fi
 exec "$build_dir/app/workbench/xopd-workbench" "$@"
