@@ -264,6 +264,8 @@ AudioClip recordClip(const RecordOptions& options, double seconds,
         XOPD_CHECK(wall < seconds + 10.0, "record: the input device '" << rec.deviceName() << "' delivered only "
                                               << rec.recordedSeconds() << " s in " << wall << " s");
     }
+    // A device faster than real time can finish before the first poll: report the end once.
+    if (progress) progress(rec.peakLevel(), std::min(rec.recordedSeconds(), seconds));
     AudioClip clip = rec.stop();
     XOPD_CHECK(rec.droppedSamples() == 0, "record: " << rec.droppedSamples() << " samples were lost (buffer overrun)");
     clip.samples.resize(std::min(clip.samples.size(),
