@@ -25,13 +25,9 @@ using Model = RunHistoryModel;
 
 namespace {
 distill::DistillConfig toyConfig(int64_t steps, double lambda) {
-    auto c = distill::defaultDistillConfig(distill::Method::XOpd);
-    c.student.kind = c.teacher.kind = "toy";
+    auto c = distill::toyDistillConfig();  // toy models, m = 2, 4 prompts per step, lr 1e-2
     c.data.toy_prompts = 8;
-    c.rollout.rollouts_per_prompt = 2;
     c.rollout.max_new_tokens = 6;
-    c.train.batch_size = 4;
-    c.train.lr = 1e-2;
     c.train.max_steps = steps;
     c.train.checkpoint_every = 2;
     c.train.log_token_samples = 0;

@@ -26,13 +26,9 @@ using namespace xopd::run;
 namespace {
 
 distill::DistillConfig toyConfig(int64_t steps) {
-    auto c = distill::defaultDistillConfig(distill::Method::XOpd);
-    c.student.kind = c.teacher.kind = "toy";
+    auto c = distill::toyDistillConfig();  // toy models, m = 2, 4 prompts per step, lr 1e-2
     c.data.toy_prompts = 16;
-    c.rollout.rollouts_per_prompt = 2;
     c.rollout.max_new_tokens = 10;
-    c.train.batch_size = 4;
-    c.train.lr = 1e-2;
     c.train.max_steps = steps;
     c.train.checkpoint_every = 4;
     c.train.log_token_samples = 2;
