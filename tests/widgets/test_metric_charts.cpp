@@ -11,6 +11,7 @@
 #include "widgets/run/ScriptedRunControl.h"
 #include "widgets/tokens/TokenStore.h"
 
+#include <QGridLayout>
 #include <QPointer>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -175,6 +176,61 @@ private slots:
         QCOMPARE(titles, (QStringList{"adv_mean", "loss", "grad_norm", "entropy", "tokens_per_s"}));
         QCOMPARE(groups[0].keys, (QStringList{"speech/adv_mean", "text/adv_mean"}));
         QCOMPARE(groups[3].keys, (QStringList{"speech/entropy", "text/entropy"}));
+    }
+
+    // The trainer's real metric keys (an X-OPD step's metrics.sqlite columns) in the spec's order
+    // (spec/ux.md "Metric set"): divergence first (summary, mean, min/max, percentiles), then the
+    // modality gap, divergence by position (by bucket, not alphabetically), update health, rollout
+    // statistics, teacher sanity, and cost last. The monitor lays its charts out in that order.
+    void chartGroupsFollowTheSpecOrder() {
+        const QStringList perStream = {"adv_max", "adv_mean", "adv_min", "adv_p10", "adv_p50", "adv_p90",
+                                       "adv_shaped_mean", "clip_frac", "distinct2", "divergence", "entropy_mean",
+                                       "eos_rate", "len_mean", "len_p95", "objective", "pos_abs_adv_17_64",
+                                       "pos_abs_adv_1_16", "pos_abs_adv_65_256", "pos_abs_adv_gt256", "ratio_max",
+                                       "ratio_mean", "sampler_lp_diff", "student_lp_mean", "teacher_low_frac",
+                                       "teacher_lp_mean", "tokens", "trunc_rate"};
+        QStringList keys = {"grad_norm", "lambda", "loss", "lr", "modality_gap_mean", "temperature", "time/rollout_s",
+                            "time/rollout_share", "time/step_s", "time/teacher_s", "time/update_s", "tokens_per_s"};
+        for (const QString& m : perStream) keys << "speech/" + m << "text/" + m;
+        std::sort(keys.begin(), keys.end());  // the store's key order is alphabetical
+        const QStringList want = {
+            // divergence
+            "divergence", "adv_mean", "adv_min", "adv_max", "adv_p10", "adv_p50", "adv_p90", "adv_shaped_mean",
+            // modality gap, position
+            "modality_gap_mean", "pos_abs_adv_1_16", "pos_abs_adv_17_64", "pos_abs_adv_65_256", "pos_abs_adv_gt256",
+            // update health
+            "loss", "objective", "ratio_max", "ratio_mean", "clip_frac", "sampler_lp_diff", "grad_norm", "entropy_mean",
+            "lr", "lambda", "temperature",
+            // rollout statistics
+            "len_mean", "len_p95", "trunc_rate", "eos_rate", "distinct2",
+            // teacher sanity
+            "teacher_lp_mean", "teacher_low_frac", "student_lp_mean",
+            // cost and throughput
+            "time/rollout_s", "time/rollout_share", "time/step_s", "time/teacher_s", "time/update_s", "tokens_per_s",
+            "tokens"};
+        QStringList titles;
+        for (const auto& g : defaultChartGroups(keys)) titles << g.title;
+        QCOMPARE(titles, want);
+
+        // The monitor's charts, in its grid's reading order, are the same.
+        MetricStore metrics;
+        TokenStore tokens;
+        LogPanel log;
+        RunMonitorWidget monitor(&metrics, &tokens, &log);
+        std::map<std::string, double> scalars;
+        for (const QString& k : keys) scalars[k.toStdString()] = 1.0;
+        metrics.append("r", stepOf(1, scalars));
+        QTRY_COMPARE(monitor.charts().size(), want.size());
+        QStringList shown;
+        for (auto* c : monitor.charts()) shown << c->group().title;
+        QCOMPARE(shown, want);
+        auto* grid = qobject_cast<QGridLayout*>(monitor.charts().front()->parentWidget()->layout());
+        QVERIFY(grid);
+        for (int i = 0; i < 3; ++i) {
+            int row = -1, col = -1, rs = 0, cs = 0;
+            grid->getItemPosition(grid->indexOf(monitor.charts()[i]), &row, &col, &rs, &cs);
+            QCOMPARE(row * 2 + col, i);  // left to right, top to bottom
+        }
     }
 
     // ---- One chart -------------------------------------------------------------------------

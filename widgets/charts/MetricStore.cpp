@@ -70,14 +70,61 @@ double MetricStore::lastStep(const QString& runId) const {
 }
 
 namespace {
+// The spec's metric set (spec/ux.md), in display order: divergence, the student's modality gap,
+// divergence by position, top-k overlap, update health, rollout statistics, teacher sanity,
+// held-out probes, cost and throughput. A metric takes the rank of its longest matching prefix,
+// so specific names ("teacher_kl", "kl_post") beat generic ones ("teacher", "kl"). Within the
+// divergence group the summary comes first: the configured divergence, then mean, min/max and
+// the percentiles, as the spec lists them.
 int groupRank(const QString& metric) {
-    static const QStringList order = {"adv", "teacher_kl", "kl", "div", "loss", "modality_gap", "gap", "pos",
-                                      "top", "overlap", "ratio", "clip", "grad", "entropy", "lr", "lambda",
-                                      "len", "trunc", "eos", "rep", "teacher_lp", "teacher", "probe", "acc",
-                                      "time", "tokens_per_s", "mem"};
+    static const QStringList order = {
+        // per-token teacher-student divergence
+        "divergence", "div", "adv_mean", "adv_min", "adv_max", "adv_p", "adv", "gkd_divergence", "teacher_kl", "kl",
+        // modality gap
+        "modality_gap", "gap",
+        // divergence by token position
+        "pos",
+        // top-k overlap
+        "topk", "top", "overlap",
+        // update health
+        "loss", "objective", "ratio", "clip", "kl_pre", "kl_post", "pre_kl", "post_kl", "update_kl",
+        "sampler_lp", "grad", "entropy", "lr", "lambda", "temperature", "gkd_on_policy",
+        // rollout statistics
+        "len", "trunc", "eos", "rep", "distinct",
+        // teacher sanity
+        "teacher_lp", "teacher_low", "teacher", "student_lp",
+        // held-out probes
+        "probe", "eval", "acc",
+        // cost and throughput
+        "time", "tokens_per_s", "tokens", "mem"};
+    int best = int(order.size()), bestLen = 0;
     for (int i = 0; i < order.size(); ++i)
-        if (metric.startsWith(order[i])) return i;
-    return order.size();
+        if (metric.startsWith(order[i]) && order[i].size() > bestLen) {
+            best = i;
+            bestLen = int(order[i].size());
+        }
+    return best;
+}
+
+// Numbers compare by value ("pos_abs_adv_1_16" before "pos_abs_adv_17_64", "p10" before "p90").
+bool naturalLess(const QString& a, const QString& b) {
+    int i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (a[i].isDigit() && b[j].isDigit()) {
+            int ei = i, ej = j;
+            while (ei < a.size() && a[ei].isDigit()) ++ei;
+            while (ej < b.size() && b[ej].isDigit()) ++ej;
+            const qulonglong x = a.mid(i, ei - i).toULongLong(), y = b.mid(j, ej - j).toULongLong();
+            if (x != y) return x < y;
+            i = ei;
+            j = ej;
+        } else {
+            if (a[i] != b[j]) return a[i] < b[j];
+            ++i;
+            ++j;
+        }
+    }
+    return a.size() - i < b.size() - j;
 }
 }  // namespace
 
@@ -100,7 +147,7 @@ QList<ChartGroup> defaultChartGroups(const QStringList& keys) {
     }
     std::stable_sort(groups.begin(), groups.end(), [](const ChartGroup& a, const ChartGroup& b) {
         const int ra = groupRank(a.title), rb = groupRank(b.title);
-        return ra != rb ? ra < rb : a.title < b.title;
+        return ra != rb ? ra < rb : naturalLess(a.title, b.title);
     });
     return groups;
 }

@@ -60,8 +60,9 @@ struct ChartGroup {
 };
 
 /// Groups keys "<stream>/<metric>" by metric (so each chart is split by stream) and orders the
-/// groups like the spec's metric set (divergence, modality gap, position, top-k, update health,
-/// rollout statistics, teacher sanity, probes, cost).
+/// groups like the spec's metric set (spec/ux.md): divergence first (summary, mean, min/max,
+/// percentiles), then modality gap, position, top-k, update health, rollout statistics, teacher
+/// sanity, probes, cost; unknown metrics last. Ties sort by title, numbers by value.
 QList<ChartGroup> defaultChartGroups(const QStringList& keys);
 
 }  // namespace xopd::widgets
