@@ -15,6 +15,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPushButton>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -245,6 +246,72 @@ private slots:
         // A/B needs two different conditions.
         w.chooseConditions("teacher answer", "teacher answer");
         QVERIFY(!w.startTest(AbMode::Ab, 1, 3));
+    }
+
+    // The Seed box shows the seed the test was started with, so the assignment can be reproduced
+    // from the screen: a generated one (Start while "New seed each test" is ticked, the default),
+    // one passed in, and the box's own value once the tick is off.
+    void seedBoxShowsTheSeedInUse() {
+        AbListeningWidget w;
+        w.addCandidate("teacher answer", tone(0.5, 440, 1.0));
+        w.addCandidate("student answer", tone(0.1, 660, 1.0));
+        w.chooseConditions("teacher answer", "student answer");
+        QPushButton* start = nullptr;
+        for (auto* b : w.findChildren<QPushButton*>())
+            if (b->text() == "Start test") start = b;
+        QVERIFY(start);
+
+        start->click();
+        QVERIFY(w.session());
+        const uint32_t first = w.session()->seed();
+        QCOMPARE(uint32_t(w.seedShown()), first);
+        start->click();
+        const uint32_t second = w.session()->seed();
+        QCOMPARE(uint32_t(w.seedShown()), second);
+        QVERIFY2(first != second, "each test should draw a new seed");  // 1 in 2^31 to collide
+        // The shown seed reproduces the running test's mapping.
+        const AbSession again(w.session()->mode(), w.session()->names(), {-20, -20}, uint32_t(w.seedShown()),
+                              w.session()->trialCount());
+        for (int t = 0; t < again.trialCount(); ++t) {
+            QCOMPARE(w.session()->trial(t).aIs, again.trial(t).aIs);
+            QCOMPARE(w.session()->trial(t).xIs, again.trial(t).xIs);
+        }
+
+        QVERIFY(w.startTest(AbMode::Ab, 777, 4));
+        QCOMPARE(w.seedShown(), 777);
+        // Untick: Start reruns the seed in the box.
+        w.setNewSeedEachTest(false);
+        start->click();
+        QCOMPARE(w.session()->seed(), 777u);
+        QCOMPARE(w.seedShown(), 777);
+        // A seed the box cannot show is refused rather than shown wrong.
+        QVERIFY(!w.startTest(AbMode::Ab, 3000000000u, 4));
+        QCOMPARE(w.session()->seed(), 777u);
+    }
+
+    // Stopped, a click on the waveform moves the playhead; switching slots keeps it (the next Space
+    // plays the other condition from there), as switching while playing does (test_virtual_alsa_audio).
+    void switchingSlotsWhileStoppedKeepsThePlayhead() {
+        AbListeningWidget w;
+        w.resize(1000, 600);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.addCandidate("one", tone(0.5, 440, 2.0));
+        w.addCandidate("two", tone(0.2, 660, 2.0));
+        w.chooseConditions("one", "two");
+        QVERIFY(w.startTest(AbMode::Abx, 5, 3));
+        auto* wave = w.findChild<WaveformView*>();
+        QVERIFY(wave);
+        const int x = wave->width() * 3 / 4;
+        QTest::mouseClick(wave, Qt::LeftButton, {}, QPoint(x, wave->height() / 2));
+        const double at = wave->secondsAt(x);
+        QVERIFY(std::abs(at - 1.5) < 0.01);
+        QCOMPARE(wave->playhead(), at);
+        for (int slot : {1, 2, 0}) {
+            w.selectSlot(slot);
+            QCOMPARE(w.currentSlot(), slot);
+            QCOMPARE(wave->playhead(), at);
+        }
     }
 };
 

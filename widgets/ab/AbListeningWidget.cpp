@@ -15,6 +15,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRandomGenerator>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -42,6 +43,10 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     seed_ = new QSpinBox(this);
     seed_->setRange(0, 2147483647);
     seed_->setValue(1234);
+    seed_->setToolTip("Seed of the random A/B/X assignment; the seed of the running test is shown here");
+    newSeed_ = new QCheckBox("New seed each test", this);
+    newSeed_->setChecked(true);
+    newSeed_->setToolTip("Start draws a fresh seed (shown in the Seed box); untick to rerun the seed in the box");
     trials_ = new QSpinBox(this);
     trials_->setRange(1, 1000);
     trials_->setValue(10);
@@ -59,7 +64,10 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     form->addRow("Condition 1", first_);
     form->addRow("Condition 2", second_);
     form->addRow("Mode", mode_);
-    form->addRow("Seed", seed_);
+    auto* seedRow = new QHBoxLayout;
+    seedRow->addWidget(seed_, 1);
+    seedRow->addWidget(newSeed_);
+    form->addRow("Seed", seedRow);
     form->addRow("Trials", trials_);
     form->addRow("Rater", rater_);
     form->addRow(match_);
@@ -188,7 +196,9 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     connect(startBtn, &QPushButton::clicked, this, [this] {
         chosen_[0] = first_->currentIndex();
         chosen_[1] = second_->currentIndex();
-        startTest(AbMode(mode_->currentData().toInt()), uint32_t(seed_->value()), trials_->value());
+        const auto mode = AbMode(mode_->currentData().toInt());
+        if (newSeed_->isChecked()) startTestWithNewSeed(mode, trials_->value());
+        else startTest(mode, uint32_t(seed_->value()), trials_->value());
     });
     connect(revealBtn, &QPushButton::clicked, this, [this] {
         if (!session_) return;
@@ -257,16 +267,29 @@ bool AbListeningWidget::startTest(AbMode mode, uint32_t seed, int trials) {
         emit statusMessage("Pick two different conditions first");
         return false;
     }
+    if (seed > uint32_t(seed_->maximum())) {
+        emit statusMessage(QString("Seed %1 is above %2: pick a smaller one").arg(seed).arg(seed_->maximum()));
+        return false;
+    }
     transport_->stop();
     const auto* a = candidate(0);
     const auto* b = candidate(1);
     session_ = std::make_unique<AbSession>(mode, QStringList{a->name, b->name}, std::vector<double>{a->lufs, b->lufs}, seed, trials);
     if (debugLabels_->isChecked()) session_->reveal();
+    // The box shows the seed in use, whoever chose it (generated, typed or passed in).
+    seed_->setValue(int(seed));
     trial_ = 0;
     slot_ = 0;
     selectSlot(0);
     return true;
 }
+
+bool AbListeningWidget::startTestWithNewSeed(AbMode mode, int trials) {
+    return startTest(mode, uint32_t(QRandomGenerator::global()->bounded(seed_->maximum())), trials);
+}
+
+int AbListeningWidget::seedShown() const { return seed_->value(); }
+void AbListeningWidget::setNewSeedEachTest(bool on) { newSeed_->setChecked(on); }
 
 void AbListeningWidget::selectSlot(int slot) {
     if (!session_) return;
@@ -275,7 +298,9 @@ void AbListeningWidget::selectSlot(int slot) {
     const int cond = session_->conditionOf(trial_, slot_);
     const auto* c = candidate(cond);
     if (!c) return;
-    const double pos = transport_->position();
+    // Keep the playhead: the transport's while playing, else the waveform's (a click to seek while
+    // stopped moves only the waveform's playhead, and Space starts from it).
+    const double pos = transport_->isPlaying() ? transport_->position() : waveform_->playhead();
     // Blind: every slot shows the same waveform (the first condition's), since the slot's own
     // waveform would show which condition it holds (in ABX, X's matches A's or B's at a glance).
     const auto* shown = session_->revealed() ? c : candidate(0);

@@ -36,8 +36,16 @@ public:
     QStringList candidateNames() const;
     /// Picks the two conditions by name.
     void chooseConditions(const QString& first, const QString& second);
-    /// Starts a test with the chosen conditions. Returns false (status message) when not possible.
+    /// Starts a test with the chosen conditions and `seed`, which the Seed box then shows (so the
+    /// assignment can be reproduced from the screen). Returns false (status message) when not
+    /// possible, also for a seed above the box's range (2^31 − 1).
     bool startTest(AbMode mode, uint32_t seed, int trials);
+    /// Starts a test with a freshly generated seed (what Start does while "New seed each test" is
+    /// ticked, the default); the Seed box shows it. Returns false as startTest does.
+    bool startTestWithNewSeed(AbMode mode, int trials);
+    /// The Seed box's value and the "New seed each test" box (tests, screenshots).
+    int seedShown() const;
+    void setNewSeedEachTest(bool on);
     AbSession* session() const { return session_.get(); }
     int currentTrial() const { return trial_; }
     /// Selects slot 0 = A, 1 = B, 2 = X (switches playback at the same playhead).
@@ -76,6 +84,7 @@ private:
     QComboBox* second_;
     QComboBox* mode_;
     QSpinBox* seed_;
+    QCheckBox* newSeed_;
     QSpinBox* trials_;
     QCheckBox* match_;
     QCheckBox* debugLabels_;
