@@ -147,6 +147,7 @@ namespace {
 struct CaptureContext {
     SpscRingBuffer<float>::Writer writer;
     std::atomic<float>* peak;
+    std::atomic<float>* held_peak;  ///< max since the owner last took it (lock-free CAS)
     std::atomic<std::int64_t>* captured;
     std::atomic<std::int64_t>* dropped;
     /// Frames still to capture; negative = no limit. Touched by the callback only.
@@ -166,6 +167,9 @@ int captureCallback(const void* input, void*, unsigned long frames, const PaStre
             ctx->dropped->fetch_add(static_cast<std::int64_t>(frames - wrote), std::memory_order_relaxed);
     }
     ctx->peak->store(peak, std::memory_order_relaxed);
+    float held = ctx->held_peak->load(std::memory_order_relaxed);
+    while (peak > held && !ctx->held_peak->compare_exchange_weak(held, peak, std::memory_order_relaxed)) {
+    }
     ctx->captured->fetch_add(static_cast<std::int64_t>(frames), std::memory_order_relaxed);
     if (ctx->remaining < 0) return paContinue;
     ctx->remaining -= static_cast<std::int64_t>(frames);
@@ -197,7 +201,7 @@ AudioRecorder::AudioRecorder(const RecordOptions& options) {
     impl_ = std::make_unique<Impl>(static_cast<std::size_t>(std::ceil(stream_rate_ * options.buffer_seconds)));
     XOPD_CHECK(options.max_seconds >= 0, "record: max_seconds must be >= 0");
     const std::int64_t budget = options.max_seconds > 0 ? std::llround(options.max_seconds * stream_rate_) : -1;
-    impl_->ctx.reset(new CaptureContext{impl_->ring.writer(), &peak_, &captured_, &dropped_, budget});
+    impl_->ctx.reset(new CaptureContext{impl_->ring.writer(), &peak_, &held_peak_, &captured_, &dropped_, budget});
     const PaError err = Pa_OpenStream(&impl_->stream, &params, nullptr, stream_rate_, paFramesPerBufferUnspecified,
                                       paClipOff, captureCallback, impl_->ctx.get());
     if (err != paNoError) impl_->stream = nullptr;

@@ -80,6 +80,10 @@ public:
 
     /// Peak |sample| of the latest callback block, 0..1 (a live level meter). Any thread.
     float peakLevel() const { return peak_.load(std::memory_order_relaxed); }
+    /// Peak |sample| since the previous call (or start()), 0..1, and resets it: a meter that polls
+    /// at its own rate sees every block's peak, not only the latest one's (Sonic Visualiser's
+    /// getInputLevels). Any one thread.
+    float takePeakSinceLastCall() { return held_peak_.exchange(0.0f, std::memory_order_relaxed); }
     /// Seconds captured so far by the device. Any thread.
     double recordedSeconds() const;
     /// True until stop(), or until max_seconds have been captured.
@@ -94,6 +98,7 @@ private:
     std::unique_ptr<Impl> impl_;
     std::string device_name_;
     std::atomic<float> peak_{0.0f};
+    std::atomic<float> held_peak_{0.0f};
     std::atomic<std::int64_t> captured_{0};
     std::atomic<std::int64_t> dropped_{0};
     double stream_rate_ = 0;

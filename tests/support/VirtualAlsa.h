@@ -15,6 +15,8 @@
 // first ALSA buffer the "microphone" skips audio (a property of this virtual device, not of the
 // recorder). The helper therefore sets PA_ALSA_PERIODSIZE=8192: the first buffer then holds
 // kIntactCaptureFrames frames, and a recording of at most that length comes out sample-exact.
+// Past the end of a shorter infile, capture delivers whatever the mmap area held (stale memory, not
+// silence): a test that looks at more than the recording should make it kIntactCaptureFrames long.
 
 #include <QByteArray>
 #include <QDir>
@@ -41,16 +43,7 @@ public:
         if (!dir_.isValid()) return;
         inRaw_ = dir_.filePath("in.raw");
         outRaw_ = dir_.filePath("out.raw");
-        QByteArray raw;
-        raw.reserve(int(recording.size() * 2));
-        for (float v : recording) {
-            const auto s = int16_t(std::lround(std::clamp(double(v), -1.0, 32767.0 / 32768.0) * 32768.0));
-            known_.push_back(float(s) / 32768.0f);
-            raw.append(reinterpret_cast<const char*>(&s), 2);
-        }
-        QFile in(inRaw_);
-        ok_ = in.open(QIODevice::WriteOnly) && in.write(raw) == raw.size();
-        in.close();
+        ok_ = setRecording(recording);
         QFile rc(dir_.filePath(".asoundrc"));
         ok_ = ok_ && rc.open(QIODevice::WriteOnly);
         const QString text = QString(
@@ -63,10 +56,26 @@ public:
         qputenv("HOME", dir_.path().toUtf8());
         qputenv("JACK_NO_START_SERVER", "1");
         qputenv("PA_ALSA_PERIODSIZE", "8192");
-        ok_ = ok_ && recording.size() <= kIntactCaptureFrames;
     }
 
     bool ok() const { return ok_; }
+
+    /// Replaces what the "microphone" hears from the next capture stream on (the file plugin opens
+    /// infile when a stream opens); known() becomes it. False when it cannot be written or is
+    /// longer than kIntactCaptureFrames.
+    bool setRecording(const std::vector<float>& recording) {
+        QByteArray raw;
+        raw.reserve(int(recording.size() * 2));
+        known_.clear();
+        for (float v : recording) {
+            const auto s = int16_t(std::lround(std::clamp(double(v), -1.0, 32767.0 / 32768.0) * 32768.0));
+            known_.push_back(float(s) / 32768.0f);
+            raw.append(reinterpret_cast<const char*>(&s), 2);
+        }
+        QFile in(inRaw_);
+        const bool wrote = in.open(QIODevice::WriteOnly) && in.write(raw) == raw.size();
+        return wrote && recording.size() <= kIntactCaptureFrames;
+    }
     int rate() const { return rate_; }
     /// The recording as the device delivers it (16-bit quantised, as floats s / 32768).
     const std::vector<float>& known() const { return known_; }

@@ -1,22 +1,33 @@
 // Recording and playback from the widgets through a virtual ALSA device (VirtualAlsa.h: plug over
 // the file plugin over null; no sound card). The prompt library's recorder hears a known recording
 // and must add exactly that audio to the library, with the duration counter running and the
-// clipping warning raised for its full-scale burst; the transport must hand exactly the clip (and
-// the clip scaled by its playback gain) to the output device, and report the end of playback.
+// clipping warning raised for its full-scale burst; the live peak meter reads the input's level and
+// warns of clipping while recording; the transport must hand exactly the clip (and the clip scaled
+// by its playback gain) to the output device, and report the end of playback; click to seek, A/B
+// switching and the A-B loop are checked on the device's output with "timecode" clips whose
+// samples name their own index.
 #include "tests/support/VirtualAlsa.h"
 
 #include "core/audio/AudioDevices.h"
+#include "core/audio/AudioFile.h"
+#include "widgets/ab/AbListeningWidget.h"
 #include "widgets/audio/AudioTransport.h"
 #include "widgets/audio/WaveformView.h"
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/prompts/PromptLibraryWidget.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QElapsedTimer>
+#include <QProgressBar>
+#include <QThread>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -33,6 +44,63 @@ std::vector<float> knownRecording() {
     }
     for (size_t i = 8000; i < 8160; ++i) x[i] = (i / 20) % 2 ? 1.0f : -1.0f;
     return x;
+}
+
+/// A clip whose every sample names its own index: s[i] = (((i · mult) mod 2^16) − 32768) / 32768, a
+/// 16-bit value (exact through the device) that is noise to the ear. `mult` is odd, so the index
+/// mod 2^16 can be read back from one played sample (Timecode::index): the output shows which part
+/// of which clip was played.
+struct Timecode {
+    uint32_t mult, inverse = 1;
+    explicit Timecode(uint32_t m) : mult(m) {
+        while (((inverse * mult) & 0xffffu) != 1u) inverse += 2;  // odd mult: an odd inverse exists
+    }
+    audio::AudioClip clip(double seconds, int rate = 16000) const {
+        audio::AudioClip c{std::vector<float>(size_t(seconds * rate)), rate};
+        for (size_t i = 0; i < c.samples.size(); ++i) c.samples[i] = float(int((uint32_t(i) * mult) & 0xffffu) - 32768) / 32768.0f;
+        return c;
+    }
+    /// Clip index mod 2^16 of a played sample.
+    long index(float v) const {
+        const auto k = uint32_t(std::lround(double(v) * 32768.0) + 32768) & 0xffffu;
+        return long((k * inverse) & 0xffffu);
+    }
+    /// The first run of `run` consecutive clip indices in `out`: {out offset, clip index mod 2^16}, or {−1, −1}.
+    std::pair<long, long> firstIntact(const std::vector<float>& out, size_t run = 16) const {
+        for (size_t j = 0; j + run <= out.size(); ++j) {
+            const long at = index(out[j]);
+            bool ok = true;
+            for (size_t k = 1; k < run && ok; ++k) ok = index(out[j + k]) == ((at + long(k)) & 0xffff);
+            if (ok) return {long(j), at};
+        }
+        return {-1, -1};
+    }
+    /// Clip index mod 2^16 of the last sample of the intact run that starts at out offset `from`.
+    long lastOfRun(const std::vector<float>& out, long from) const {
+        long j = from;
+        while (j + 1 < long(out.size()) && index(out[size_t(j) + 1]) == ((index(out[size_t(j)]) + 1) & 0xffff)) ++j;
+        return index(out[size_t(j)]);
+    }
+};
+
+/// Signed distance a − b of two indices mod 2^16, in [−32768, 32768).
+long modDiff(long a, long b) { return ((a - b + 32768) & 0xffff) - 32768; }
+
+/// Waits (spinning the event loop) until `t` reports at least `seconds`, at most 5 s of wall time.
+bool waitForPosition(const AudioTransport& t, double seconds) {
+    QElapsedTimer clock;
+    clock.start();
+    while (t.position() < seconds && clock.elapsed() < 5000) {
+        QCoreApplication::processEvents();
+        QThread::usleep(200);
+    }
+    return t.position() >= seconds;
+}
+
+QAction* actionNamed(const QList<QAction*>& actions, const QString& text) {
+    for (QAction* a : actions)
+        if (a->text() == text) return a;
+    return nullptr;
 }
 }  // namespace
 
@@ -116,6 +184,7 @@ private slots:
     void playbackWritesTheClip() {
         AudioTransport t;
         QSignalSpy playing(&t, &AudioTransport::playingChanged);
+        QSignalSpy wrapped(&t, &AudioTransport::loopWrapped);
         QSignalSpy position(&t, &AudioTransport::positionChanged);
         QSignalSpy failed(&t, &AudioTransport::failed);
         audio::AudioClip clip{alsa_->known(), 16000};
@@ -150,6 +219,189 @@ private slots:
         for (size_t i = 0; i < want.size(); ++i)
             if (std::fabs(out[size_t(start) + i] - want[i]) > 1.01f / 32768)
                 QFAIL(qPrintable(QString("attenuated sample %1 differs").arg(i)));
+    }
+
+    // The meter shows the input's own level (a half-scale tone reads 50 %, never a clipping
+    // warning); a tone driven past full scale reads 100 % and raises the warning while recording,
+    // before it is stopped.
+    void peakMeterFollowsTheInput() {
+        for (bool clipped : {false, true}) {
+            // As long as the device's whole first buffer: past the end of its infile the virtual
+            // device delivers stale memory (VirtualAlsa.h), which must not reach the meter.
+            std::vector<float> x(xopd::test::VirtualAlsa::kIntactCaptureFrames);
+            for (size_t i = 0; i < x.size(); ++i) {
+                const double v = (clipped ? 1.6 : 0.5) * std::sin(2 * M_PI * 440 * double(i) / 16000.0);
+                x[i] = float(std::clamp(v, -1.0, 1.0));
+            }
+            QVERIFY(alsa_->setRecording(x));
+            float peak = 0;
+            for (float v : alsa_->known()) peak = std::max(peak, std::fabs(v));
+
+            PromptLibraryModel model;
+            PromptLibraryWidget w(&model);
+            w.setWorkspaceFolder(workspace_.path());
+            w.show();
+            auto* meter = w.findChild<QProgressBar*>();
+            QVERIFY(meter);
+            int highest = 0;
+            connect(meter, &QProgressBar::valueChanged, this, [&](int v) { highest = std::max(highest, v); });
+            QVERIFY(w.startRecording());
+            QTRY_VERIFY_WITH_TIMEOUT(highest > 0, 10000);
+            QTest::qWait(600);  // three more meter updates
+            QVERIFY(w.isRecording());
+            QVERIFY2(std::abs(highest - int(std::lround(100 * peak))) <= 1,
+                     qPrintable(QString("meter %1 for a peak of %2").arg(highest).arg(peak)));
+            if (clipped) {
+                QCOMPARE(highest, 100);
+                QVERIFY2(w.clipWarningText().contains("CLIPPING"), qPrintable(w.clipWarningText()));
+            } else {
+                QCOMPARE(highest, 50);
+                QCOMPARE(w.clipWarningText(), QString());
+            }
+            QVERIFY(w.isRecording());  // the verdict above came live
+            QVERIFY(w.stopRecording() >= 0);
+            QCOMPARE(w.recordingStatus().contains("CLIPPING"), clipped);
+        }
+    }
+
+    // Click to seek on the library's preview: stopped, the click moves the playhead and Play starts
+    // there; playing, the click restarts the transport at the clicked point. The device's output
+    // shows where playback started (a timecode clip: each sample names its index).
+    void clickToSeekMovesTheTransport() {
+        const Timecode tc(40503);
+        const QString path = QDir(workspace_.path()).filePath("timecode.wav");
+        audio::writeAudioFile(path.toStdString(), tc.clip(120.0), audio::AudioFileFormat::WavPcm16);
+        PromptLibraryModel model;
+        QVERIFY(model.addPath(path).isEmpty());
+        PromptLibraryWidget w(&model);
+        w.resize(900, 600);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.selectRow(0);
+        WaveformView* wave = w.waveform();
+        QCOMPARE(wave->clip().frames(), size_t(120 * 16000));
+        auto* transport = w.findChild<AudioTransport*>();
+        QVERIFY(transport);
+        QAction* play = actionNamed(w.screenActions(), "&Play");
+        QVERIFY(play);
+        const int fade = 160;  // the library plays with a 10 ms fade-in
+
+        const int x1 = wave->width() * 3 / 10;
+        const double at1 = wave->secondsAt(x1);
+        QTest::mouseClick(wave, Qt::LeftButton, {}, QPoint(x1, wave->height() / 2));
+        QCOMPARE(wave->playhead(), at1);
+        QVERIFY(!transport->isPlaying());
+        play->trigger();
+        QVERIFY(transport->isPlaying());
+        QVERIFY(transport->position() >= at1);
+        QTest::qWait(50);
+        transport->stop();
+        auto [off1, idx1] = tc.firstIntact(alsa_->played());
+        QVERIFY2(off1 >= 0, "no intact audio in the output");
+        QVERIFY2(std::abs(modDiff(idx1, std::lround(at1 * 16000) + fade)) <= 2,
+                 qPrintable(QString("playback started at sample %1 (mod 2^16), clicked %2 s").arg(idx1 - fade).arg(at1)));
+
+        // Playing: the click restarts playback where it lands.
+        const int x2 = wave->width() * 7 / 10;
+        const double at2 = wave->secondsAt(x2);
+        QVERIFY(transport->play(wave->clip(), 0.0));
+        QVERIFY(transport->isPlaying());
+        QTest::mouseClick(wave, Qt::LeftButton, {}, QPoint(x2, wave->height() / 2));
+        QVERIFY(transport->isPlaying());
+        QVERIFY(transport->position() >= at2);
+        // The preview's playhead follows the transport from there.
+        QTRY_VERIFY(wave->playhead() > at2);
+        transport->stop();
+        auto [off2, idx2] = tc.firstIntact(alsa_->played());
+        QVERIFY(off2 >= 0);
+        QVERIFY2(std::abs(modDiff(idx2, std::lround(at2 * 16000) + fade)) <= 2,
+                 qPrintable(QString("restarted at sample %1 (mod 2^16), clicked %2 s").arg(idx2 - fade).arg(at2)));
+    }
+
+    // A/B while playing: switching to the other condition plays it from the same playhead (the
+    // device's output is the other clip from there, after the 15 ms crossfade-in).
+    void abSwitchKeepsThePlayhead() {
+        const Timecode one(40503), two(21845);
+        AbListeningWidget w;
+        w.resize(1000, 600);
+        w.show();
+        w.addCandidate("one", one.clip(120.0));
+        w.addCandidate("two", two.clip(120.0));
+        for (auto* box : w.findChildren<QCheckBox*>())
+            if (box->text().startsWith("Match loudness")) box->setChecked(false);  // bit-exact output
+        w.chooseConditions("one", "two");
+        QVERIFY(w.startTest(AbMode::Ab, 99, 2));
+        auto* transport = w.findChild<AudioTransport*>();
+        QVERIFY(transport);
+        QAction* play = actionNamed(w.screenActions(), "Play / pause");
+        QVERIFY(play);
+        play->trigger();
+        QVERIFY(transport->isPlaying());
+        QVERIFY(waitForPosition(*transport, 0.5));
+        QVERIFY(transport->isPlaying());
+        const double before = transport->position();
+        auto* wave = w.findChild<WaveformView*>();
+        QVERIFY(wave);
+        w.selectSlot(1);
+        QVERIFY(transport->isPlaying());
+        // The playhead the switch happened at, as the screen shows it (read before any tick moves it;
+        // this device drains far faster than real time, so it may be past `before`).
+        const double switchedAt = wave->playhead();
+        QVERIFY(switchedAt >= before);
+        // (position() counts what was handed to the device: right after the switch it includes the
+        // new clip's prefill, so the output below is what shows where B started.)
+        QVERIFY(transport->position() >= before);
+        QTest::qWait(50);
+        transport->stop();
+        const Timecode& b = w.session()->conditionOf(0, 1) == 0 ? one : two;
+        const Timecode& a = &b == &one ? two : one;
+        const auto out = alsa_->played();
+        auto [off, idx] = b.firstIntact(out);
+        QVERIFY2(off >= 0, "slot B's clip is not in the output");
+        QCOMPARE(a.firstIntact(out).first, -1L);  // nothing of A after the switch
+        const long playhead = long(switchedAt * 16000);
+        const long fade = 240;  // switchTo's 15 ms
+        QVERIFY2(std::abs(modDiff(idx - fade, playhead)) <= 2,
+                 qPrintable(QString("B started at %1 (mod 2^16), the playhead was at %2").arg(idx - fade).arg(playhead & 0xffff)));
+    }
+
+    // An A-B loop: playback starts at the loop start, never reports a position past the loop end,
+    // and wraps back to the start, pass after pass, in one playback; each pass is exactly the loop
+    // region, faded at both borders. Turning the loop off lets the pass end and playback stop.
+    void loopRegionWrapsToItsStart() {
+        const Timecode tc(40503);
+        const auto clip = tc.clip(4.0);
+        AudioTransport t;
+        QSignalSpy position(&t, &AudioTransport::positionChanged);
+        QSignalSpy playing(&t, &AudioTransport::playingChanged);
+        QSignalSpy wrapped(&t, &AudioTransport::loopWrapped);
+        t.setLoop(1.0, 1.25);
+        QVERIFY(t.play(clip, 0.2, 0.0, 0));  // outside the loop: starts at the loop start
+        QVERIFY(t.position() >= 1.0);
+        auto wraps = [&] {
+            int n = 0;
+            for (int i = 1; i < position.count(); ++i) n += position.at(i).at(0).toDouble() < position.at(i - 1).at(0).toDouble();
+            return n;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(wrapped.count() >= 3, 10000);
+        QVERIFY(wraps() >= 3);  // the reported playhead jumps back each time
+        QVERIFY(t.isPlaying());
+        QCOMPARE(playing.count(), 1);  // one playback, looping
+        for (const auto& p : position) {
+            const double s = p.at(0).toDouble();
+            QVERIFY2(s >= 1.0 && s <= 1.25 + 1e-9, qPrintable(QString::number(s)));
+        }
+        t.setLoop(0, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!t.isPlaying(), 10000);
+        t.stop();
+        const auto out = alsa_->played();  // the last pass
+        auto [off, idx] = tc.firstIntact(out);
+        QVERIFY(off >= 0);
+        const long fade = 160;  // 10 ms at each border of a looped pass
+        QVERIFY2(std::abs(modDiff(idx, 16000 + fade)) <= 2, qPrintable(QString::number(idx)));
+        QVERIFY2(std::abs(modDiff(tc.lastOfRun(out, off), 20000 - 1 - fade)) <= 2, qPrintable(QString::number(tc.lastOfRun(out, off))));
+        // The run ends before the loop end's fade-out: nothing of the clip past the loop end was played
+        // (a pass running on would continue the run beyond index 20000).
     }
 
     void missingDeviceIsReportedNotThrown() {

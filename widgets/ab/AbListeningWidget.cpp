@@ -306,7 +306,7 @@ void AbListeningWidget::selectSlot(int slot) {
     const auto* shown = session_->revealed() ? c : candidate(0);
     waveform_->setClip(shown ? shown->clip : c->clip);
     waveform_->setPlayhead(pos);
-    transport_->switchTo(c->clip, gainFor(cond));
+    transport_->switchTo(c->clip, gainFor(cond), 15, pos);
     refresh();
 }
 

@@ -18,17 +18,23 @@ AudioTransport::~AudioTransport() {
     if (player_) player_->stop();
 }
 
-audio::AudioClip AudioTransport::renderSlice(const audio::AudioClip& clip, double startS, double gainDb, int fadeMs) {
+audio::AudioClip AudioTransport::renderSlice(const audio::AudioClip& clip, double startS, double gainDb, int fadeMs,
+                                             double endS) {
     audio::AudioClip out;
     out.sample_rate = clip.sample_rate;
     if (clip.sample_rate <= 0) return out;
     const size_t first = std::min(clip.samples.size(), size_t(std::max(0.0, startS) * clip.sample_rate));
-    out.samples.assign(clip.samples.begin() + long(first), clip.samples.end());
+    const size_t last = endS < 0 ? clip.samples.size()
+                                 : std::clamp(size_t(std::llround(endS * clip.sample_rate)), first, clip.samples.size());
+    out.samples.assign(clip.samples.begin() + long(first), clip.samples.begin() + long(last));
     const float g = float(std::pow(10.0, gainDb / 20.0));
-    const size_t fade = std::min(out.samples.size(), size_t(std::max(0, fadeMs) * clip.sample_rate / 1000));
-    for (size_t i = 0; i < out.samples.size(); ++i) {
+    const size_t n = out.samples.size();
+    const size_t fade = std::min(n, size_t(std::max(0, fadeMs) * clip.sample_rate / 1000));
+    for (size_t i = 0; i < n; ++i) {
         float s = out.samples[i] * g;
         if (i < fade) s *= float(i) / float(fade);
+        // Loop border: fade out so the jump back to the loop start does not click.
+        if (endS >= 0 && fade > 0 && n - 1 - i < fade) s *= float(n - 1 - i) / float(fade);
         out.samples[i] = s;
     }
     return out;
@@ -39,8 +45,13 @@ bool AudioTransport::play(const audio::AudioClip& clip, double startS, double ga
         if (!player_) player_ = std::make_unique<audio::AudioPlayer>(audio::PlayOptions{device_.toStdString()});
         clip_ = clip;
         startS_ = std::clamp(startS, 0.0, clip.durationSeconds());
+        sliceEndS_ = clip.durationSeconds();
+        if (looping()) {
+            if (startS_ < loopStart_ || startS_ >= loopEnd_) startS_ = std::min(loopStart_, clip.durationSeconds());
+            sliceEndS_ = std::min(loopEnd_, clip.durationSeconds());
+        }
         gainDb_ = gainDb;
-        player_->play(renderSlice(clip, startS_, gainDb, fadeMs));
+        player_->play(renderSlice(clip, startS_, gainDb, fadeMs, looping() ? sliceEndS_ : -1.0));
     } catch (const std::exception& e) {
         player_.reset();
         emit failed(QString::fromUtf8(e.what()));
@@ -55,8 +66,8 @@ bool AudioTransport::play(const audio::AudioClip& clip, double startS, double ga
     return true;
 }
 
-bool AudioTransport::switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs) {
-    const double pos = position();
+bool AudioTransport::switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs, double atS) {
+    const double pos = atS >= 0 ? atS : position();
     if (!isPlaying()) {
         clip_ = clip;
         gainDb_ = gainDb;
@@ -91,15 +102,16 @@ void AudioTransport::tick() {
     if (!player_) return;
     const double pos = position();
     emit positionChanged(pos);
-    if (looping() && pos >= loopEnd_) {
-        play(clip_, loopStart_, gainDb_, 10);
+    // Back to the loop start once the loop's slice has played out (it ends at the loop end), or
+    // when the loop was set during a pass that runs past its end.
+    if (looping() && (!player_->isPlaying() || (sliceEndS_ > loopEnd_ && pos >= loopEnd_))) {
+        if (play(clip_, loopStart_, gainDb_, 10)) {
+            emit positionChanged(startS_);  // the playhead jumps back now, not at the next tick
+            emit loopWrapped();
+        }
         return;
     }
     if (!player_->isPlaying()) {
-        if (looping()) {
-            play(clip_, loopStart_, gainDb_, 10);
-            return;
-        }
         lastPos_ = 0;
         timer_->stop();
         playing_ = false;

@@ -30,24 +30,32 @@ public:
     /// Plays `clip` from `startS` with `gainDb`, fading in over `fadeMs`. Returns false (and emits
     /// failed) when no output device can be opened.
     bool play(const audio::AudioClip& clip, double startS = 0.0, double gainDb = 0.0, int fadeMs = 10);
-    /// Switches to `clip` at the current playhead (crossfade = short fade-in on the new clip).
-    bool switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs = 15);
+    /// Switches to `clip` at the current playhead, or at `atS` when >= 0 (the caller's reading of
+    /// it, so what it shows and what plays agree) (crossfade = short fade-in on the new clip).
+    bool switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs = 15, double atS = -1.0);
     void stop();
     bool isPlaying() const;
     /// Playhead in seconds of the clip (the last position while stopped).
     double position() const;
-    /// Loop [startS, endS) while playing; endS <= startS turns looping off.
+    /// Loop [startS, endS) while playing; endS <= startS turns looping off. While looping, play()
+    /// hands the device only the rest of the loop (fading out at the loop end, so playback never
+    /// runs past it) and starts again at the loop start when that has played; a start outside the
+    /// loop starts at the loop start. Turning looping off lets the current pass play to its end.
     void setLoop(double startS, double endS);
     bool looping() const { return loopEnd_ > loopStart_; }
     double loopStart() const { return loopStart_; }
     double loopEnd() const { return loopEnd_; }
-    /// Builds the slice that play() would hand to the device (tests): samples from startS, scaled
-    /// by gainDb, with a linear fade-in of fadeMs.
-    static audio::AudioClip renderSlice(const audio::AudioClip& clip, double startS, double gainDb, int fadeMs);
+    /// Builds the slice that play() would hand to the device (tests): samples from startS (to endS
+    /// when endS >= 0), scaled by gainDb, with a linear fade-in of fadeMs (and, when endS >= 0, a
+    /// fade-out of fadeMs at the end: the loop border).
+    static audio::AudioClip renderSlice(const audio::AudioClip& clip, double startS, double gainDb, int fadeMs,
+                                        double endS = -1.0);
 
 signals:
     void positionChanged(double seconds);
     void playingChanged(bool playing);
+    /// Looping playback went back to the loop start (once per pass).
+    void loopWrapped();
     void failed(const QString& message);
 
 private:
@@ -57,6 +65,7 @@ private:
     audio::AudioClip clip_;
     double startS_ = 0, gainDb_ = 0, lastPos_ = 0;
     double loopStart_ = 0, loopEnd_ = 0;
+    double sliceEndS_ = 0;  ///< where the slice on the device ends (clip seconds)
     bool playing_ = false;
     QTimer* timer_;
 };

@@ -27,6 +27,9 @@ public:
     double secondsAt(int x) const;
     /// Whether the spectrogram image has been computed (tests).
     bool hasSpectrogramImage() const { return !spec_.isNull(); }
+    /// The spectrogram image: one column per 10 ms frame, one row per mel bin, the highest bin on
+    /// top (row 0); brighter = louder (null until computed).
+    const QImage& spectrogramImage() const { return spec_; }
 
 signals:
     void seekRequested(double seconds);

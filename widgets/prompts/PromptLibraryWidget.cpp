@@ -361,7 +361,9 @@ void PromptLibraryWidget::pollRecorder() {
     } catch (const std::exception& e) {
         emit statusMessage(QString("Recording: %1").arg(e.what()));
     }
-    const float peak = recorder_->peakLevel();
+    // Every block's peak since the last poll: the latest block alone would miss a burst between
+    // two polls (and, from a device faster than real time, show only the silence after it).
+    const float peak = recorder_->takePeakSinceLastCall();
     peakSinceUi_ = std::max(peakSinceUi_, peak);
     if (peak >= 0.99f) clipped_ = true;
     if (++uiTicks_ % 4 == 0) {  // 200 ms: duration counter and meter (5 Hz)
@@ -379,8 +381,8 @@ int PromptLibraryWidget::stopRecording() {
     try {
         const auto clip = recorder_->stop();
         recorder_.reset();
-        // The meter polls only the latest callback block's peak, so a short clipped burst between
-        // two polls would go unnoticed: look at every recorded sample once.
+        // The live warning sees every block's peak; still look at every recorded sample once, so the
+        // verdict holds for exactly the audio that was kept.
         for (float s : clip.samples)
             if (std::fabs(s) >= 0.99f) {
                 clipped_ = true;
@@ -398,6 +400,9 @@ int PromptLibraryWidget::stopRecording() {
     }
     return row;
 }
+
+int PromptLibraryWidget::meterLevel() const { return meter_->value(); }
+QString PromptLibraryWidget::clipWarningText() const { return clipWarning_->text(); }
 
 QString PromptLibraryWidget::recordingStatus() const {
     return recLabel_->text() + (clipWarning_->text().isEmpty() ? QString() : " " + clipWarning_->text());

@@ -54,6 +54,10 @@ public:
     int stopRecording();
     bool isRecording() const { return recorder_ != nullptr; }
     QString recordingStatus() const;
+    /// The live input meter (0..100, the peak since its last 5 Hz update) and the clipping warning
+    /// ("" when none).
+    int meterLevel() const;
+    QString clipWarningText() const;
     /// Refreshes the input-device and voice lists.
     void refreshDevices();
 
