@@ -65,6 +65,13 @@ std::unique_ptr<MainWindow> makeWindow(const QString& workspace, bool restore = 
     return w;
 }
 
+/// Refreshes the run history (read on a worker thread) and waits until the rows are in.
+bool refreshAndWait(RunHistoryModel* m) {
+    QSignalSpy done(m, &RunHistoryModel::refreshed);
+    m->refresh();
+    return done.wait(60000);
+}
+
 bool waitForState(RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
     QElapsedTimer t;
     t.start();
@@ -414,7 +421,7 @@ private slots:
         QVERIFY2(speech && text, "the token view must show both the speech and the text row");
 
         // History: the run is listed; the model passes the tester.
-        w->historyModel()->refresh();
+        QVERIFY(refreshAndWait(w->historyModel()));
         QAbstractItemModelTester tester(w->historyModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         const int row = w->historyModel()->rowOf(id);
         QVERIFY(row >= 0);
@@ -454,7 +461,7 @@ private slots:
         QVERIFY(waitForState(mon, RunState::Running));
         mon->stopAction()->trigger();
         QVERIFY(waitForState(mon, RunState::Stopped));
-        w->historyModel()->refresh();
+        QVERIFY(refreshAndWait(w->historyModel()));
         const int crow = w->historyModel()->rowOf(QFileInfo(child).fileName());
         QVERIFY(crow >= 0);
         QVERIFY2(w->historyModel()->row(crow).parent.startsWith(id + "@"), qPrintable(w->historyModel()->row(crow).parent));
@@ -465,7 +472,10 @@ private slots:
         QVERIFY(w->lastError().contains("no checkpoint at step 999999"));
 
         // Overlay both runs: each keeps its colour on the charts.
+        QSignalSpy overlaid(w.get(), &MainWindow::runsOverlaid);
         w->overlayRuns({id, QFileInfo(child).fileName()}, {dir, child});
+        QVERIFY(overlaid.count() > 0 || overlaid.wait(30000));  // the child's steps are read off the GUI thread
+        QCOMPARE(overlaid.last().at(0).toStringList(), (QStringList{id, QFileInfo(child).fileName()}));
         mon->redrawNow();
         int childPoints = 0;
         for (auto* c : mon->charts())
@@ -475,7 +485,14 @@ private slots:
         // Open the finished run folder as a headless run's would be: metrics and tokens come from disk.
         w->metrics()->clear();
         w->tokens()->clear();
+        QSignalSpy opened(w.get(), &MainWindow::runFolderLoaded);
         QVERIFY(w->openRunFolder(dir));
+        // The folder is read on a worker thread: nothing is in the stores until the event loop
+        // delivers the read.
+        QCOMPARE(w->metrics()->lastStep(id), 0.0);
+        QVERIFY(w->pendingRunReads() > 0);
+        QVERIFY(opened.wait(30000));
+        QCOMPARE(opened.at(0).at(1).toBool(), true);
         QVERIFY(w->metrics()->lastStep(id) >= 3);
         QVERIFY(!w->tokens()->steps().empty());
     }

@@ -1,7 +1,8 @@
 // RunHistoryModel under QAbstractItemModelTester (model and sort/filter proxy): two real toy runs
 // written by the core RunController (one finished, one stopped early with hot-edited knobs), read
 // back as rows whose status, steps, λ, lr, models, final loss and checkpoint match what the run's
-// own observer saw; sorting by the raw SortRole; stable run colours across refreshes.
+// own observer saw; sorting by the raw SortRole; stable run colours across refreshes; the read runs
+// on a worker thread and the rows arrive asynchronously.
 #include "widgets/main/RunHistoryModel.h"
 
 #include "core/distill/DistillConfig.h"
@@ -9,6 +10,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QColor>
+#include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -46,6 +48,14 @@ struct LastStep : RunObserver {
         ++steps;
     }
 };
+
+/// Refreshes and waits for the rows (the read runs on a worker thread); returns the problems.
+QStringList refreshAndWait(RunHistoryModel& m) {
+    QSignalSpy done(&m, &RunHistoryModel::refreshed);
+    m.refresh();
+    if (!done.wait(30000)) return {"refresh timed out"};
+    return done.at(0).at(0).toStringList();
+}
 }  // namespace
 
 class TestRunHistoryModel : public QObject {
@@ -80,13 +90,53 @@ private slots:
         }
     }
 
+    // refresh() reads on a worker thread: it returns with the model untouched, and the rows arrive
+    // (one reset, then refreshed()) when the event loop delivers the read; a burst of calls
+    // coalesces into one more read; a root changed meanwhile is read before anything is shown.
+    void fillsAsynchronously() {
+        Model m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy refreshed(&m, &Model::refreshed);
+        QSignalSpy resets(&m, &QAbstractItemModel::modelReset);
+        m.setRoot(root_.filePath("runs"));
+        m.refresh();
+        QVERIFY(m.refreshing());
+        QCOMPARE(m.rowCount(), 0);  // nothing was read on this thread
+        QCOMPARE(resets.count(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(m.rowCount(), 2, 30000);
+        QCOMPARE(refreshed.count(), 1);
+        QCOMPARE(refreshed.at(0).at(0).toStringList(), QStringList());
+        QCOMPARE(resets.count(), 1);
+        QVERIFY(!m.refreshing());
+
+        // Three calls in a row: the first read runs, the other two queue one more read; the first
+        // read's rows are already stale when they come back, so only the second's are shown.
+        refreshed.clear();
+        resets.clear();
+        m.refresh();
+        m.refresh();
+        m.refresh();
+        QTRY_VERIFY_WITH_TIMEOUT(!m.refreshing(), 30000);
+        QCOMPARE(refreshed.count(), 1);
+        QCOMPARE(resets.count(), 1);
+        QCOMPARE(m.rowCount(), 2);
+
+        // A new root while a read of the old one runs: only the new root's rows are shown.
+        refreshed.clear();
+        m.refresh();
+        m.setRoot(root_.filePath("empty"));
+        QTRY_VERIFY_WITH_TIMEOUT(!m.refreshing(), 30000);
+        QCOMPARE(refreshed.count(), 1);
+        QCOMPARE(m.rowCount(), 0);
+    }
+
     void rowsMatchTheRuns() {
         Model m;
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QCOMPARE(m.refresh(), QStringList());  // no root yet: empty, no problems
+        QCOMPARE(refreshAndWait(m), QStringList());  // no root yet: empty, no problems
         QCOMPARE(m.rowCount(), 0);
         m.setRoot(root_.filePath("runs"));
-        QCOMPARE(m.refresh(), QStringList());
+        QCOMPARE(refreshAndWait(m), QStringList());
         QCOMPARE(m.rowCount(), 2);
         QCOMPARE(m.columnCount(), int(Model::ColumnCount));
         const int a = m.rowOf("alpha"), b = m.rowOf("beta");
@@ -126,7 +176,7 @@ private slots:
         const QColor ca = cell(a, Model::Color, Qt::BackgroundRole).value<QColor>();
         const QColor cb = cell(b, Model::Color, Qt::BackgroundRole).value<QColor>();
         QVERIFY(ca.isValid() && cb.isValid() && ca != cb);
-        QCOMPARE(m.refresh(), QStringList());
+        QCOMPARE(refreshAndWait(m), QStringList());
         QCOMPARE(m.data(m.index(m.rowOf("alpha"), Model::Color), Qt::BackgroundRole).value<QColor>(), ca);
         m.coloursChanged();
     }
@@ -134,7 +184,7 @@ private slots:
     void proxySortsByRawValues() {
         Model m;
         m.setRoot(root_.filePath("runs"));
-        m.refresh();
+        refreshAndWait(m);
         QSortFilterProxyModel proxy;
         proxy.setSourceModel(&m);
         proxy.setSortRole(Model::SortRole);
@@ -147,7 +197,7 @@ private slots:
         proxy.setFilterFixedString("bet");
         QCOMPARE(proxy.rowCount(), 1);
         // A refresh (model reset) under the proxy and the tester.
-        m.refresh();
+        refreshAndWait(m);
         QCOMPARE(proxy.rowCount(), 1);
     }
 };

@@ -14,6 +14,7 @@
 #include "widgets/common/Theme.h"
 #include "widgets/main/AskWidget.h"
 #include "widgets/main/KeyReferenceDialog.h"
+#include "widgets/main/RunFolderLoader.h"
 #include "widgets/main/RunHistoryModel.h"
 #include "widgets/main/RunHistoryWidget.h"
 #include "widgets/main/RunSetupWidget.h"
@@ -51,6 +52,8 @@
 #include <algorithm>
 #include <exception>
 #include <iterator>
+#include <utility>
+#include <limits>
 #include <stdexcept>
 
 namespace xopd::widgets {
@@ -129,6 +132,12 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     followTimer_ = new QTimer(this);
     followTimer_->setInterval(1000);
     connect(followTimer_, &QTimer::timeout, this, &MainWindow::followTick);
+    loader_ = new RunFolderLoader(this);
+    connect(loader_, &RunFolderLoader::loaded, this, &MainWindow::onRunFolderLoaded);
+    connect(historyModel_, &RunHistoryModel::refreshed, this, [this](const QStringList& problems) {
+        for (const auto& p : problems) log_->append(LogLevel::Warning, p);
+        if (!historySelect_.isEmpty()) history_->selectRun(std::exchange(historySelect_, QString()));
+    });
 
     setWorkspace(options_.workspace.isEmpty() ? defaultWorkspace() : options_.workspace);
     openDemoKit(options_.demoKit.isEmpty() ? QString::fromStdString(data::defaultDemoKitPath()) : options_.demoKit);
@@ -222,10 +231,9 @@ void MainWindow::buildScreens() {
     });
     connect(monitor_, &RunMonitorWidget::runStateChanged, this, [this](RunState s) {
         stateLabel_->setText(QString("run %1: %2").arg(monitor_->runId(), runStateName(s)));
-        historyModel_->refresh();
-        history_->selectRun(monitor_->runId());
+        refreshHistory(monitor_->runId());
     });
-    connect(monitor_->bridge(), &RunBridge::checkpointSaved, this, [this] { historyModel_->refresh(); });
+    connect(monitor_->bridge(), &RunBridge::checkpointSaved, this, [this] { refreshHistory(); });
     connect(listening_, &AbListeningWidget::statusMessage, this, &MainWindow::status);
     connect(history_, &RunHistoryWidget::statusMessage, this, &MainWindow::status);
     connect(history_, &RunHistoryWidget::overlayRequested, this, &MainWindow::overlayRuns);
@@ -397,8 +405,12 @@ void MainWindow::setWorkspace(const QString& folder) {
     QSettings().setValue("workspace", workspace_);
     workspaceLabel_->setText("workspace: " + workspace_);
     historyModel_->setRoot(runsFolder());
-    const QStringList problems = historyModel_->refresh();
-    for (const auto& p : problems) log_->append(LogLevel::Warning, p);
+    refreshHistory();  // problems are logged when the read comes back
+}
+
+void MainWindow::refreshHistory(const QString& select) {
+    if (!select.isEmpty()) historySelect_ = select;
+    historyModel_->refresh();
 }
 
 void MainWindow::openDemoKit(const QString& folder) {
@@ -520,8 +532,8 @@ bool MainWindow::startNewRun() {
         return false;
     }
     const QString id = QFileInfo(dir).fileName();
-    followTimer_->stop();
-    follow_.reset();
+    stopFollowing();
+    resumeTicket_ = 0;
     metrics_->clearRun(id);
     tokens_->clear();
     monitor_->setRun(std::move(control), id);
@@ -529,8 +541,7 @@ bool MainWindow::startNewRun() {
     monitor_->bridge()->start();
     log_->append(LogLevel::Info, QString("new %1 run %2 (%3)").arg(method, dir, setup_->modelDescription()));
     showScreen(Screen::Monitor);
-    historyModel_->refresh();
-    history_->selectRun(id);
+    refreshHistory(id);
     return true;
 }
 
@@ -546,23 +557,20 @@ bool MainWindow::resumeRun(const QString& dir) {
         return false;
     }
     const QString id = QFileInfo(dir).fileName();
-    followTimer_->stop();
-    follow_.reset();
+    stopFollowing();
     metrics_->clearRun(id);
     tokens_->clear();
-    // The steps up to the checkpoint stay; later ones are recomputed by the resumed run.
+    // The steps up to the checkpoint stay; later ones are recomputed by the resumed run. They are
+    // read on a worker thread, and the run starts when they are in (its new steps follow them).
     const std::string latest = run::latestCheckpoint(dir.toStdString());
     const int64_t upTo = latest.empty() ? 0 : run::checkpointStep(QFileInfo(QString::fromStdString(latest)).fileName().toStdString());
-    try {
-        run::RunReader reader(dir.toStdString());
-        for (const auto& m : reader.stepsSince(0))
-            if (m.step <= upTo) metrics_->append(id, m);
-    } catch (const std::exception& e) {
-        log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
-    }
     monitor_->setRun(std::move(c), id);
     monitor_->setShownRuns({id});
-    monitor_->bridge()->start();
+    RunFolderRequest r;
+    r.id = id;
+    r.dir = dir;
+    r.upToStep = upTo;
+    resumeTicket_ = loader_->read(r);
     log_->append(LogLevel::Info, QString("resumed %1 from %2").arg(dir, latest.empty() ? QString("the start") : QString::fromStdString(latest)));
     showScreen(Screen::Monitor);
     return true;
@@ -580,65 +588,115 @@ QString MainWindow::forkRun(const QString& dir, qint64 step) {
         return {};
     }
     log_->append(LogLevel::Info, QString("forked %1 at step %2 into %3").arg(dir).arg(step).arg(child));
-    historyModel_->refresh();
+    refreshHistory();
     return resumeRun(child) ? child : QString();
 }
 
 bool MainWindow::openRunFolder(const QString& dir) {
     const QString id = QFileInfo(QDir(dir).absolutePath()).fileName();
-    try {
-        auto reader = std::make_unique<run::RunReader>(dir.toStdString());
-        metrics_->clearRun(id);
-        const auto steps = reader->stepsSince(0);
-        for (const auto& m : steps) metrics_->append(id, m);
-        followStep_ = steps.empty() ? 0 : steps.back().step;
-        tokens_->clear();
-        for (const auto& b : reader->tokensSince(std::max<qint64>(0, followStep_ - 50))) tokens_->add(b);
-        follow_ = std::move(reader);
-    } catch (const std::exception& e) {
-        showError("Open run", QString::fromUtf8(e.what()));
+    // Only a look at the folder here; the database is read on a worker thread.
+    if (!QFileInfo(QDir(dir).filePath(QString(run::kMetricsFile))).isFile()) {
+        showError("Open run", QString("'%1' is not a run folder (no %2)").arg(dir, QString(run::kMetricsFile)));
         return false;
     }
+    stopFollowing();
+    metrics_->clearRun(id);
+    tokens_->clear();
     followId_ = id;
-    followTimer_->start();
+    followDir_ = dir;
+    followStep_ = 0;
+    followFirst_ = true;
+    RunFolderRequest r;
+    r.id = id;
+    r.dir = dir;
+    r.tokenSteps = 50;  // the token view shows recent steps
+    followTicket_ = loader_->read(r);
     monitor_->setShownRuns({id});
-    log_->append(LogLevel::Info, QString("following run %1 (%2 steps so far)").arg(dir).arg(followStep_));
-    status(QString("Following %1").arg(dir));
+    status(QString("Opening %1…").arg(dir));
     showScreen(Screen::Monitor);
     return true;
 }
 
+void MainWindow::stopFollowing() {
+    followTimer_->stop();
+    followDir_.clear();
+    followTicket_ = 0;  // a read in flight is dropped when it comes back
+}
+
 void MainWindow::followTick() {
-    if (!follow_) return;
-    try {
-        const qint64 before = followStep_;
-        for (const auto& m : follow_->stepsSince(followStep_)) {
-            metrics_->append(followId_, m);
-            followStep_ = m.step;
+    if (followDir_.isEmpty() || followTicket_ != 0) return;  // one read at a time
+    RunFolderRequest r;
+    r.id = followId_;
+    r.dir = followDir_;
+    r.afterStep = followStep_;
+    r.tokenSteps = std::numeric_limits<qint64>::max() / 2;  // tokens of every new step
+    followTicket_ = loader_->read(r);
+}
+
+int MainWindow::pendingRunReads() const { return loader_->pending(); }
+
+void MainWindow::onRunFolderLoaded(quint64 ticket, const RunFolderData& d) {
+    if (ticket != 0 && ticket == followTicket_) {
+        followTicket_ = 0;
+        const bool first = std::exchange(followFirst_, false);
+        if (!d.error.isEmpty()) {
+            stopFollowing();
+            showError(first ? "Open run" : "Follow run", d.error);
+            if (first) emit runFolderLoaded(d.request.dir, false);
+            return;
         }
-        if (followStep_ > before)
-            for (const auto& b : follow_->tokensSince(before)) tokens_->add(b);
-    } catch (const std::exception& e) {
-        followTimer_->stop();
-        showError("Follow run", QString::fromUtf8(e.what()));
+        for (const auto& m : d.steps) {
+            metrics_->append(followId_, m);
+            followStep_ = std::max<qint64>(followStep_, m.step);
+        }
+        for (const auto& b : d.tokens) tokens_->add(b);
+        if (first) {
+            followTimer_->start();
+            log_->append(LogLevel::Info, QString("following run %1 (%2 steps so far)").arg(d.request.dir).arg(followStep_));
+            status(QString("Following %1").arg(d.request.dir));
+            emit runFolderLoaded(d.request.dir, true);
+        }
+        return;
+    }
+    if (ticket != 0 && ticket == resumeTicket_) {
+        resumeTicket_ = 0;
+        if (!d.error.isEmpty()) log_->append(LogLevel::Warning, d.error);
+        for (const auto& m : d.steps) metrics_->append(d.request.id, m);
+        if (monitor_->runId() == d.request.id && monitor_->run()) monitor_->bridge()->start();
+        return;
+    }
+    if (overlayTickets_.removeOne(ticket)) {
+        if (!d.error.isEmpty()) {
+            log_->append(LogLevel::Warning, d.error);
+            overlayIds_.removeAll(d.request.id);
+        } else {
+            for (const auto& m : d.steps) metrics_->append(d.request.id, m);
+        }
+        if (overlayTickets_.isEmpty()) finishOverlay();
     }
 }
 
 void MainWindow::overlayRuns(const QStringList& ids, const QStringList& dirs) {
-    QStringList shown;
+    overlayIds_ = ids;
+    overlayTickets_.clear();  // an earlier overlay still loading is superseded
     const QStringList have = metrics_->runs();
     for (int i = 0; i < ids.size(); ++i) {
-        if (!have.contains(ids[i]) && i < dirs.size()) {
-            try {
-                run::RunReader reader(dirs[i].toStdString());
-                for (const auto& m : reader.stepsSince(0)) metrics_->append(ids[i], m);
-            } catch (const std::exception& e) {
-                log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
-                continue;
-            }
+        if (have.contains(ids[i])) continue;
+        if (i >= dirs.size()) {
+            overlayIds_.removeAll(ids[i]);
+            continue;
         }
-        shown << ids[i];
+        RunFolderRequest r;
+        r.id = ids[i];
+        r.dir = dirs[i];
+        overlayTickets_ << loader_->read(r);
     }
+    if (overlayTickets_.isEmpty()) finishOverlay();
+    else status(QString("Loading %1 run(s) to overlay…").arg(overlayTickets_.size()));
+}
+
+void MainWindow::finishOverlay() {
+    QStringList shown = overlayIds_;
     if (shown.isEmpty()) {
         showError("Overlay runs", "none of the selected runs has metrics yet");
         return;
@@ -649,6 +707,7 @@ void MainWindow::overlayRuns(const QStringList& ids, const QStringList& dirs) {
     status(selected > kMaxOverlaidRuns ? QString("Showing the first %1 of %2 selected runs").arg(kMaxOverlaidRuns).arg(selected)
                                        : QString("Overlaying %1 runs").arg(selected));
     showScreen(Screen::Monitor);
+    emit runsOverlaid(shown);
 }
 
 MetricChart* MainWindow::chartByTitle(const QString& title) const {

@@ -28,10 +28,6 @@ class QDockWidget;
 class QLabel;
 class QTimer;
 
-namespace xopd::run {
-class RunReader;
-}
-
 namespace xopd::widgets {
 
 class AbListeningWidget;
@@ -42,6 +38,8 @@ class MetricChart;
 class MetricStore;
 class PromptLibraryModel;
 class PromptLibraryWidget;
+class RunFolderLoader;
+struct RunFolderData;
 class RunHistoryModel;
 class RunHistoryWidget;
 class RunMonitorWidget;
@@ -91,14 +89,21 @@ public:
     /// or while the monitor's run is still live (running, pausing, paused, stopping).
     bool startNewRun();
     /// Resumes the run in `dir` from its last checkpoint on the monitor. Returns false on error.
+    /// The steps up to the checkpoint are read on a worker thread; the run starts once they are in
+    /// the metric store (so its new steps follow them).
     bool resumeRun(const QString& dir);
     /// Forks `dir` at checkpoint `step` into a new run folder and starts it. Returns the new folder ("" on error).
     QString forkRun(const QString& dir, qint64 step);
-    /// Loads a run folder's metrics and tokens and follows it while it is written.
+    /// Loads a run folder's metrics and tokens and follows it while it is written. The folder is
+    /// read on a worker thread (RunFolderLoader): this returns at once, true when `dir` looks like
+    /// a run folder (false, error shown, when it has no metrics.sqlite); read errors are shown when
+    /// they come back. runFolderLoaded() says when the first read is in the stores.
     bool openRunFolder(const QString& dir);
-    /// Overlays runs (loaded from their folders when not in the metric store) on the charts; at most
-    /// the first 10, with a "showing the first 10" notice in the status bar.
+    /// Overlays runs (loaded from their folders, on a worker thread, when not in the metric store)
+    /// on the charts; at most the first 10, with a "showing the first 10" notice in the status bar.
     void overlayRuns(const QStringList& ids, const QStringList& dirs);
+    /// Run-folder reads still in flight (open, follow, overlay, resume).
+    int pendingRunReads() const;
     /// Exports the monitor chart `title` as PNG, SVG (by extension) or CSV. Returns false on error.
     bool exportChart(const QString& title, const QString& path);
 
@@ -110,6 +115,10 @@ public:
 signals:
     /// The demo kit's prompts are in the library (they are read on a worker thread at start).
     void demoKitLoaded();
+    /// openRunFolder's first read is in the metric and token stores (ok = false: it failed).
+    void runFolderLoaded(const QString& dir, bool ok);
+    /// overlayRuns has put the runs on the charts.
+    void runsOverlaid(const QStringList& ids);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -133,6 +142,11 @@ private:
     QString newRunFolder(const QString& method) const;
     /// True (and an error shown) when the monitor's run is live.
     bool refuseIfLive(const QString& what);
+    /// Re-reads the run history (worker thread); selects `id` when the rows arrive.
+    void refreshHistory(const QString& select = {});
+    void stopFollowing();
+    void onRunFolderLoaded(quint64 ticket, const RunFolderData& data);
+    void finishOverlay();
 
     WorkbenchOptions options_;
     QString workspace_;
@@ -167,11 +181,20 @@ private:
     bool restoringLayout_ = false;
     bool layoutPending_ = false;
 
-    // Following a run folder written elsewhere.
-    std::unique_ptr<run::RunReader> follow_;
-    QString followId_;
+    // Run-folder reads on worker threads, and what each ticket is for.
+    RunFolderLoader* loader_ = nullptr;
+    QString historySelect_;
+    // Following a run folder written elsewhere: one read at a time (followTicket_ != 0 in flight).
+    QString followId_, followDir_;
     qint64 followStep_ = 0;
+    quint64 followTicket_ = 0;
+    bool followFirst_ = false;
     QTimer* followTimer_ = nullptr;
+    // Overlay: the runs asked for, and the reads still missing.
+    QStringList overlayIds_;
+    QList<quint64> overlayTickets_;
+    // Resume: the run waits for its earlier steps.
+    quint64 resumeTicket_ = 0;
 };
 
 }  // namespace xopd::widgets

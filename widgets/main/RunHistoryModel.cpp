@@ -10,6 +10,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cmath>
@@ -35,19 +36,55 @@ QString modelName(const QJsonObject& source) {
 }
 }  // namespace
 
-RunHistoryModel::RunHistoryModel(QObject* parent) : QAbstractTableModel(parent) {}
+RunHistoryModel::RunHistoryModel(QObject* parent)
+    : QAbstractTableModel(parent), watcher_(new QFutureWatcher<ReadResult>(this)) {
+    connect(watcher_, &QFutureWatcherBase::finished, this, &RunHistoryModel::applyRead);
+}
 
 void RunHistoryModel::setRoot(const QString& runsFolder) { root_ = runsFolder; }
 
-QStringList RunHistoryModel::refresh() {
-    QStringList problems;
+void RunHistoryModel::refresh() {
+    if (running_) {
+        pending_ = true;
+        return;
+    }
+    startRead();
+}
+
+void RunHistoryModel::startRead() {
+    running_ = true;
+    pending_ = false;
+    const QString root = root_;
+    watcher_->setFuture(QtConcurrent::run([root] {
+        ReadResult r;
+        r.root = root;
+        r.rows = readRows(root, &r.problems);
+        return r;
+    }));
+}
+
+void RunHistoryModel::applyRead() {
+    ReadResult r = watcher_->result();
+    running_ = false;
+    // A newer request (or a new root) wins: read again before showing anything stale.
+    if (pending_ || r.root != root_) {
+        startRead();
+        return;
+    }
+    beginResetModel();
+    rows_ = std::move(r.rows);
+    endResetModel();
+    emit refreshed(r.problems);
+}
+
+std::vector<RunRow> RunHistoryModel::readRows(const QString& root, QStringList* problems) {
     std::vector<RunRow> rows;
-    if (!root_.isEmpty() && QDir(root_).exists()) {
+    if (!root.isEmpty() && QDir(root).exists()) {
         std::vector<run::RunSummary> runs;
         try {
-            runs = run::RunReader::listRuns(root_.toStdString());
+            runs = run::RunReader::listRuns(root.toStdString());
         } catch (const std::exception& e) {
-            problems << QString::fromUtf8(e.what());
+            *problems << QString::fromUtf8(e.what());
         }
         for (const auto& s : runs) {
             RunRow r;
@@ -73,7 +110,7 @@ QStringList RunHistoryModel::refresh() {
                 QJsonParseError err;
                 const auto doc = QJsonDocument::fromJson(f.readAll(), &err);
                 if (err.error != QJsonParseError::NoError) {
-                    problems << QString("'%1': %2").arg(f.fileName(), err.errorString());
+                    *problems << QString("'%1': %2").arg(f.fileName(), err.errorString());
                 } else {
                     const QJsonObject j = doc.object();
                     const QJsonObject c = j.value("config").toObject();
@@ -88,10 +125,7 @@ QStringList RunHistoryModel::refresh() {
             rows.push_back(std::move(r));
         }
     }
-    beginResetModel();
-    rows_ = std::move(rows);
-    endResetModel();
-    return problems;
+    return rows;
 }
 
 int RunHistoryModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }

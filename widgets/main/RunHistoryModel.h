@@ -3,10 +3,14 @@
 // (core run::RunReader::listRuns), with name, status, start time, duration, method, steps, λ, lr,
 // teacher / student, final loss and divergence, latest checkpoint and parent (forks), plus the
 // run's stable colour (RunColors). A QAbstractTableModel; views sort and filter it through a
-// QSortFilterProxyModel (SortRole gives raw values). refresh() re-reads the folder. GUI thread only.
+// QSortFilterProxyModel (SortRole gives raw values). refresh() re-reads the folder on a worker
+// thread (QtConcurrent: every run's metrics.sqlite and run.json are opened, which takes a while
+// for many runs) and replaces the rows on the GUI thread when the read is done (one model reset,
+// then refreshed()). The model itself is GUI thread only.
 
 #include <QAbstractTableModel>
 #include <QColor>
+#include <QFutureWatcher>
 #include <QStringList>
 
 #include <vector>
@@ -41,8 +45,16 @@ public:
     /// Folder holding run folders (WORKSPACE/runs); refresh() reads it.
     void setRoot(const QString& runsFolder);
     QString root() const { return root_; }
-    /// Re-reads every run summary. Problems (unreadable folders) are returned, one line each.
-    QStringList refresh();
+    /// Starts re-reading every run summary on a worker thread and returns at once. When the read
+    /// is done the rows are replaced and refreshed(problems) is emitted (problems: unreadable
+    /// folders, one line each). A call while a read runs queues one more read after it (a burst
+    /// of calls costs two reads); a result for a root that has changed meanwhile is dropped.
+    void refresh();
+    /// True from refresh() until the last queued read has been applied.
+    bool refreshing() const { return running_ || pending_; }
+    /// Reads the rows of every run folder under `runsFolder` (blocking; any thread: it touches no
+    /// model state). Problems are appended to `problems`.
+    static std::vector<RunRow> readRows(const QString& runsFolder, QStringList* problems);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -54,9 +66,23 @@ public:
     /// Call after changing a run colour so views repaint the colour cells.
     void coloursChanged();
 
+signals:
+    /// A refresh() has been applied (after the model reset).
+    void refreshed(const QStringList& problems);
+
 private:
+    struct ReadResult {
+        QString root;
+        std::vector<RunRow> rows;
+        QStringList problems;
+    };
+    void startRead();
+    void applyRead();
+
     QString root_;
     std::vector<RunRow> rows_;
+    QFutureWatcher<ReadResult>* watcher_;
+    bool running_ = false, pending_ = false;
 };
 
 }  // namespace xopd::widgets

@@ -20,6 +20,7 @@
 #include <QVBoxLayout>
 
 #include <exception>
+#include <utility>
 
 namespace xopd::widgets {
 
@@ -63,7 +64,11 @@ RunHistoryWidget::RunHistoryWidget(RunHistoryModel* model, QWidget* parent)
         }
     });
     connect(refresh_, &QAction::triggered, this, [this] {
-        const QStringList problems = model_->refresh();
+        announceRefresh_ = true;
+        model_->refresh();  // read on a worker thread; the table updates when it is done
+    });
+    connect(model_, &RunHistoryModel::refreshed, this, [this](const QStringList& problems) {
+        if (!std::exchange(announceRefresh_, false)) return;  // only the refreshes asked for here
         emit statusMessage(problems.isEmpty() ? QString("%1 runs in %2").arg(model_->rowCount()).arg(model_->root())
                                               : problems.join("; "));
     });

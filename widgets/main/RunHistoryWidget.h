@@ -55,6 +55,7 @@ private:
     QCheckBox* regex_;
     QLabel* count_;
     QAction *refresh_, *overlay_, *open_, *resume_, *fork_, *colour_, *compare_;
+    bool announceRefresh_ = false;  ///< the Refresh action asked: say how many runs were found
     QList<QAction*> actions_;
 };
 
