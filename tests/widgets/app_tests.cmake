@@ -3,3 +3,7 @@
 # tens of seconds on two cores; offscreen platform from xopd_add_qtest.
 xopd_add_qtest(test_main_window SOURCES test_main_window.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 900
                ENV JACK_NO_START_SERVER=1)
+# The Ask screen answering with a run checkpoint: builds a quick demo kit and a one-step run with
+# the CLI (seconds), then loads the checkpoint as the student.
+xopd_add_qtest(test_ask_checkpoint SOURCES test_ask_checkpoint.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 900
+               ENV JACK_NO_START_SERVER=1)

@@ -24,6 +24,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <utility>
 
 namespace xopd::widgets {
 
@@ -81,6 +82,9 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
     audio_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     models_ = new QLabel("No models chosen", question);
     models_->setWordWrap(true);
+    studentPick_ = new QComboBox(question);
+    studentPick_->addItem("Base student (Models and run set-up)");
+    studentPick_->setToolTip("Answer with the set-up screen's student, or with a run's latest checkpoint");
     maxTokens_ = new QSpinBox(question);
     maxTokens_->setRange(1, 4096);
     maxTokens_->setValue(48);
@@ -114,6 +118,7 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
     form->addRow("Prompt", prompt_);
     form->addRow("Transcript", transcript_);
     form->addRow("Audio", audio_);
+    form->addRow("Student", studentPick_);
     form->addRow("Models", models_);
     form->addRow(knobs);
     form->addRow(state_);
@@ -146,6 +151,11 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
         audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
                                              : QString::fromStdString(p.audio_path));
     });
+    connect(studentPick_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int) {
+        if (!configured_) return;
+        configureWorker();
+        if (isVisible()) loadModels();
+    });
     if (library_) {
         // Library changes come in bursts (a manifest import adds hundreds of rows): rebuild the
         // picker once per burst, from the event loop.
@@ -168,12 +178,53 @@ AskWidget::~AskWidget() {
 
 void AskWidget::setModelConfig(const distill::DistillConfig& config, const QString& description) {
     configured_ = true;
+    baseConfig_ = config;
+    baseDescription_ = description;
+    configureWorker();
+}
+
+void AskWidget::configureWorker() {
+    // A load still running is for the previous choice: its result is dropped and the new choice
+    // loads after it (the worker runs commands in order).
+    if (loading_) staleLoad_ = true;
     loaded_ = false;
     modelPrompts_.clear();
     rebuildChoices();
-    models_->setText(description + " (not loaded yet)");
-    QMetaObject::invokeMethod(worker_, [w = worker_, config] { w->configure(config); }, Qt::QueuedConnection);
+    const int pick = studentPick_->currentIndex();
+    if (pick <= 0 || pick > checkpoints_.size()) {
+        models_->setText(baseDescription_ + " (not loaded yet)");
+        QMetaObject::invokeMethod(worker_, [w = worker_, c = baseConfig_] { w->configure(c); }, Qt::QueuedConnection);
+        return;
+    }
+    const AskCheckpoint ck = checkpoints_[pick - 1];
+    models_->setText(QString("student: checkpoint %1 (not loaded yet)").arg(ck.checkpointDir));
+    // The run's folder is read on the worker thread, like the models.
+    QMetaObject::invokeMethod(worker_, [w = worker_, ck, c = baseConfig_] { w->configureCheckpoint(ck.runDir, ck.checkpointDir, c); },
+                              Qt::QueuedConnection);
 }
+
+void AskWidget::setRunCheckpoints(const QList<AskCheckpoint>& checkpoints) {
+    const int pick = studentPick_->currentIndex();
+    const QString chosen = pick >= 1 && pick <= checkpoints_.size() ? checkpoints_[pick - 1].checkpointDir : QString();
+    checkpoints_ = checkpoints;
+    int keep = 0;
+    {
+        const QSignalBlocker block(studentPick_);
+        while (studentPick_->count() > 1) studentPick_->removeItem(1);
+        for (int i = 0; i < checkpoints_.size(); ++i) {
+            studentPick_->addItem(checkpoints_[i].label, checkpoints_[i].checkpointDir);
+            if (checkpoints_[i].checkpointDir == chosen) keep = i + 1;
+        }
+        studentPick_->setCurrentIndex(keep);
+    }
+    // The chosen checkpoint went away (or moved): fall back to the base student.
+    if (!chosen.isEmpty() && keep == 0 && configured_) configureWorker();
+}
+
+int AskWidget::studentChoiceCount() const { return studentPick_->count(); }
+int AskWidget::studentChoice() const { return studentPick_->currentIndex(); }
+void AskWidget::chooseStudent(int index) { studentPick_->setCurrentIndex(index); }
+QString AskWidget::studentChoiceText(int index) const { return studentPick_->itemText(index); }
 
 void AskWidget::loadModels() {
     if (!configured_ || loaded_ || loading_) return;
@@ -259,6 +310,11 @@ void AskWidget::rebuildChoices() {
 }
 
 void AskWidget::onLoaded(const QString& description, const std::vector<distill::AskPrompt>& prompts) {
+    if (std::exchange(staleLoad_, false)) {
+        loading_ = false;
+        loadModels();
+        return;
+    }
     loading_ = false;
     loaded_ = true;
     modelPrompts_ = prompts;
@@ -290,6 +346,11 @@ void AskWidget::onAnswered(const distill::AskAnswer& a) {
 }
 
 void AskWidget::onFailed(const QString& message) {
+    if (loading_ && std::exchange(staleLoad_, false)) {
+        loading_ = false;
+        loadModels();
+        return;
+    }
     loading_ = false;
     setBusy(false);
     state_->setText(QString("<span style='color:#c62828'>%1</span>").arg(message.toHtmlEscaped()));

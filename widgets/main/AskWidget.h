@@ -5,6 +5,10 @@
 // the token divergence view of the student's answers below (speech row A_cm, text row A_im). Each
 // ask becomes one "step" of the view's scrubber, so earlier asks stay one slider move away.
 //
+// The student can be the set-up screen's (base) student or the latest checkpoint of a run (the
+// picker lists the runs the main window offers: checkpointAskConfig builds the models from the
+// run's folder on the worker thread).
+//
 // Generation runs in an AskWorker on its own QThread; the GUI thread never waits for it.
 // GUI thread only.
 
@@ -31,6 +35,13 @@ class PromptLibraryModel;
 class TokenStore;
 class TokenView;
 
+/// A run checkpoint the Ask screen can answer with.
+struct AskCheckpoint {
+    QString label;          ///< shown in the picker ("run … · step-000040")
+    QString runDir;         ///< RUN
+    QString checkpointDir;  ///< RUN/checkpoints/<latest>
+};
+
 class AskWidget : public QWidget {
     Q_OBJECT
 public:
@@ -41,6 +52,16 @@ public:
     void setModelConfig(const distill::DistillConfig& config, const QString& description);
     /// Loads the models now (else on the first ask or when the screen is first shown).
     void loadModels();
+
+    /// The run checkpoints the student picker offers after the base student (replaces the list;
+    /// a chosen checkpoint stays chosen while it is offered, else the base student is back).
+    void setRunCheckpoints(const QList<AskCheckpoint>& checkpoints);
+    /// Student picker: 0 = the base student of setModelConfig, i ≥ 1 = checkpoint i − 1. Choosing
+    /// drops loaded models; they load again on the next ask (at once while the screen is shown).
+    int studentChoiceCount() const;
+    int studentChoice() const;
+    void chooseStudent(int index);
+    QString studentChoiceText(int index) const;
     /// Asks the chosen prompt with the transcript in the field. Returns false (status message)
     /// when there is nothing to ask or an ask is already running.
     bool ask();
@@ -84,20 +105,27 @@ private:
     void onAnswered(const distill::AskAnswer& answer);
     void onFailed(const QString& message);
     void setBusy(bool busy, const QString& why = {});
+    /// Sends the chosen student (base config or checkpoint) to the worker.
+    void configureWorker();
 
     PromptLibraryModel* library_;
     TokenStore* tokens_;
     TokenView* view_;
     QThread* thread_;
     AskWorker* worker_;
+    distill::DistillConfig baseConfig_;
+    QString baseDescription_;
+    QList<AskCheckpoint> checkpoints_;
     std::vector<distill::AskPrompt> modelPrompts_;
     std::vector<Choice> choices_;
     distill::AskAnswer last_;
     bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false, rebuildPending_ = false;
+    bool staleLoad_ = false;  ///< the load in flight is for a previous student choice
     QString pendingSelect_;
     int64_t asks_ = 0;
 
     QComboBox* prompt_;
+    QComboBox* studentPick_;
     QLineEdit* transcript_;
     QLabel* audio_;
     QLabel* models_;

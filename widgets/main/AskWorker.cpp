@@ -1,5 +1,6 @@
 #include "widgets/main/AskWorker.h"
 
+#include "widgets/main/CheckpointAskConfig.h"
 #include "widgets/main/UserMessage.h"
 
 #include <exception>
@@ -18,11 +19,28 @@ void AskWorker::configure(const distill::DistillConfig& config) {
     service_.reset();
     config_ = config;
     configured_ = true;
+    configError_.clear();
+}
+
+void AskWorker::configureCheckpoint(const QString& runDir, const QString& checkpointDir,
+                                    const distill::DistillConfig& machine) {
+    service_.reset();
+    configured_ = false;
+    try {
+        config_ = checkpointAskConfig(runDir, checkpointDir, machine);
+        configured_ = true;
+        configError_.clear();
+    } catch (const std::exception& e) {
+        configError_ = userMessage(QString::fromUtf8(e.what()));
+        emit failed(configError_);
+    }
 }
 
 void AskWorker::load() {
     try {
-        if (!configured_) throw std::runtime_error("no models chosen (open the Models and run set-up screen)");
+        if (!configured_)
+            throw std::runtime_error(configError_.isEmpty() ? "no models chosen (open the Models and run set-up screen)"
+                                                            : configError_.toStdString());
         if (!service_) service_ = std::make_unique<distill::AskService>(config_);
         service_->load();
         emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
@@ -34,7 +52,9 @@ void AskWorker::load() {
 
 void AskWorker::ask(const distill::AskRequest& request) {
     try {
-        if (!configured_) throw std::runtime_error("no models chosen (open the Models and run set-up screen)");
+        if (!configured_)
+            throw std::runtime_error(configError_.isEmpty() ? "no models chosen (open the Models and run set-up screen)"
+                                                            : configError_.toStdString());
         const bool fresh = !service_ || !service_->loaded();
         if (!service_) service_ = std::make_unique<distill::AskService>(config_);
         // ask() checks the request before it loads the models, so a missing clip is reported at once.

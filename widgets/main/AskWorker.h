@@ -27,6 +27,10 @@ public:
 
     /// Worker thread: replaces the models' config (drops loaded models).
     void configure(const distill::DistillConfig& config);
+    /// Worker thread: the student becomes a run checkpoint (checkpointAskConfig: the run's config
+    /// with the checkpoint folder as student; device and dtype from `machine`). Drops loaded
+    /// models; emits failed() (and keeps no models) when the checkpoint cannot be asked.
+    void configureCheckpoint(const QString& runDir, const QString& checkpointDir, const distill::DistillConfig& machine);
     /// Worker thread: loads the models; emits loaded() or failed().
     void load();
     /// Worker thread: asks both models; emits answered() or failed().
@@ -41,6 +45,7 @@ private:
     std::unique_ptr<distill::AskService> service_;
     distill::DistillConfig config_;
     bool configured_ = false;
+    QString configError_;  ///< why the last configuration cannot be asked ("" = none)
 };
 
 }  // namespace xopd::widgets

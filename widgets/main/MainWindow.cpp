@@ -137,6 +137,16 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     connect(historyModel_, &RunHistoryModel::refreshed, this, [this](const QStringList& problems) {
         for (const auto& p : problems) log_->append(LogLevel::Warning, p);
         if (!historySelect_.isEmpty()) history_->selectRun(std::exchange(historySelect_, QString()));
+        // The Ask screen can answer with any real-model run's latest checkpoint (a toy run's
+        // checkpoints hold toy weights, not a model folder).
+        QList<AskCheckpoint> checkpoints;
+        for (int i = 0; i < historyModel_->rowCount(); ++i) {
+            const RunRow& r = historyModel_->row(i);
+            if (r.checkpoint.isEmpty() || r.student == "toy") continue;
+            checkpoints.push_back({QString("run %1 · %2").arg(r.id, r.checkpoint), r.dir,
+                                   QDir(r.dir).filePath("checkpoints/" + r.checkpoint)});
+        }
+        ask_->setRunCheckpoints(checkpoints);
     });
 
     setWorkspace(options_.workspace.isEmpty() ? defaultWorkspace() : options_.workspace);

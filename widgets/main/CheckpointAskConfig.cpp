@@ -1,0 +1,50 @@
+#include "widgets/main/CheckpointAskConfig.h"
+
+#include "core/common/Error.h"
+#include "core/data/DemoKit.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+#include <nlohmann/json.hpp>
+
+namespace xopd::widgets {
+
+distill::DistillConfig checkpointAskConfig(const QString& runDir, const QString& checkpointDir,
+                                           const distill::DistillConfig& machine) {
+    const QString runJson = QDir(runDir).filePath("run.json");
+    QFile f(runJson);
+    XOPD_CHECK(f.open(QIODevice::ReadOnly), "'" << runJson.toStdString() << "': cannot read the run's configuration");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(f.readAll().toStdString());
+    } catch (const std::exception& e) {
+        XOPD_FAIL("'" << runJson.toStdString() << "': " << e.what());
+    }
+    XOPD_CHECK(j.contains("config"), "'" << runJson.toStdString() << "': no \"config\" section");
+    distill::DistillConfig c = distill::distillConfigFromJson(j["config"], runJson.toStdString());
+
+    const std::string ckpt = checkpointDir.toStdString();
+    XOPD_CHECK(c.student.kind != "toy", "'" << ckpt << "': a toy-model run's checkpoint holds toy weights, not a model "
+                                            "folder; ask with the base toy student instead");
+    XOPD_CHECK(!QFileInfo::exists(QDir(checkpointDir).filePath("adapter_config.json")),
+               "'" << ckpt << "': a LoRA checkpoint is an adapter, not a whole model; Ask loads full checkpoints only");
+    XOPD_CHECK(QFileInfo(QDir(checkpointDir).filePath("config.json")).isFile(),
+               "'" << ckpt << "': no config.json (not a Hugging Face model folder)");
+
+    if (c.student.kind == "demo") {
+        // A demo-kit run: the kit's teacher and prompts, named as folders (the student is replaced).
+        const auto kit = data::openDemoKit(c.student.path.empty() ? data::defaultDemoKitPath() : c.student.path);
+        c.teacher = {"hf", kit.teacher_dir};
+        if (c.data.manifest.empty()) c.data.manifest = kit.train_manifest;
+    }
+    c.student = {"hf", ckpt};
+    c.train.device = machine.train.device;
+    c.train.teacher_device = machine.train.teacher_device;
+    c.train.dtype = machine.train.dtype;
+    c.validate("ask with checkpoint '" + ckpt + "'");
+    return c;
+}
+
+}  // namespace xopd::widgets
