@@ -40,14 +40,16 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     build->add_option("--out", args->out, "Kit folder (default: the workbench's default kit path)");
     auto& o = args->options;
     build->add_option("--seed", o.seed, "Seed of every random choice");
-    build->add_option("--student-lr", o.student_lr, "Learning rate of the student's audio-tower training");
-    build->add_option("--student-steps", o.student_max_steps, "Most audio-tower training steps");
+    build->add_option("--student-lr", o.student_lr, "Learning rate of the student's audio tower in its speech training");
+    build->add_option("--student-steps", o.student_max_steps, "Most speech training steps of the student");
     build->add_option("--student-stop", o.student_stop_accuracy,
-                      "Stop the tower's training once its held-out speech accuracy reaches this (percent)");
+                      "Stop the student's speech training once its held-out speech accuracy reaches this (percent)");
     build->add_option("--student-train-decoder", o.student_train_decoder,
-                      "Also train the student's decoder copy in the speech stage (true/false)");
+                      "Also train the student's decoder copy in the speech stage, text QA replayed (true/false; default true)");
     build->add_option("--student-decoder-lr", o.student_decoder_lr, "Decoder learning rate in that stage");
     build->add_option("--teacher-steps", o.teacher_max_steps, "Most teacher training steps");
+    build->add_option("--teacher-loss", o.teacher_target_loss,
+                      "Train the teacher on until its mean answer NLL is at most this (nats per token)");
     build->add_option("--bpe-merges", o.bpe_merges, "BPE merges learned for the kit's tokenizer (at most)");
     build->add_flag("--no-target-check{false}", o.check_targets,
                     "Write the kit even when a target is missed (quick test builds)");

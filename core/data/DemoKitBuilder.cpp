@@ -332,7 +332,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                 report.teacher_text = *r.scores.text;
                 say(o, "teacher step " + std::to_string(step) + ": loss " + std::to_string(loss.item<float>()) +
                            ", text accuracy " + fmt(report.teacher_text) + " %");
-                if (report.teacher_text >= o.teacher_target_accuracy) break;
+                if (report.teacher_text >= o.teacher_target_accuracy && loss.item<double>() <= o.teacher_target_loss) break;
             }
         }
         for (auto& [name, t] : teacher.namedParameters()) t->requires_grad_(false);
@@ -375,6 +375,14 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                                        eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, "",
                                                            static_cast<int>(model::audioTokenCount(f.valid_frames))),
                                        responseIds(tok, *item.reference)});
+        }
+
+        std::vector<model::PromptInput> sprompts_text;  // the text QA in the student's template
+        std::vector<std::vector<int64_t>> sresponses_text;
+        for (const auto& q : questions) {
+            sprompts_text.push_back(model::PromptInput::fromIds(
+                eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, q.question, 0)));
+            sresponses_text.push_back(responseIds(tok, q.answer));
         }
 
         std::vector<torch::Tensor> tower_params, decoder_params;
@@ -425,6 +433,10 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                 responses.push_back(batch[i]->response);
             }
             auto loss = meanNll(model::score(student.decoder(), prompts, responses));
+            // Text replay: a decoder trained on speech alone forgets its text skills within a few
+            // hundred steps; the text QA in the student's own template keeps them, as real speech LLMs
+            // keep text data in their mix.
+            if (o.student_train_decoder) loss = loss + meanNll(model::score(student.decoder(), sprompts_text, sresponses_text));
             XOPD_CHECK(std::isfinite(loss.item<double>()), "demo kit: the student's training loss is not finite at step " << step);
             loss.backward();
             student_opt.step();
