@@ -7,13 +7,16 @@ scored on the kit's held-out voices with speech input (S) and text input (T).
 
 Prints a markdown table: S %, T %, the relative drops against the teacher's text score
 (method.md §11), the share of the student's speech-vs-teacher gap each method closed, the change
-of the student's text accuracy, and the training wall time. Uses only the `xopd` CLI.
+of the student's text accuracy, and the training wall time; then each method's mean step time
+split into rollout, teacher scoring and update (from its run's metrics.sqlite). Uses only the
+`xopd` CLI and the run folders it writes.
 """
 import argparse
 import json
 import os
 import platform
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -85,6 +88,20 @@ def main():
         dtext = "–" if wall is None else f"{t - base_t:+.1f}"
         print(f"| {name} | {cell(s)} | {cell(t)} | {drop(s)} | {drop(t)} | {closed} | {dtext} | "
               f"{'–' if wall is None else f'{wall:.0f} s'} |")
+
+
+    print("\n| method | rollout s | teacher s | update s | step s | rollout share | tokens/s |")
+    print("|---|---|---|---|---|---|---|")
+    for method in a.methods.split(","):
+        db = sqlite3.connect(os.path.join(a.work, method, "metrics.sqlite"))
+        r = db.execute('SELECT avg("time/rollout_s"), avg("time/teacher_s"), avg("time/update_s"), '
+                       'avg("time/step_s"), avg(tokens_per_s) FROM steps').fetchone()
+        db.close()
+        if r[3] is None:
+            continue
+        cells = " | ".join("–" if v is None else f"{v:.3f}" for v in r[:4])
+        share = "–" if r[0] is None else f"{100.0 * r[0] / r[3]:.0f} %"
+        print(f"| {method} | {cells} | {share} | {'–' if r[4] is None else f'{r[4]:.0f}'} |")
 
 
 if __name__ == "__main__":
