@@ -76,13 +76,18 @@ RunController::RunController(distill::DistillConfig config, RunOptions options)
 RunController::RunController(ResumeTag, distill::DistillConfig config, RunOptions options)
     : config_(std::move(config)), options_(std::move(options)), resuming_(true) {}
 
-std::unique_ptr<RunController> RunController::resume(RunOptions options) {
-    const std::string path = (fs::path(options.run_dir) / "run.json").string();
-    XOPD_CHECK(fs::exists(path), "'" << options.run_dir << "': not a run folder (no run.json)");
+distill::DistillConfig readRunConfig(const std::string& run_dir) {
+    const std::string path = (fs::path(run_dir) / "run.json").string();
+    XOPD_CHECK(fs::exists(path), "'" << run_dir << "': not a run folder (no run.json)");
     const auto j = readJsonFile(path);
     XOPD_CHECK(j.contains("config"), "'" << path << "': field 'config' is missing");
     auto config = distill::distillConfigFromJson(j["config"], path);
     config.validate(path);
+    return config;
+}
+
+std::unique_ptr<RunController> RunController::resume(RunOptions options) {
+    auto config = readRunConfig(options.run_dir);
     return std::unique_ptr<RunController>(new RunController(ResumeTag{}, std::move(config), std::move(options)));
 }
 

@@ -52,6 +52,10 @@ struct RunOptions {
     ModelFactory factory;
 };
 
+/// The configuration a run was started with: run_dir/run.json's "config", parsed and validated.
+/// Throws xopd::Error naming the folder or the file (no run.json, bad JSON, no config, bad values).
+distill::DistillConfig readRunConfig(const std::string& run_dir);
+
 class RunController : public RunControl {
 public:
     /// A new run: validates `config`, creates run_dir and writes run.json (resolved config, program

@@ -2,28 +2,16 @@
 
 #include "core/common/Error.h"
 #include "core/data/DemoKit.h"
+#include "core/run/RunController.h"
 
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-
-#include <nlohmann/json.hpp>
 
 namespace xopd::widgets {
 
 distill::DistillConfig checkpointAskConfig(const QString& runDir, const QString& checkpointDir,
                                            const distill::DistillConfig& machine) {
-    const QString runJson = QDir(runDir).filePath("run.json");
-    QFile f(runJson);
-    XOPD_CHECK(f.open(QIODevice::ReadOnly), "'" << runJson.toStdString() << "': cannot read the run's configuration");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(f.readAll().toStdString());
-    } catch (const std::exception& e) {
-        XOPD_FAIL("'" << runJson.toStdString() << "': " << e.what());
-    }
-    XOPD_CHECK(j.contains("config"), "'" << runJson.toStdString() << "': no \"config\" section");
-    distill::DistillConfig c = distill::distillConfigFromJson(j["config"], runJson.toStdString());
+    distill::DistillConfig c = run::readRunConfig(runDir.toStdString());
 
     const std::string ckpt = checkpointDir.toStdString();
     XOPD_CHECK(c.student.kind != "toy", "'" << ckpt << "': a toy-model run's checkpoint holds toy weights, not a model "
