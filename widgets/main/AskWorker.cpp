@@ -36,11 +36,15 @@ void AskWorker::configureCheckpoint(const QString& runDir, const QString& checkp
     }
 }
 
+void AskWorker::requireConfigured() const {
+    if (configured_) return;
+    throw std::runtime_error(configError_.isEmpty() ? "no models chosen (open the Models and run set-up screen)"
+                                                    : configError_.toStdString());
+}
+
 void AskWorker::load() {
     try {
-        if (!configured_)
-            throw std::runtime_error(configError_.isEmpty() ? "no models chosen (open the Models and run set-up screen)"
-                                                            : configError_.toStdString());
+        requireConfigured();
         if (!service_) service_ = std::make_unique<distill::AskService>(config_);
         service_->load();
         emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
@@ -52,9 +56,7 @@ void AskWorker::load() {
 
 void AskWorker::ask(const distill::AskRequest& request) {
     try {
-        if (!configured_)
-            throw std::runtime_error(configError_.isEmpty() ? "no models chosen (open the Models and run set-up screen)"
-                                                            : configError_.toStdString());
+        requireConfigured();
         const bool fresh = !service_ || !service_->loaded();
         if (!service_) service_ = std::make_unique<distill::AskService>(config_);
         // ask() checks the request before it loads the models, so a missing clip is reported at once.

@@ -42,6 +42,9 @@ signals:
     void failed(const QString& message);
 
 private:
+    /// Throws, with why there is nothing to ask, when no usable configuration is set.
+    void requireConfigured() const;
+
     std::unique_ptr<distill::AskService> service_;
     distill::DistillConfig config_;
     bool configured_ = false;
