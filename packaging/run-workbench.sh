@@ -25,7 +25,7 @@ fi
 # The demo kit is built, not committed (resources/README.md): build it once, on first use.
 kit=${XOPD_DEMO_KIT:-$(cd "$(dirname "$0")/.." && pwd)/resources/demo-kit}
 if [[ ! -f $kit/kit.json ]]; then
-  echo "xopd-workbench: building the demo kit into $kit (once, about 8 minutes on 2 cores)"
+  echo "xopd-workbench: building the demo kit into $kit (once, about 11 minutes on 2 cores)"
   "$build_dir/app/cli/xopd" demo-kit build --out "$kit"
 fi
 exec "$build_dir/app/workbench/xopd-workbench" "$@"

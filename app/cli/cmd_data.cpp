@@ -40,13 +40,17 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     build->add_option("--out", args->out, "Kit folder (default: the workbench's default kit path)");
     auto& o = args->options;
     build->add_option("--seed", o.seed, "Seed of every random choice");
-    build->add_option("--student-lr", o.student_lr, "Learning rate of the student's audio tower in its speech training");
-    build->add_option("--student-steps", o.student_max_steps, "Most speech training steps of the student");
-    build->add_option("--student-stop", o.student_stop_accuracy,
-                      "Stop the student's speech training once its held-out speech accuracy reaches this (percent)");
+    build->add_option("--student-lr", o.student_lr, "Stage 1: learning rate of the student's fresh audio tower");
     build->add_option("--student-train-decoder", o.student_train_decoder,
-                      "Also train the student's decoder copy in the speech stage, text QA replayed (true/false; default true)");
-    build->add_option("--student-decoder-lr", o.student_decoder_lr, "Decoder learning rate in that stage");
+                      "Stage 1: also train the student's decoder copy, text QA replayed (true/false; default true)");
+    build->add_option("--student-decoder-lr", o.student_decoder_lr, "Stage 1: learning rate of the decoder");
+    build->add_option("--tower-stop", o.tower_stop_accuracy,
+                      "Stage 1: stop once the tower's held-out speech accuracy reaches this (percent)");
+    build->add_option("--tower-steps", o.tower_max_steps, "Stage 1: most steps");
+    build->add_option("--projector-lr", o.projector_lr, "Stage 2 (alignment, LLM frozen): projector learning rate");
+    build->add_option("--student-stop", o.student_stop_accuracy,
+                      "Stage 2: stop once the student's held-out speech accuracy reaches this (percent)");
+    build->add_option("--student-steps", o.student_max_steps, "Stage 2: most steps");
     build->add_option("--teacher-steps", o.teacher_max_steps, "Most teacher training steps");
     build->add_option("--teacher-loss", o.teacher_target_loss,
                       "Train the teacher on until its mean answer NLL is at most this (nats per token)");
@@ -63,6 +67,8 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
             const data::DemoKitReport r = data::buildDemoKit(out, options);
             std::cout << "demo kit written to " << out << "\n"
                       << "  teacher text accuracy   " << r.teacher_text << " %\n"
+                      << "  stage 1 (tower)         " << r.tower_steps << " steps, held-out speech accuracy " << r.tower_speech << " %\n"
+                      << "  stage 2 (alignment)     " << r.student_steps << " steps\n"
                       << "  student speech accuracy " << r.student_speech << " %\n"
                       << "  student text accuracy   " << r.student_text << " %\n"
                       << "  clips " << r.train_clips << " train, " << r.eval_clips << " held-out\n";

@@ -226,6 +226,80 @@ torch::Tensor meanNll(const model::ScoreResult& r) {
     return -(r.logprobs * mask).sum() / mask.sum();
 }
 
+
+/// One speech-training stage of the student: batches of `batch` training clips in a seeded random
+/// order, cross-entropy on speech -> answer (plus the text QA when `text_replay`), one AdamW step per
+/// batch; the held-out speech accuracy is checked every `check_every` steps and the stage stops once
+/// it reaches `stop_accuracy`, or after `max_steps`.
+struct SpeechStage {
+    const char* name;
+    int batch, max_steps, check_every;
+    double stop_accuracy;
+    bool text_replay;
+    uint64_t seed;
+};
+
+struct SpeechStageResult {
+    int steps = 0;
+    double held_out_speech = 0;
+};
+
+struct TextReplay {
+    std::vector<model::PromptInput> prompts;  // the text QA in the student's template
+    std::vector<std::vector<int64_t>> responses;
+};
+
+SpeechStageResult trainOnSpeech(model::SpeechLm& student, const std::vector<SpeechExample>& examples,
+                                const TextReplay& replay, torch::optim::Optimizer& opt, const SpeechStage& stage,
+                                const std::function<double()>& held_out_accuracy, const DemoKitOptions& o) {
+    SpeechStageResult result;
+    auto gen = at::detail::createCPUGenerator(stage.seed);
+    const int64_t n = static_cast<int64_t>(examples.size());
+    torch::Tensor order = torch::randperm(n, gen, torch::kInt64);
+    int64_t cursor = 0;
+    for (int step = 1; step <= stage.max_steps; ++step) {
+        std::vector<model::AudioFeatures> clips;
+        std::vector<const SpeechExample*> batch;
+        for (int b = 0; b < stage.batch; ++b) {
+            if (cursor == n) {
+                order = torch::randperm(n, gen, torch::kInt64);
+                cursor = 0;
+            }
+            batch.push_back(&examples[static_cast<size_t>(order[cursor++].item<int64_t>())]);
+            clips.push_back(batch.back()->features);
+        }
+        opt.zero_grad();
+        const auto enc = student.audioEncoder()->encode(clips);
+        std::vector<model::PromptInput> prompts;
+        std::vector<std::vector<int64_t>> responses;
+        int64_t offset = 0;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const auto ids = torch::tensor(batch[i]->prompt);
+            const auto audio = enc.embeddings.narrow(0, offset, enc.token_counts[i]);
+            offset += enc.token_counts[i];
+            prompts.push_back(model::PromptInput::fromEmbeds(student.spliceAudio(ids, student.decoder().embed(ids), audio)));
+            responses.push_back(batch[i]->response);
+        }
+        auto loss = meanNll(model::score(student.decoder(), prompts, responses));
+        // Text replay: a decoder trained on speech alone forgets its text skills within a few
+        // hundred steps; the text QA in the student's own template keeps them, as real speech LLMs
+        // keep text data in their mix.
+        if (stage.text_replay) loss = loss + meanNll(model::score(student.decoder(), replay.prompts, replay.responses));
+        XOPD_CHECK(std::isfinite(loss.item<double>()),
+                   "demo kit: the student's " << stage.name << " loss is not finite at step " << step);
+        loss.backward();
+        opt.step();
+        result.steps = step;
+        if (step % stage.check_every == 0) {
+            result.held_out_speech = held_out_accuracy();
+            say(o, std::string(stage.name) + " step " + std::to_string(step) + ": loss " + std::to_string(loss.item<float>()) +
+                       ", held-out speech accuracy " + fmt(result.held_out_speech) + " %");
+            if (result.held_out_speech >= stage.stop_accuracy) break;
+        }
+    }
+    return result;
+}
+
 }  // namespace
 
 DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) {
@@ -339,7 +413,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         XOPD_CHECK(!o.check_targets || report.teacher_text >= 90.0, "demo kit: the teacher reached only " << fmt(report.teacher_text)
                                                     << " % text accuracy after " << report.teacher_steps << " steps (target >= 90 %)");
 
-        // 4. Student: fresh Omni audio tower + copy of the teacher's decoder.
+        // 4. Student: fresh Omni audio tower + a copy of the teacher's decoder.
         model::ModelRuntimeConfig sc;
         sc.kind = model::ModelKind::Qwen25OmniThinker;
         sc.text = tc.text;
@@ -377,80 +451,63 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                                        responseIds(tok, *item.reference)});
         }
 
-        std::vector<model::PromptInput> sprompts_text;  // the text QA in the student's template
-        std::vector<std::vector<int64_t>> sresponses_text;
+        TextReplay replay;
         for (const auto& q : questions) {
-            sprompts_text.push_back(model::PromptInput::fromIds(
+            replay.prompts.push_back(model::PromptInput::fromIds(
                 eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, q.question, 0)));
-            sresponses_text.push_back(responseIds(tok, q.answer));
+            replay.responses.push_back(responseIds(tok, q.answer));
         }
-
-        std::vector<torch::Tensor> tower_params, decoder_params;
-        for (auto& [name, t] : student.audioEncoder()->namedParameters()) {
-            t->requires_grad_(true);
-            tower_params.push_back(*t);
-        }
-        std::vector<torch::optim::OptimizerParamGroup> groups;
-        groups.emplace_back(tower_params, std::make_unique<torch::optim::AdamWOptions>(
-                                              torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01)));
-        if (o.student_train_decoder) {
-            for (auto& [name, t] : student.decoder().namedParameters()) {
-                t->requires_grad_(true);
-                decoder_params.push_back(*t);
-            }
-            groups.emplace_back(decoder_params, std::make_unique<torch::optim::AdamWOptions>(
-                                                    torch::optim::AdamWOptions(o.student_decoder_lr).weight_decay(0.01)));
-        }
-        torch::optim::AdamW student_opt(std::move(groups), torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01));
         eval::EvalOptions speech_only;
         speech_only.text = false;
-        auto gen = at::detail::createCPUGenerator(o.seed + 1);
-        const int64_t n = static_cast<int64_t>(speech_examples.size());
-        torch::Tensor order = torch::randperm(n, gen, torch::kInt64);
-        int64_t cursor = 0;
-        for (int step = 1; step <= o.student_max_steps; ++step) {
-            std::vector<model::AudioFeatures> clips;
-            std::vector<const SpeechExample*> batch;
-            for (int b = 0; b < o.student_batch; ++b) {
-                if (cursor == n) {
-                    order = torch::randperm(n, gen, torch::kInt64);
-                    cursor = 0;
+        const auto held_out_speech = [&] {
+            return *eval::evaluateModel(student, tok, text::ChatTemplateKind::Qwen25Omni, eval_clips, speech_only, cached)
+                        .scores.speech;
+        };
+
+        // 4a. Stage 1, the tower learns to hear: tower (and the decoder copy) trained end to end.
+        {
+            std::vector<torch::Tensor> tower_params, decoder_params;
+            for (auto& [name, t] : student.audioEncoder()->namedParameters()) {
+                t->requires_grad_(true);
+                tower_params.push_back(*t);
+            }
+            std::vector<torch::optim::OptimizerParamGroup> groups;
+            groups.emplace_back(tower_params, std::make_unique<torch::optim::AdamWOptions>(
+                                                  torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01)));
+            if (o.student_train_decoder) {
+                for (auto& [name, t] : student.decoder().namedParameters()) {
+                    t->requires_grad_(true);
+                    decoder_params.push_back(*t);
                 }
-                batch.push_back(&speech_examples[static_cast<size_t>(order[cursor++].item<int64_t>())]);
-                clips.push_back(batch.back()->features);
+                groups.emplace_back(decoder_params, std::make_unique<torch::optim::AdamWOptions>(
+                                                        torch::optim::AdamWOptions(o.student_decoder_lr).weight_decay(0.01)));
             }
-            student_opt.zero_grad();
-            const auto enc = student.audioEncoder()->encode(clips);
-            std::vector<model::PromptInput> prompts;
-            std::vector<std::vector<int64_t>> responses;
-            int64_t offset = 0;
-            for (size_t i = 0; i < batch.size(); ++i) {
-                const auto ids = torch::tensor(batch[i]->prompt);
-                const auto audio = enc.embeddings.narrow(0, offset, enc.token_counts[i]);
-                offset += enc.token_counts[i];
-                prompts.push_back(model::PromptInput::fromEmbeds(
-                    student.spliceAudio(ids, student.decoder().embed(ids), audio)));
-                responses.push_back(batch[i]->response);
-            }
-            auto loss = meanNll(model::score(student.decoder(), prompts, responses));
-            // Text replay: a decoder trained on speech alone forgets its text skills within a few
-            // hundred steps; the text QA in the student's own template keeps them, as real speech LLMs
-            // keep text data in their mix.
-            if (o.student_train_decoder) loss = loss + meanNll(model::score(student.decoder(), sprompts_text, sresponses_text));
-            XOPD_CHECK(std::isfinite(loss.item<double>()), "demo kit: the student's training loss is not finite at step " << step);
-            loss.backward();
-            student_opt.step();
-            report.student_steps = step;
-            if (step % o.student_check_every == 0) {
-                const auto r = eval::evaluateModel(student, tok, text::ChatTemplateKind::Qwen25Omni, eval_clips,
-                                                   speech_only, cached);
-                report.student_speech = *r.scores.speech;
-                say(o, "student step " + std::to_string(step) + ": loss " + std::to_string(loss.item<float>()) +
-                           ", held-out speech accuracy " + fmt(report.student_speech) + " %");
-                if (report.student_speech >= o.student_stop_accuracy) break;
-            }
+            torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01));
+            const SpeechStage stage{"tower", o.student_batch, o.tower_max_steps, o.student_check_every,
+                                    o.tower_stop_accuracy, o.student_train_decoder, o.seed + 1};
+            const auto r = trainOnSpeech(student, speech_examples, replay, opt, stage, held_out_speech, o);
+            report.tower_steps = r.steps;
+            report.tower_speech = r.held_out_speech;
+            for (auto& [name, t] : student.namedParameters()) t->requires_grad_(false);
         }
-        for (auto& [name, t] : student.namedParameters()) t->requires_grad_(false);
+
+        // 4b. Stage 2, alignment with the LLM frozen: the projector re-initialised and trained alone.
+        {
+            std::vector<torch::Tensor> projector;
+            for (auto& [name, t] : student.audioEncoder()->namedParameters()) {
+                if (name.find("audio_tower.proj.") == std::string::npos) continue;
+                torch::NoGradGuard no_grad;
+                t->copy_(name.find("bias") != std::string::npos ? torch::zeros_like(*t) : init.normal(t->sizes().vec()));
+                t->requires_grad_(true);
+                projector.push_back(*t);
+            }
+            XOPD_CHECK(projector.size() == 2, "demo kit: the student's tower has no audio_tower.proj weight and bias");
+            torch::optim::AdamW opt(projector, torch::optim::AdamWOptions(o.projector_lr).weight_decay(0.01));
+            const SpeechStage stage{"alignment", o.student_batch, o.student_max_steps, o.alignment_check_every,
+                                    o.student_stop_accuracy, false, o.seed + 2};
+            report.student_steps = trainOnSpeech(student, speech_examples, replay, opt, stage, held_out_speech, o).steps;
+            for (auto& [name, t] : student.namedParameters()) t->requires_grad_(false);
+        }
 
         // 5. Final measurements on the held-out voices.
         eval::EvalOptions both;
@@ -500,10 +557,15 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                        {"match", "exact (normalised)"}};
         kit["build"] = {{"seed", o.seed},
                         {"teacher_steps", report.teacher_steps},
-                        {"student_steps", report.student_steps},
-                        {"student_stop_accuracy", o.student_stop_accuracy},
+                        {"teacher_target_loss", o.teacher_target_loss},
+                        {"tower_steps", report.tower_steps},
+                        {"tower_held_out_speech_accuracy", report.tower_speech},
+                        {"tower_stop_accuracy", o.tower_stop_accuracy},
                         {"student_train_decoder", o.student_train_decoder},
                         {"student_decoder_lr", o.student_decoder_lr},
+                        {"alignment_steps", report.student_steps},
+                        {"projector_lr", o.projector_lr},
+                        {"student_stop_accuracy", o.student_stop_accuracy},
                         {"bpe_merges", bpe.merges.size()},
                         {"tokenizer_size", report.tokenizer_size},
                         {"vocab_size", report.vocab_size},

@@ -26,8 +26,8 @@ int buildWithCli(const QString& out, const QString& seed = "1234") {
     p.setProcessChannelMode(QProcess::MergedChannels);
     p.start(qEnvironmentVariable("XOPD_CLI"),
             {"demo-kit", "build", "--out", out, "--seed", seed, "--train-voices", "en@175", "en-us@160:60",
-             "--eval-voices", "en-us+m3@180:45", "--bpe-merges", "100", "--teacher-steps", "50", "--student-steps",
-             "10", "--no-target-check"});
+             "--eval-voices", "en-us+m3@180:45", "--bpe-merges", "100", "--teacher-steps", "50", "--tower-steps", "10",
+             "--student-steps", "10", "--no-target-check"});
     if (!p.waitForFinished(300000)) return -1;
     if (p.exitCode() != 0) qWarning("%s", p.readAll().constData());
     return p.exitCode();
@@ -39,8 +39,10 @@ DemoKitOptions quickOptions() {
     o.eval_voices = {"en-us+m3@180:45"};
     o.bpe_merges = 100;
     o.teacher_max_steps = 50;
-    o.student_max_steps = 10;
+    o.tower_max_steps = 10;
     o.student_check_every = 10;
+    o.student_max_steps = 10;
+    o.alignment_check_every = 10;
     o.student_batch = 8;
     o.check_targets = false;
     return o;
