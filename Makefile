@@ -30,7 +30,9 @@ bench: build
 demo-kit: build
 	$(BUILD_DIR)/app/cli/xopd demo-kit build --out resources/demo-kit
 
-demo-table: demo-kit
+# Builds the kit only when there is none (make demo-kit rebuilds it).
+demo-table: build
+	test -f resources/demo-kit/kit.json || $(BUILD_DIR)/app/cli/xopd demo-kit build --out resources/demo-kit
 	/usr/bin/python3 tests/bench/demo_table.py $(BUILD_DIR) --kit resources/demo-kit
 
 fuzz: setup
