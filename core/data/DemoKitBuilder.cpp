@@ -16,6 +16,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 #include <unistd.h>
+#include <csignal>
+#include <cerrno>
+#include <limits>
 
 #include <algorithm>
 #include <filesystem>
@@ -226,6 +229,21 @@ torch::Tensor meanNll(const model::ScoreResult& r) {
     return -(r.logprobs * mask).sum() / mask.sum();
 }
 
+/// Removes "<kit>.tmp-<pid>" folders beside the kit whose process is gone: a build killed by a
+/// signal (Ctrl-C, SIGKILL) cannot remove its own, and the next build has another pid.
+void removeStaleTemporaryFolders(const fs::path& final_dir) {
+    const std::string prefix = final_dir.filename().string() + ".tmp-";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(final_dir.parent_path(), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0 || !entry.is_directory()) continue;
+        const std::string pid_text = name.substr(prefix.size());
+        if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 10) continue;
+        const long long pid = std::stoll(pid_text);
+        if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+    }
+}
 
 /// One speech-training stage of the student: batches of `batch` training clips in a seeded random
 /// order, cross-entropy on speech -> answer (plus the text QA when `text_replay`), one AdamW step per
@@ -307,6 +325,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
     XOPD_CHECK(!out_dir.empty(), "demo kit: no output folder");
     const fs::path final_dir = fs::absolute(fs::path(out_dir)).lexically_normal();
     const fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    if (fs::is_directory(final_dir.parent_path())) removeStaleTemporaryFolders(final_dir);
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     DemoKitReport report;

@@ -69,7 +69,15 @@ private slots:
     void rebuildIsByteIdentical() {
         QTemporaryDir root;
         const QString a = root.filePath("a"), b = root.filePath("b"), c = root.filePath("c");
+        // What a build killed by a signal leaves: its temporary folder, named by a pid that is gone
+        // (beyond any pid_max), which the next build removes; a folder of a live pid (ours) stays.
+        QVERIFY(QDir().mkpath(root.filePath("a.tmp-2147483000/prompts")));
+        const QString live = root.filePath("b.tmp-" + QString::number(QCoreApplication::applicationPid()));
+        QVERIFY(QDir().mkpath(live));
         QCOMPARE(buildWithCli(a), 0);
+        QVERIFY(!QFileInfo::exists(root.filePath("a.tmp-2147483000")));
+        QVERIFY(QFileInfo::exists(live));
+        QVERIFY(QDir(live).removeRecursively());
         QCOMPARE(buildWithCli(b), 0);
         const auto fa = filesOf(a), fb = filesOf(b);
         QVERIFY(fa.count("teacher/model.safetensors") && fa.count("student/model.safetensors"));
