@@ -244,7 +244,7 @@ DistillConfig toyDistillConfig(Method method = Method::XOpd);
 
 /// The demo kit's config of `method`, sized for a CPU laptop (a run of a few minutes on 2 cores):
 /// the kit's student and teacher and its training prompts, m = 4, short answers (8 tokens), 16
-/// prompts per step, lr 1e-4, 250 steps (under 5 minutes), a checkpoint every 50.
+/// prompts per step, lr 1e-4, 200 steps (under 5 minutes), a checkpoint every 50.
 DistillConfig demoDistillConfig(Method method = Method::XOpd);
 
 /// Parses a config: starts from defaultDistillConfig(json["loss"]["method"] or "x-opd") and
