@@ -7,8 +7,8 @@
 #include "app/cli/Commands.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
-#include "core/data/DemoKit.h"
-#include "core/data/DemoKitBuilder.h"
+#include "core/demokit/DemoKit.h"
+#include "core/demokit/DemoKitBuilder.h"
 #include "core/data/PromptSet.h"
 #include "core/data/PromptSynthesis.h"
 #include "core/eval/EvalReport.h"
@@ -28,7 +28,7 @@ namespace {
 
 struct DemoKitArgs {
     std::string out;
-    data::DemoKitOptions options;
+    demokit::DemoKitOptions options;
 };
 
 void addDemoKitCommands(CLI::App& app, Action& run) {
@@ -61,10 +61,10 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     build->add_option("--eval-voices", o.eval_voices, "Held-out voices VOICE[@RATE][:PITCH]");
     build->callback([args, &run] {
         run = [args] {
-            const std::string out = args->out.empty() ? data::defaultDemoKitPath() : args->out;
-            data::DemoKitOptions options = args->options;
+            const std::string out = args->out.empty() ? demokit::defaultDemoKitPath() : args->out;
+            demokit::DemoKitOptions options = args->options;
             options.progress = [](const std::string& line) { std::cout << line << std::endl; };
-            const data::DemoKitReport r = data::buildDemoKit(out, options);
+            const demokit::DemoKitReport r = demokit::buildDemoKit(out, options);
             std::cout << "demo kit written to " << out << "\n"
                       << "  teacher text accuracy   " << r.teacher_text << " %\n"
                       << "  stage 1 (tower)         " << r.tower_steps << " steps, held-out speech accuracy " << r.tower_speech << " %\n"
@@ -81,7 +81,7 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     info->add_option("DIR", *dir, "Kit folder (default: the default kit path)");
     info->callback([dir, &run] {
         run = [dir] {
-            const data::DemoKit kit = data::openDemoKit(dir->empty() ? data::defaultDemoKitPath() : *dir);
+            const demokit::DemoKit kit = demokit::openDemoKit(dir->empty() ? demokit::defaultDemoKitPath() : *dir);
             std::cout << readJsonFile(kit.kit_json).dump(2) << "\n";
             return 0;
         };

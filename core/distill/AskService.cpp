@@ -1,8 +1,8 @@
 #include "core/distill/AskService.h"
 
 #include "core/common/Error.h"
-#include "core/distill/Objectives.h"
 #include "core/distill/Policy.h"
+#include "core/distill/RolloutScoring.h"
 #include "core/distill/RunModels.h"
 
 #include <torch/torch.h>
@@ -17,25 +17,28 @@ namespace xopd::distill {
 struct AskService::Impl {
     DistillConfig config;
     std::shared_ptr<RunModels> models;
-    int64_t vocab = 0;
-    torch::Tensor comparable;  // [vocab] bool, CPU
-};
+    std::unique_ptr<RolloutScorer> scorer;
 
-namespace {
-
-std::vector<std::pair<int32_t, float>> topkPairs(const torch::Tensor& logpRow, int64_t k) {
-    std::vector<std::pair<int32_t, float>> out;
-    if (k <= 0) return out;
-    const auto [vals, ids] = logpRow.topk(std::min<int64_t>(k, logpRow.size(0)));
-    for (int64_t i = 0; i < vals.size(0); ++i) {
-        const float v = vals[i].item<float>();
-        if (!std::isfinite(v)) break;
-        out.emplace_back(int32_t(ids[i].item<int64_t>()), v);
+    /// The student's rollout `r` (one row, sampled under `stream` for `prompt`) scored with both
+    /// models exactly as the trainer scores its rollouts (RolloutScoring.h).
+    TokenDivergenceBatch score(const PromptItem& prompt, const Rollouts& r, Stream stream, int64_t topk) const {
+        TokenDivergenceBatch b;
+        b.step = 0;
+        b.sample_index = 0;
+        b.stream = streamName(stream);
+        b.prompt_id = prompt.id;
+        b.prompt_text = prompt.transcript;
+        b.truncated = r.rows() > 0 && r.truncated[0] != 0;
+        if (r.rows() == 0 || r.tokens.size(1) == 0) return b;
+        ScoringRequest want;
+        want.topk = topk;
+        want.topk_rows = {0};
+        want.other_modality = true;  // the modality gap of both rows
+        const auto scored = scorer->score({prompt}, r, stream, config.loss, want);
+        b.tokens = scorer->tokenRecords(scored, r, 0);
+        return b;
     }
-    return out;
-}
-
-}  // namespace
+};
 
 AskService::AskService(DistillConfig config) : impl_(std::make_unique<Impl>()) {
     config.validate("ask");
@@ -48,9 +51,7 @@ void AskService::load() {
     if (impl_->models) return;
     auto m = makeRunModels(impl_->config);
     XOPD_ASSERT(m && m->student && m->teacher);
-    impl_->vocab = std::min(m->student->vocabSize(), m->teacher->vocabSize());
-    impl_->comparable = m->student->comparableIds().slice(0, 0, impl_->vocab).logical_and(
-        m->teacher->comparableIds().slice(0, 0, impl_->vocab));
+    impl_->scorer = std::make_unique<RolloutScorer>(*m->student, *m->teacher, impl_->config.loss.mask_special_tokens);
     impl_->models = std::move(m);
 }
 
@@ -61,11 +62,26 @@ std::string AskService::describe() const {
     return "student: " + impl_->models->student->describe() + ", teacher: " + impl_->models->teacher->describe();
 }
 
-std::vector<AskPrompt> AskService::prompts() const {
-    std::vector<AskPrompt> out;
-    if (!impl_->models) return out;
-    for (const auto& p : impl_->models->prompts) out.push_back({p.id, p.text, p.audio_path});
-    return out;
+std::vector<data::PromptItem> AskService::prompts() const {
+    if (!impl_->models) return {};
+    return impl_->models->prompts;
+}
+
+TokenDivergenceBatch AskService::scoreResponse(const data::PromptItem& prompt, const std::string& stream,
+                                               const std::vector<int32_t>& tokens, int64_t topk) {
+    XOPD_CHECK(stream == "speech" || stream == "text", "ask: unknown stream '" << stream << "' (speech or text)");
+    load();
+    torch::NoGradGuard noGrad;
+    const auto stops = impl_->models->student->stopIds();
+    const int64_t L = int64_t(tokens.size());
+    Rollouts r;
+    r.tokens = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kLong).reshape({1, L});
+    r.logprobs = torch::zeros({1, L}, torch::kFloat32);
+    r.mask = torch::ones({1, L}, torch::kBool);
+    r.prompt_index = {0};
+    r.eos = {uint8_t(L > 0 && std::find(stops.begin(), stops.end(), int64_t(tokens.back())) != stops.end())};
+    r.truncated = {0};
+    return impl_->score(prompt, r, stream == "speech" ? Stream::Speech : Stream::Text, topk);
 }
 
 std::string AskService::tokenText(int32_t id) const {
@@ -89,10 +105,8 @@ AskAnswer AskService::ask(const AskRequest& q) {
     Policy& teacher = *impl_->models->teacher;
     torch::NoGradGuard noGrad;
 
-    PromptItem item;
-    item.id = q.prompt.id.empty() ? "ask" : q.prompt.id;
-    item.text = q.prompt.transcript;
-    item.audio_path = q.prompt.audio_path;
+    PromptItem item = q.prompt;
+    if (item.id.empty()) item.id = "ask";
     const std::vector<PromptItem> items{item};
 
     SamplingOptions so;
@@ -118,51 +132,6 @@ AskAnswer AskService::ask(const AskRequest& q) {
         return s;
     };
 
-    // Scores the student's rollout `r` (sampled under `stream`) with both models.
-    auto score = [&](const Rollouts& r, Stream stream) {
-        TokenDivergenceBatch b;
-        b.step = 0;
-        b.sample_index = 0;
-        b.stream = streamName(stream);
-        b.prompt_id = item.id;
-        b.prompt_text = item.text;
-        b.truncated = r.rows() > 0 && r.truncated[0] != 0;
-        if (r.rows() == 0 || r.tokens.size(1) == 0) return b;
-        const int64_t V = impl_->vocab;
-        const auto tokens = r.tokens.to(torch::kCPU);
-        const auto mask = r.mask.to(torch::kCPU).to(torch::kBool);
-        const auto inVocab = tokens.lt(V).logical_and(tokens.ge(0));
-        const auto valid = mask.logical_and(impl_->comparable.index({tokens.clamp(0, V - 1)})).logical_and(inVocab);
-        const auto ids = torch::where(valid, tokens, torch::zeros_like(tokens));
-        auto logp = [&](Policy& p, Stream s) {
-            auto logits = p.responseLogits(items, r.prompt_index, s, tokens.to(p.device()), mask.to(p.device()));
-            return maskedLogSoftmax(logits.slice(-1, 0, V).to(torch::kCPU).to(torch::kFloat32), impl_->comparable, 1.0);
-        };
-        const auto sl = logp(student, stream);
-        const auto tl = logp(teacher, Stream::Text);
-        const auto ol = logp(student, stream == Stream::Speech ? Stream::Text : Stream::Speech);
-        const auto slp = gatherTokenLogprobs(sl, ids);
-        const auto tlp = gatherTokenLogprobs(tl, ids);
-        const auto olp = gatherTokenLogprobs(ol, ids);
-        const auto ent = entropyFromLogp(sl);
-        const int64_t len = mask[0].sum().item<int64_t>();
-        for (int64_t t = 0; t < len; ++t) {
-            TokenRecord tr;
-            tr.token_id = int32_t(tokens[0][t].item<int64_t>());
-            tr.text = student.tokenText(tr.token_id);
-            tr.position = int32_t(t);
-            tr.masked = !valid[0][t].item<bool>();
-            tr.student_logprob = tr.masked ? 0.f : slp[0][t].item<float>();
-            tr.teacher_logprob = tr.masked ? 0.f : tlp[0][t].item<float>();
-            tr.advantage = tr.masked ? 0.f : tr.teacher_logprob - tr.student_logprob;
-            tr.student_other_logprob = tr.masked ? std::nanf("") : olp[0][t].item<float>();
-            tr.entropy = ent[0][t].item<float>();
-            tr.student_topk = topkPairs(sl[0][t], q.topk);
-            tr.teacher_topk = topkPairs(tl[0][t], q.topk);
-            b.tokens.push_back(std::move(tr));
-        }
-        return b;
-    };
     auto meanAdvantage = [](const TokenDivergenceBatch& b) {
         double sum = 0;
         int n = 0;
@@ -178,8 +147,8 @@ AskAnswer AskService::ask(const AskRequest& q) {
     a.student_answer = answerText(student, speech);
     a.student_text_answer = answerText(student, text);
     a.teacher_answer = answerText(teacher, teach);
-    a.speech = score(speech, Stream::Speech);
-    a.text = score(text, Stream::Text);
+    a.speech = impl_->score(item, speech, Stream::Speech, q.topk);
+    a.text = impl_->score(item, text, Stream::Text, q.topk);
     a.text.sample_index = 1;
     a.speech_mean_advantage = meanAdvantage(a.speech);
     a.text_mean_advantage = meanAdvantage(a.text);

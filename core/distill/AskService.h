@@ -20,8 +20,9 @@
 // at a time (the models are not thread-safe); every call blocks. Errors: xopd::Error naming the
 // folder or file at fault.
 
+#include "core/data/PromptSet.h"
 #include "core/distill/DistillConfig.h"
-#include "core/run/RunEvents.h"
+#include "core/distill/StepRecords.h"
 
 #include <cstdint>
 #include <memory>
@@ -30,20 +31,12 @@
 
 namespace xopd::distill {
 
-/// One question: the audio the student hears and the transcript the teacher reads.
-struct AskPrompt {
-    /// Id shown in the token view ("" = "ask").
-    std::string id;
-    /// Transcript T (teacher input; the student's text-stream input). Must not be empty.
-    std::string transcript;
-    /// Audio clip S for the student (any libsndfile format). "" only for toy models, which
-    /// synthesise their "speech" from the transcript.
-    std::string audio_path;
-};
-
 /// Decoding knobs of one ask.
 struct AskRequest {
-    AskPrompt prompt;
+    /// The question: its transcript T (the teacher's input; must not be empty), its audio clip S
+    /// (any libsndfile format; "" only for toy models, which synthesise their "speech" from the
+    /// transcript) and its id, shown in the token view ("" = "ask").
+    data::PromptItem prompt;
     /// Response budget in tokens (>= 1).
     int64_t max_new_tokens = 64;
     /// Sampling temperature (> 0; small = nearly greedy).
@@ -89,10 +82,16 @@ public:
     /// "student: …, teacher: …" once loaded ("" before).
     std::string describe() const;
     /// The config's prompts as ready-made questions (empty before load()).
-    std::vector<AskPrompt> prompts() const;
+    std::vector<data::PromptItem> prompts() const;
     /// Asks both models (loads first when needed). Throws xopd::Error for an empty transcript, a
     /// missing audio file, or a non-toy model without audio.
     AskAnswer ask(const AskRequest& request);
+    /// Scores a response of the student (its token ids, a final stop id included) to `prompt`, heard
+    /// ("speech") or read ("text"), with both models exactly as ask() and the trainer's token records
+    /// do (distill/RolloutScoring.h): a run's logged tokens re-scored here show the same numbers.
+    /// Loads first when needed. Throws xopd::Error for an unknown stream.
+    TokenDivergenceBatch scoreResponse(const data::PromptItem& prompt, const std::string& stream,
+                                       const std::vector<int32_t>& tokens, int64_t topk = 5);
     /// Text of a token id in the student's vocabulary (after load()).
     std::string tokenText(int32_t id) const;
 

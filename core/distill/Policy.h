@@ -11,6 +11,9 @@
 // Threading: a policy is used by one thread at a time (the run's worker). Lifetime: owned by the
 // trainer (std::shared_ptr), outlives every call.
 
+#include "core/data/PromptSet.h"
+#include "core/model/runtime/Generation.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -29,22 +32,15 @@ enum class Stream {
 /// "speech" / "text".
 inline const char* streamName(Stream s) { return s == Stream::Speech ? "speech" : s == Stream::Text ? "text" : "invalid"; }
 
-/// One prompt pair of the training set.
-struct PromptItem {
-    std::string id;               ///< manifest item id
-    std::string text;             ///< transcript T (teacher input; student text-stream input)
-    std::string audio_path;       ///< speech S for the student ("" when the policy synthesises it)
-    std::string reference;        ///< reference answer (SFT; optional)
-    std::vector<int64_t> reference_tokens;  ///< reference answer as token ids (filled by the adapter)
-};
+/// One prompt pair of the training set: the prompt set's own item (data/PromptSet.h): transcript
+/// T (teacher input; student text-stream input), audio_path S ("" when the policy synthesises it),
+/// optional reference answer (SFT).
+using data::PromptItem;
 
-/// Sampling knobs for one call.
-struct SamplingOptions {
-    double temperature = 1.0;     ///< > 0
-    double top_p = 1.0;           ///< 1 = off
-    int64_t top_k = 0;            ///< 0 = off
-    int64_t max_new_tokens = 64;  ///< response length cap
-};
+/// Sampling knobs for one call: the runtime's own options (model/runtime/Generation.h). A policy
+/// reads temperature, top_p, top_k and max_new_tokens; it sets the seed (drawn from the generator it
+/// is given), the stop ids, the masked ids and the pad id itself.
+using model::SamplingOptions;
 
 /// Right-padded sampled responses. Row r belongs to prompt prompt_index[r].
 struct Rollouts {

@@ -1,7 +1,7 @@
 #include "core/distill/RunModels.h"
 
 #include "core/common/Error.h"
-#include "core/data/DemoKit.h"
+#include "core/demokit/DemoKit.h"
 #include "core/data/PromptSet.h"
 #include "core/distill/SpeechLmPolicy.h"
 #include "core/distill/ToyPolicy.h"
@@ -54,12 +54,7 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
     const auto set = data::loadPromptSet(manifest);
     for (const auto& item : set.items) {
         if (!c.data.split.empty() && item.split != c.data.split) continue;
-        PromptItem p;
-        p.id = item.id;
-        p.text = item.transcript;
-        p.audio_path = item.audio_path;
-        p.reference = item.reference.value_or("");
-        m->prompts.push_back(std::move(p));
+        m->prompts.push_back(item);
     }
     XOPD_CHECK(!m->prompts.empty(), "'" << manifest << "': no prompts in split '" << c.data.split << "'");
     m->student = student;
@@ -85,7 +80,7 @@ std::shared_ptr<RunModels> makeRunModels(const DistillConfig& config) {
         return m;
     }
     if (config.student.kind == "demo") {
-        const auto kit = data::openDemoKit(config.student.path.empty() ? data::defaultDemoKitPath() : config.student.path);
+        const auto kit = demokit::openDemoKit(config.student.path.empty() ? demokit::defaultDemoKitPath() : config.student.path);
         const std::string manifest = config.data.manifest.empty() ? kit.train_manifest : config.data.manifest;
         return realModels(config, kit.student_dir, kit.teacher_dir, manifest);
     }

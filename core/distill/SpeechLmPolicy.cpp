@@ -2,9 +2,9 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
-#include "core/eval/Evaluator.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "core/model/runtime/Generation.h"
+#include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/Scoring.h"
 #include "core/model/runtime/SpeechLm.h"
 #include "core/text/ChatTemplate.h"
@@ -35,14 +35,14 @@ struct SpeechLmPolicy::Impl {
             XOPD_CHECK(!p.audio_path.empty(), "prompt '" << p.id << "' has no audio");
             auto it = features.find(p.audio_path);
             if (it == features.end())
-                it = features.emplace(p.audio_path, eval::audioFeaturesOfFile(p.audio_path, int(lm.config().audio.num_mel_bins))).first;
+                it = features.emplace(p.audio_path, model::audioFeaturesOfFile(p.audio_path, int(lm.config().audio.num_mel_bins))).first;
             const auto& f = it->second;
-            const auto ids = eval::evalPromptIds(*tokenizer, chat, p.text, int(model::audioTokenCount(f.valid_frames)));
+            const auto ids = model::userTurnPromptIds(*tokenizer, chat, p.transcript, int(model::audioTokenCount(f.valid_frames)));
             model::AudioFeatures dev{f.mel.to(lm.decoder().device()), f.valid_frames};
             return model::PromptInput::fromEmbeds(lm.embedPrompt(torch::tensor(ids, torch::kLong).to(lm.decoder().device()), {dev}));
         }
         return model::PromptInput::fromIdTensor(
-            torch::tensor(eval::evalPromptIds(*tokenizer, chat, p.text, 0), torch::kLong).to(lm.decoder().device()));
+            torch::tensor(model::userTurnPromptIds(*tokenizer, chat, p.transcript, 0), torch::kLong).to(lm.decoder().device()));
     }
 
     std::vector<int64_t> maskedIds() const {
@@ -63,7 +63,7 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     d.lm = model::loadModel(options.folder, lo);
     d.tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::fromFile(options.folder));
     d.chat = text::detectChatTemplateInFolder(options.folder);
-    d.stop = eval::stopTokenIds(*d.tokenizer);
+    d.stop = model::stopTokenIds(*d.tokenizer);
     XOPD_CHECK(!d.stop.empty(), "'" << options.folder << "': the tokenizer has no <|im_end|> / <|endoftext|> stop token");
     const int64_t V = d.lm.decoder().config().vocab_size;
     d.comparable = torch::ones({V}, torch::kBool);

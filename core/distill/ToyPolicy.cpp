@@ -77,7 +77,7 @@ torch::Tensor ToyPolicy::context(const std::vector<PromptItem>& prompts, const s
     rows.reserve(prompt_index.size());
     for (int64_t i : prompt_index) {
         XOPD_ASSERT(i >= 0 && i < int64_t(prompts.size()));
-        const auto ids = torch::tensor(encodePrompt(prompts[size_t(i)].text), torch::kLong);
+        const auto ids = torch::tensor(encodePrompt(prompts[size_t(i)].transcript), torch::kLong);
         rows.push_back(net_->prompt_emb.index_select(0, ids).mean(0));
     }
     auto c = torch::stack(rows);
@@ -250,7 +250,7 @@ std::vector<PromptItem> toyPrompts(int64_t count) {
         std::ostringstream id;
         id << "toy-" << i;
         p.id = id.str();
-        p.text = std::string("what is ") + kWords[a] + " plus " + kWords[b];
+        p.transcript = std::string("what is ") + kWords[a] + " plus " + kWords[b];
         p.reference = std::to_string(a + b + 2);
         out.push_back(p);
     }

@@ -5,6 +5,7 @@ list(APPEND XOPD_DISTILL_TRAINER_SOURCES
   DataOrder.cpp
   LrSchedule.cpp
   Objectives.cpp
+  RolloutScoring.cpp
   ToyPolicy.cpp
   RunModels.cpp
   Lora.cpp

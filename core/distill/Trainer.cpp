@@ -39,40 +39,24 @@ double mean(const std::vector<double>& v) {
     return s / double(v.size());
 }
 
-/// Top-k (id, logprob) of one position's log-probs.
-std::vector<std::pair<int32_t, float>> topkPairs(const torch::Tensor& logp_row, int64_t k) {
-    std::vector<std::pair<int32_t, float>> out;
-    if (k <= 0) return out;
-    const auto [vals, ids] = logp_row.topk(std::min<int64_t>(k, logp_row.size(0)));
-    for (int64_t i = 0; i < vals.size(0); ++i) {
-        const float v = vals[i].item<float>();
-        if (!std::isfinite(v)) break;
-        out.emplace_back(int32_t(ids[i].item<int64_t>()), v);
-    }
-    return out;
-}
-
 }  // namespace
 
 struct Trainer::Order {
     DataOrder order;
 };
 
-struct Trainer::StreamData {
+/// One stream's rollouts, their scores (RolloutScoring.h) and what the update needs.
+struct Trainer::StreamData : ScoredRollouts {
     Stream stream = Stream::Invalid;  ///< context for scoring and update
     double weight = 0.0;
     bool on_policy = true;
     Rollouts r;
-    torch::Tensor loss_mask;   ///< [N, L] float
-    torch::Tensor gather_ids;  ///< [N, L] long (padding replaced by a valid id)
-    torch::Tensor lp_old, lp_teacher, adv_raw, adv, weights, entropy, lp_other;
-    torch::Tensor teacher_logits;  ///< [N, L, V] (GKD only)
+    torch::Tensor weights;         ///< [N, L] CORD token weights
     double global_count = 0.0;     ///< normaliser over the whole batch (sequences or tokens)
     double objective = 0.0;        ///< Σ micro-batch contributions (un-weighted by λ)
     double gkd_divergence = 0.0;
     std::vector<torch::Tensor> ratios;  ///< masked ratio values per micro-batch
     std::set<int64_t> logged_rows;
-    std::map<int64_t, std::vector<std::vector<std::pair<int32_t, float>>>> student_topk, teacher_topk;
 };
 
 Trainer::Trainer(DistillConfig config, std::shared_ptr<Policy> student, std::shared_ptr<Policy> teacher,
@@ -85,11 +69,9 @@ Trainer::Trainer(DistillConfig config, std::shared_ptr<Policy> student, std::sha
     XOPD_CHECK(student_ && teacher_, "trainer: student and teacher are required");
     XOPD_CHECK(!prompts_.empty(), "trainer: the prompt set is empty");
     order_ = std::make_unique<Order>(Order{DataOrder(int64_t(prompts_.size()), config_.train.seed)});
-    vocab_ = std::min(student_->vocabSize(), teacher_->vocabSize());
-    if (config_.loss.mask_special_tokens)
-        comparable_ = student_->comparableIds().slice(0, 0, vocab_).logical_and(teacher_->comparableIds().slice(0, 0, vocab_));
-    else
-        comparable_ = torch::ones({vocab_}, torch::kBool);
+    scorer_ = std::make_unique<RolloutScorer>(*student_, *teacher_, config_.loss.mask_special_tokens);
+    vocab_ = scorer_->vocab();
+    comparable_ = scorer_->comparable();
     params_ = student_->trainableParameters();
     XOPD_CHECK(!params_.empty(), "trainer: the student has no trainable parameters");
     const auto& t = config_.train;
@@ -97,8 +79,10 @@ Trainer::Trainer(DistillConfig config, std::shared_ptr<Policy> student, std::sha
         params_, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(t.adam_eps).weight_decay(t.weight_decay));
     setMaxSteps(t.max_steps);
     // Tokenise reference answers once (SFT).
-    for (auto& p : prompts_)
-        if (p.reference_tokens.empty() && !p.reference.empty()) p.reference_tokens = student_->encodeAnswer(p.reference);
+    reference_tokens_.resize(prompts_.size());
+    for (size_t i = 0; i < prompts_.size(); ++i)
+        if (prompts_[i].reference && !prompts_[i].reference->empty())
+            reference_tokens_[i] = student_->encodeAnswer(*prompts_[i].reference);
 }
 
 Trainer::~Trainer() = default;
@@ -140,9 +124,10 @@ std::vector<int64_t> Trainer::fixedResponses(int64_t prompt_index, bool from_tea
     const auto& p = prompts_[size_t(prompt_index)];
     const int64_t stop = student_->stopIds().empty() ? 0 : student_->stopIds().front();
     if (!from_teacher) {
-        XOPD_CHECK(!p.reference_tokens.empty(), "prompt '" << p.id << "' has no reference answer (needed by method "
+        const auto& reference = reference_tokens_[size_t(prompt_index)];
+        XOPD_CHECK(!reference.empty(), "prompt '" << p.id << "' has no reference answer (needed by method "
                                                            << methodName(config_.loss.method) << ")");
-        auto ids = p.reference_tokens;
+        auto ids = reference;
         ids.push_back(stop);
         return ids;
     }
@@ -253,61 +238,19 @@ void Trainer::buildStreams(const std::vector<PromptItem>& batch, std::vector<Str
 }
 
 void Trainer::scoreStream(const std::vector<PromptItem>& batch, StreamData& s, double& teacher_s) {
-    torch::NoGradGuard noGrad;
     const auto& L = config_.loss;
-    const auto dev = student_->device();
-    auto tokens = s.r.tokens.to(torch::kCPU).to(torch::kLong);
-    auto mask = s.r.mask.to(torch::kCPU).to(torch::kBool);
-    const auto inVocab = tokens.lt(vocab_).logical_and(tokens.ge(0));
-    const auto comparableTok = comparable_.index({tokens.clamp(0, vocab_ - 1)}).logical_and(inVocab);
-    const auto valid = mask.logical_and(comparableTok);
-    auto lossMask = valid.clone();
-    for (int64_t id : L.extra_mask_ids) lossMask = lossMask.logical_and(tokens.ne(id));
-    const int64_t stop = student_->stopIds().empty() ? 1 : student_->stopIds().front();
-    s.gather_ids = torch::where(valid, tokens, torch::full_like(tokens, stop)).to(dev);
-    s.loss_mask = lossMask.to(torch::kFloat32).to(dev);
-    const int64_t N = tokens.size(0), Lr = tokens.size(1);
-    const auto excluded = comparable_.logical_not();
-
-    auto lpOf = [&](Policy& p, Stream stream, torch::Tensor* entropy, torch::Tensor* logitsOut) {
-        auto logits = p.responseLogits(batch, s.r.prompt_index, stream, tokens.to(p.device()), mask.to(p.device()));
-        logits = logits.slice(-1, 0, vocab_);
-        const auto out = tokenLogProbs(logits.reshape({N * Lr, vocab_}), s.gather_ids.to(p.device()).reshape({N * Lr}),
-                                       excluded.to(p.device()), L.loss_temperature);
-        if (entropy) *entropy = out.entropy.reshape({N, Lr}).to(dev);
-        if (logitsOut) *logitsOut = logits.to(dev);
-        return out.logProb.reshape({N, Lr}).to(dev);
-    };
-
-    torch::Tensor studentLogits, teacherLogits;
-    const bool wantTopk = config_.train.log_topk > 0 && !s.logged_rows.empty();
-    const bool gkd = L.method == Method::Gkd;
-    s.lp_old = lpOf(*student_, s.stream, &s.entropy, wantTopk ? &studentLogits : nullptr);
-    auto t0 = Clock::now();
-    s.lp_teacher = lpOf(*teacher_, Stream::Text, nullptr, (wantTopk || gkd) ? &teacherLogits : nullptr);
-    teacher_s += secondsSince(t0);
-    if (gkd) s.teacher_logits = teacherLogits;
-    if (s.stream == Stream::Speech && config_.train.modality_gap) s.lp_other = lpOf(*student_, Stream::Text, nullptr, nullptr);
-
-    s.adv_raw = torch::where(s.loss_mask > 0, s.lp_teacher - s.lp_old, torch::zeros_like(s.lp_old));
-    s.adv = shapeAdvantage(s.adv_raw, s.loss_mask, L);
+    ScoringRequest want;
+    want.topk = config_.train.log_topk;
+    want.topk_rows = s.logged_rows;
+    want.other_modality = s.stream == Stream::Speech && config_.train.modality_gap;
+    want.teacher_logits = L.method == Method::Gkd;
+    static_cast<ScoredRollouts&>(s) = scorer_->score(batch, s.r, s.stream, L, want);
+    teacher_s += s.teacher_seconds;
+    torch::NoGradGuard noGrad;
     s.weights = cordWeights(s.adv, s.loss_mask, L);
+    const int64_t N = s.r.tokens.size(0);
     s.global_count = (L.method == Method::XOpd && L.loss_agg == LossAgg::TokenMean) ? s.loss_mask.sum().item<double>()
                                                                                    : double(N);
-    if (wantTopk) {
-        const int64_t k = config_.train.log_topk;
-        const auto sl = maskedLogSoftmax(studentLogits.to(torch::kCPU), comparable_, L.loss_temperature);
-        const auto tl = maskedLogSoftmax(teacherLogits.to(torch::kCPU), comparable_, L.loss_temperature);
-        for (int64_t r : s.logged_rows) {
-            const int64_t len = mask[r].sum().item<int64_t>();
-            auto& st = s.student_topk[r];
-            auto& tt = s.teacher_topk[r];
-            for (int64_t t = 0; t < len; ++t) {
-                st.push_back(topkPairs(sl[r][t], k));
-                tt.push_back(topkPairs(tl[r][t], k));
-            }
-        }
-    }
 }
 
 StepOutput Trainer::step() {
@@ -543,10 +486,6 @@ void Trainer::collectMetrics(const std::vector<PromptItem>& batch, std::vector<S
         // Samples and per-token records.
         const auto tok = s.r.tokens.to(torch::kCPU);
         const auto maskC = s.r.mask.to(torch::kCPU);
-        const auto lpOld = s.lp_old.to(torch::kCPU), lpT = s.lp_teacher.to(torch::kCPU), advC = s.adv.to(torch::kCPU);
-        const auto ent = s.entropy.to(torch::kCPU);
-        const auto other = s.lp_other.defined() ? s.lp_other.to(torch::kCPU) : torch::Tensor();
-        const auto lmC = s.loss_mask.to(torch::kCPU);
         const int64_t maxSamples = 64;
         for (int64_t r = 0; r < s.r.rows(); ++r, ++sampleIndex) {
             const auto& prompt = batch[size_t(s.r.prompt_index[size_t(r)])];
@@ -557,7 +496,7 @@ void Trainer::collectMetrics(const std::vector<PromptItem>& batch, std::vector<S
                 rec.sample_index = sampleIndex;
                 rec.stream = streamName(s.stream);
                 rec.prompt_id = prompt.id;
-                rec.prompt_text = prompt.text;
+                rec.prompt_text = prompt.transcript;
                 for (int64_t t = 0; t < len; ++t) rec.response_text += student_->tokenText(tok[r][t].item<int64_t>());
                 rec.length = int32_t(len);
                 rec.eos = s.r.eos[size_t(r)] != 0;
@@ -570,25 +509,9 @@ void Trainer::collectMetrics(const std::vector<PromptItem>& batch, std::vector<S
             b.sample_index = sampleIndex;
             b.stream = streamName(s.stream);
             b.prompt_id = prompt.id;
-            b.prompt_text = prompt.text;
+            b.prompt_text = prompt.transcript;
             b.truncated = s.r.truncated[size_t(r)] != 0;
-            for (int64_t t = 0; t < len; ++t) {
-                TokenRecord tr;
-                tr.token_id = int32_t(tok[r][t].item<int64_t>());
-                tr.text = student_->tokenText(tr.token_id);
-                tr.position = int32_t(t);
-                tr.masked = lmC[r][t].item<float>() <= 0;
-                tr.student_logprob = lpOld[r][t].item<float>();
-                tr.teacher_logprob = lpT[r][t].item<float>();
-                tr.advantage = advC[r][t].item<float>();
-                tr.student_other_logprob = other.defined() ? other[r][t].item<float>() : std::nanf("");
-                tr.entropy = ent[r][t].item<float>();
-                if (s.student_topk.count(r) && size_t(t) < s.student_topk[r].size()) {
-                    tr.student_topk = s.student_topk[r][size_t(t)];
-                    tr.teacher_topk = s.teacher_topk[r][size_t(t)];
-                }
-                b.tokens.push_back(std::move(tr));
-            }
+            b.tokens = scorer_->tokenRecords(s, s.r, r);
             out.tokens.push_back(std::move(b));
         }
     }

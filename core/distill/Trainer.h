@@ -14,7 +14,8 @@
 
 #include "core/distill/DistillConfig.h"
 #include "core/distill/Policy.h"
-#include "core/run/RunEvents.h"
+#include "core/distill/RolloutScoring.h"
+#include "core/distill/StepRecords.h"
 
 #include <torch/torch.h>
 
@@ -91,12 +92,14 @@ private:
     std::shared_ptr<Policy> student_;
     std::shared_ptr<Policy> teacher_;
     std::vector<PromptItem> prompts_;
+    std::vector<std::vector<int64_t>> reference_tokens_;  ///< per prompt: its reference answer's ids (SFT)
     std::unique_ptr<torch::optim::AdamW> optimizer_;
     std::vector<torch::Tensor> params_;
     torch::Generator generator_;
     struct Order;
     std::unique_ptr<Order> order_;
-    torch::Tensor comparable_;  ///< [V] bool over the shared vocabulary
+    std::unique_ptr<RolloutScorer> scorer_;  ///< scores rollouts (shared with the Ask screen)
+    torch::Tensor comparable_;  ///< [V] bool over the shared vocabulary (the scorer's)
     int64_t vocab_ = 0;
     int64_t step_ = 0;
     int64_t max_steps_ = 0;

@@ -1,46 +1,13 @@
 #include "core/eval/Evaluator.h"
 
-#include "core/audio/AudioFile.h"
-#include "core/audio/WhisperFeatures.h"
 #include "core/common/Error.h"
 #include "core/model/runtime/Generation.h"
+#include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/PromptBatch.h"
 
 #include <algorithm>
 
 namespace xopd::eval {
-
-model::AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins) {
-    audio::AudioReadOptions ro;
-    ro.target_rate = audio::kWhisperSampleRate;
-    const auto clip = audio::readAudioFile(path, ro);
-    audio::WhisperFeatureOptions fo;
-    fo.mel_bins = mel_bins;
-    fo.precision = audio::FeaturePrecision::Float32;
-    const auto f = audio::computeWhisperFeatures(clip.samples, fo);
-    XOPD_CHECK(f.valid_frames >= 1, "'" << path << "': audio is empty");
-    auto mel = torch::from_blob(const_cast<float*>(f.values.data()), {f.mel_bins, f.frames}, torch::kFloat32);
-    return {mel.narrow(1, 0, f.valid_frames).clone(), f.valid_frames};
-}
-
-std::vector<int64_t> evalPromptIds(const text::Tokenizer& tokenizer, text::ChatTemplateKind kind,
-                                   const std::string& transcript, int audio_tokens) {
-    text::ChatMessage user;
-    user.role = "user";
-    if (audio_tokens > 0)
-        user.content.push_back(text::ChatContent::makeAudio(audio_tokens));
-    else
-        user.content.push_back(text::ChatContent::makeText(transcript));
-    const auto ids = tokenizer.encode(text::renderChat(kind, {user}));
-    return {ids.begin(), ids.end()};
-}
-
-std::vector<int64_t> stopTokenIds(const text::Tokenizer& tokenizer) {
-    std::vector<int64_t> out;
-    for (const char* t : {"<|im_end|>", "<|endoftext|>"})
-        if (auto id = tokenizer.tokenToId(t)) out.push_back(*id);
-    return out;
-}
 
 namespace {
 
@@ -66,13 +33,13 @@ EvalResult evaluateModel(const model::SpeechLm& lm, const text::Tokenizer& token
                          : lm.hasAudio()      ? static_cast<int>(lm.audioEncoder()->config().num_mel_bins)
                                               : 128;
     FeatureProvider features = provider ? provider : [mel_bins](const EvalPrompt& p) {
-        return audioFeaturesOfFile(p.audio_path, mel_bins);
+        return model::audioFeaturesOfFile(p.audio_path, mel_bins);
     };
 
     model::SamplingOptions sampling;
     sampling.temperature = 0.0;
     sampling.max_new_tokens = options.max_new_tokens;
-    sampling.stop_token_ids = stopTokenIds(tokenizer);
+    sampling.stop_token_ids = model::stopTokenIds(tokenizer);
     if (auto pad = tokenizer.tokenToId("<|endoftext|>")) sampling.pad_token_id = *pad;
     text::DecodeOptions dec;
     dec.skip_special = true;
@@ -88,10 +55,10 @@ EvalResult evaluateModel(const model::SpeechLm& lm, const text::Tokenizer& token
                 if (speech) {
                     const auto f = features(prompts[i]);
                     const int n = static_cast<int>(model::audioTokenCount(f.valid_frames));
-                    const auto ids = evalPromptIds(tokenizer, kind, prompts[i].transcript, n);
+                    const auto ids = model::userTurnPromptIds(tokenizer, kind, prompts[i].transcript, n);
                     inputs.push_back(model::PromptInput::fromEmbeds(lm.embedPrompt(torch::tensor(ids), {f})));
                 } else {
-                    inputs.push_back(model::PromptInput::fromIds(evalPromptIds(tokenizer, kind, prompts[i].transcript, 0)));
+                    inputs.push_back(model::PromptInput::fromIds(model::userTurnPromptIds(tokenizer, kind, prompts[i].transcript, 0)));
                 }
             }
             const auto gen = model::generate(lm.decoder(), inputs, sampling);

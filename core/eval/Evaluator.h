@@ -79,18 +79,6 @@ struct EvalResult {
 /// log-mel features (valid frames only).
 using FeatureProvider = std::function<model::AudioFeatures(const EvalPrompt&)>;
 
-/// Features of an audio file: read (resampled to 16 kHz), Whisper log-mel with `mel_bins`, cut to
-/// the valid frames: mel [mel_bins, L], valid_frames L.
-model::AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins);
-
-/// Prompt ids (template rendered and encoded) for a text or speech user turn. For speech,
-/// `audio_tokens` placeholder tokens are rendered.
-std::vector<int64_t> evalPromptIds(const text::Tokenizer& tokenizer, text::ChatTemplateKind kind,
-                                   const std::string& transcript, int audio_tokens);
-
-/// Stop ids of the tokenizer: <|im_end|> and <|endoftext|> when present.
-std::vector<int64_t> stopTokenIds(const text::Tokenizer& tokenizer);
-
 /// Evaluates the model (see the header comment). Throws xopd::Error when no prompt has a reference.
 EvalResult evaluateModel(const model::SpeechLm& lm, const text::Tokenizer& tokenizer, text::ChatTemplateKind kind,
                          const std::vector<EvalPrompt>& prompts, const EvalOptions& options,

@@ -11,6 +11,7 @@ list(APPEND XOPD_MODEL_RUNTIME_SOURCES
   runtime/OmniAudioTower.cpp
   runtime/SpeechLm.cpp
   runtime/PromptBatch.cpp
+  runtime/ModelInputs.cpp
   runtime/Generation.cpp
   runtime/Scoring.cpp
   runtime/VocabAlignment.cpp

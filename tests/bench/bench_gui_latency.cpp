@@ -8,6 +8,7 @@
 // received, chart replots, events drained). Target from the issue: p99 ≤ 16 ms (one frame).
 //
 // usage: bench_gui_latency [--seconds S] [--threads N]     prints a markdown section
+#include "tests/support/TestHelpers.h"
 #include "core/common/TorchRuntime.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
@@ -102,16 +103,6 @@ void waitUntil(const std::function<bool()>& cond, int timeout_ms) {
     while (!cond() && t.elapsed() < timeout_ms) QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
 }
 
-distill::DistillConfig toyConfig() {
-    auto c = distill::toyDistillConfig();  // toy models, m = 2, 4 prompts per step, lr 1e-2
-    c.data.toy_prompts = 16;
-    c.rollout.max_new_tokens = 16;
-    c.train.max_steps = 1000000;
-    c.train.checkpoint_every = 100;
-    c.train.log_token_samples = 2;
-    return c;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,7 +133,7 @@ int main(int argc, char** argv) {
     QTemporaryDir tmp;
     run::RunOptions options;
     options.run_dir = tmp.filePath("toy-run").toStdString();
-    monitor->setRun(std::make_unique<run::RunController>(toyConfig(), options), "toy");
+    monitor->setRun(std::make_unique<run::RunController>(test::toyRunConfig({1000000, 16, 16, 100, 2}), options), "toy");
     RunBridge* bridge = monitor->bridge();
 
     // Warm up: train a few steps so every chart exists, then make the window tall enough that the

@@ -133,7 +133,7 @@ do_build() {
     -DCMAKE_EXE_LINKER_FLAGS="${extra_link:-}" -DCMAKE_SHARED_LINKER_FLAGS="${extra_link:-}" || return 1
   grep -q 'XOPD_TORCH_CUDA:INTERNAL=ON\|xopd: LibTorch CUDA glue for the kernels: ON' "$build/CMakeCache.txt" "$log" 2>/dev/null ||
     echo "warning: the configure log does not show the kernels' CUDA glue as ON"
-  cmake --build "$build" -j "$jobs" --target xopd || return 1
+  cmake --build "$build" -j "$jobs" --target xopd test_cuda_backend || return 1
   # The benchmarks separately, so that one that fails to compile cannot stop the checks.
   local keep=-k0
   [[ $gen == Ninja ]] || keep=-k

@@ -7,6 +7,7 @@
 // a key); docks saved and restored through QSettings and Ctrl+Z undo; the dark palette; a missing
 // demo kit reported in a banner that names `xopd demo-kit build`. Waits use QSignalSpy::wait /
 // QTRY_*; nothing asserts a duration.
+#include "tests/support/WidgetTestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunFork.h"
@@ -63,13 +64,6 @@ std::unique_ptr<MainWindow> makeWindow(const QString& workspace, bool restore = 
     auto w = std::make_unique<MainWindow>(o);
     w->show();
     return w;
-}
-
-/// Refreshes the run history (read on a worker thread) and waits until the rows are in.
-bool refreshAndWait(RunHistoryModel* m) {
-    QSignalSpy done(m, &RunHistoryModel::refreshed);
-    m->refresh();
-    return done.wait(60000);
 }
 
 bool waitForState(RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
@@ -421,7 +415,7 @@ private slots:
         QVERIFY2(speech && text, "the token view must show both the speech and the text row");
 
         // History: the run is listed; the model passes the tester.
-        QVERIFY(refreshAndWait(w->historyModel()));
+        QVERIFY(test::refreshAndWait(*w->historyModel()).finished);
         QAbstractItemModelTester tester(w->historyModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         const int row = w->historyModel()->rowOf(id);
         QVERIFY(row >= 0);
@@ -461,7 +455,7 @@ private slots:
         QVERIFY(waitForState(mon, RunState::Running));
         mon->stopAction()->trigger();
         QVERIFY(waitForState(mon, RunState::Stopped));
-        QVERIFY(refreshAndWait(w->historyModel()));
+        QVERIFY(test::refreshAndWait(*w->historyModel()).finished);
         const int crow = w->historyModel()->rowOf(QFileInfo(child).fileName());
         QVERIFY(crow >= 0);
         QVERIFY2(w->historyModel()->row(crow).parent.startsWith(id + "@"), qPrintable(w->historyModel()->row(crow).parent));

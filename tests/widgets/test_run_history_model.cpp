@@ -5,6 +5,8 @@
 // on a worker thread and the rows arrive asynchronously.
 #include "widgets/main/RunHistoryModel.h"
 
+#include "tests/support/TestHelpers.h"
+#include "tests/support/WidgetTestHelpers.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
 
@@ -26,13 +28,9 @@ using namespace xopd::widgets;
 using Model = RunHistoryModel;
 
 namespace {
-distill::DistillConfig toyConfig(int64_t steps, double lambda) {
-    auto c = distill::toyDistillConfig();  // toy models, m = 2, 4 prompts per step, lr 1e-2
-    c.data.toy_prompts = 8;
-    c.rollout.max_new_tokens = 6;
-    c.train.max_steps = steps;
-    c.train.checkpoint_every = 2;
-    c.train.log_token_samples = 0;
+/// The toy run config with this test's sizes and λ.
+distill::DistillConfig historyRunConfig(int64_t steps, double lambda) {
+    auto c = test::toyRunConfig({steps, 8, 6, 2, 0});
     c.loss.lambda = lambda;
     return c;
 }
@@ -49,13 +47,6 @@ struct LastStep : RunObserver {
     }
 };
 
-/// Refreshes and waits for the rows (the read runs on a worker thread); returns the problems.
-QStringList refreshAndWait(RunHistoryModel& m) {
-    QSignalSpy done(&m, &RunHistoryModel::refreshed);
-    m.refresh();
-    if (!done.wait(30000)) return {"refresh timed out"};
-    return done.at(0).at(0).toStringList();
-}
 }  // namespace
 
 class TestRunHistoryModel : public QObject {
@@ -69,7 +60,7 @@ private slots:
         {
             run::RunOptions o;
             o.run_dir = root_.filePath("runs/alpha").toStdString();
-            run::RunController c(toyConfig(3, 0.5), o);
+            run::RunController c(historyRunConfig(3, 0.5), o);
             c.addObserver(&finished_);
             c.start();
             c.wait();
@@ -78,7 +69,7 @@ private slots:
         {
             run::RunOptions o;
             o.run_dir = root_.filePath("runs/beta").toStdString();
-            run::RunController c(toyConfig(1000, 0.3), o);
+            run::RunController c(historyRunConfig(1000, 0.3), o);
             c.addObserver(&stopped_);
             c.start();
             const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -133,10 +124,10 @@ private slots:
     void rowsMatchTheRuns() {
         Model m;
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QCOMPARE(refreshAndWait(m), QStringList());  // no root yet: empty, no problems
+        QCOMPARE(test::refreshAndWait(m).outcome(), QStringList());  // no root yet: empty, no problems
         QCOMPARE(m.rowCount(), 0);
         m.setRoot(root_.filePath("runs"));
-        QCOMPARE(refreshAndWait(m), QStringList());
+        QCOMPARE(test::refreshAndWait(m).outcome(), QStringList());
         QCOMPARE(m.rowCount(), 2);
         QCOMPARE(m.columnCount(), int(Model::ColumnCount));
         const int a = m.rowOf("alpha"), b = m.rowOf("beta");
@@ -176,7 +167,7 @@ private slots:
         const QColor ca = cell(a, Model::Color, Qt::BackgroundRole).value<QColor>();
         const QColor cb = cell(b, Model::Color, Qt::BackgroundRole).value<QColor>();
         QVERIFY(ca.isValid() && cb.isValid() && ca != cb);
-        QCOMPARE(refreshAndWait(m), QStringList());
+        QCOMPARE(test::refreshAndWait(m).outcome(), QStringList());
         QCOMPARE(m.data(m.index(m.rowOf("alpha"), Model::Color), Qt::BackgroundRole).value<QColor>(), ca);
         m.coloursChanged();
     }
@@ -184,7 +175,7 @@ private slots:
     void proxySortsByRawValues() {
         Model m;
         m.setRoot(root_.filePath("runs"));
-        refreshAndWait(m);
+        test::refreshAndWait(m);
         QSortFilterProxyModel proxy;
         proxy.setSourceModel(&m);
         proxy.setSortRole(Model::SortRole);
@@ -197,7 +188,7 @@ private slots:
         proxy.setFilterFixedString("bet");
         QCOMPARE(proxy.rowCount(), 1);
         // A refresh (model reset) under the proxy and the tester.
-        refreshAndWait(m);
+        test::refreshAndWait(m);
         QCOMPARE(proxy.rowCount(), 1);
     }
 };

@@ -285,7 +285,7 @@ void AskWidget::rebuildChoices() {
         choices_.push_back({QString("model set · %1 · %2").arg(QString::fromStdString(p.id), QString::fromStdString(p.transcript)), p});
     if (library_)
         for (const auto& e : library_->entries()) {
-            distill::AskPrompt p;
+            data::PromptItem p;
             p.id = e.id.toStdString();
             p.transcript = e.transcript.toStdString();
             p.audio_path = e.path.toStdString();
@@ -309,7 +309,7 @@ void AskWidget::rebuildChoices() {
     }
 }
 
-void AskWidget::onLoaded(const QString& description, const std::vector<distill::AskPrompt>& prompts) {
+void AskWidget::onLoaded(const QString& description, const std::vector<data::PromptItem>& prompts) {
     if (std::exchange(staleLoad_, false)) {
         loading_ = false;
         loadModels();

@@ -97,11 +97,11 @@ protected:
 private:
     struct Choice {
         QString label;
-        distill::AskPrompt prompt;
+        data::PromptItem prompt;
     };
     void rebuildChoices();
     void scheduleRebuild();
-    void onLoaded(const QString& description, const std::vector<distill::AskPrompt>& prompts);
+    void onLoaded(const QString& description, const std::vector<data::PromptItem>& prompts);
     void onAnswered(const distill::AskAnswer& answer);
     void onFailed(const QString& message);
     void setBusy(bool busy, const QString& why = {});
@@ -116,7 +116,7 @@ private:
     distill::DistillConfig baseConfig_;
     QString baseDescription_;
     QList<AskCheckpoint> checkpoints_;
-    std::vector<distill::AskPrompt> modelPrompts_;
+    std::vector<data::PromptItem> modelPrompts_;
     std::vector<Choice> choices_;
     distill::AskAnswer last_;
     bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false, rebuildPending_ = false;

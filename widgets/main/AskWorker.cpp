@@ -10,7 +10,7 @@ namespace xopd::widgets {
 
 AskWorker::AskWorker() {
     qRegisterMetaType<xopd::distill::AskAnswer>("xopd::distill::AskAnswer");
-    qRegisterMetaType<std::vector<xopd::distill::AskPrompt>>("std::vector<xopd::distill::AskPrompt>");
+    qRegisterMetaType<std::vector<xopd::data::PromptItem>>("std::vector<xopd::data::PromptItem>");
 }
 
 AskWorker::~AskWorker() = default;

@@ -15,7 +15,7 @@
 #include <vector>
 
 Q_DECLARE_METATYPE(xopd::distill::AskAnswer)
-Q_DECLARE_METATYPE(std::vector<xopd::distill::AskPrompt>)
+Q_DECLARE_METATYPE(std::vector<xopd::data::PromptItem>)
 
 namespace xopd::widgets {
 
@@ -37,7 +37,7 @@ public:
     void ask(const distill::AskRequest& request);
 
 signals:
-    void loaded(const QString& description, const std::vector<xopd::distill::AskPrompt>& prompts);
+    void loaded(const QString& description, const std::vector<xopd::data::PromptItem>& prompts);
     void answered(const xopd::distill::AskAnswer& answer);
     void failed(const QString& message);
 

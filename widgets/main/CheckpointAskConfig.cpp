@@ -1,7 +1,7 @@
 #include "widgets/main/CheckpointAskConfig.h"
 
 #include "core/common/Error.h"
-#include "core/data/DemoKit.h"
+#include "core/demokit/DemoKit.h"
 #include "core/run/RunController.h"
 
 #include <QDir>
@@ -23,7 +23,7 @@ distill::DistillConfig checkpointAskConfig(const QString& runDir, const QString&
 
     if (c.student.kind == "demo") {
         // A demo-kit run: the kit's teacher and prompts, named as folders (the student is replaced).
-        const auto kit = data::openDemoKit(c.student.path.empty() ? data::defaultDemoKitPath() : c.student.path);
+        const auto kit = demokit::openDemoKit(c.student.path.empty() ? demokit::defaultDemoKitPath() : c.student.path);
         c.teacher = {"hf", kit.teacher_dir};
         if (c.data.manifest.empty()) c.data.manifest = kit.train_manifest;
     }

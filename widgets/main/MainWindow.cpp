@@ -1,7 +1,7 @@
 #include "widgets/main/MainWindow.h"
 
 #include "core/audio/Tts.h"
-#include "core/data/DemoKit.h"
+#include "core/demokit/DemoKit.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunController.h"
@@ -150,7 +150,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     });
 
     setWorkspace(options_.workspace.isEmpty() ? defaultWorkspace() : options_.workspace);
-    openDemoKit(options_.demoKit.isEmpty() ? QString::fromStdString(data::defaultDemoKitPath()) : options_.demoKit);
+    openDemoKit(options_.demoKit.isEmpty() ? QString::fromStdString(demokit::defaultDemoKitPath()) : options_.demoKit);
     modelsChanged();
 
     resize(1400, 900);
@@ -425,7 +425,7 @@ void MainWindow::refreshHistory(const QString& select) {
 
 void MainWindow::openDemoKit(const QString& folder) {
     try {
-        const auto kit = data::openDemoKit(folder.toStdString());
+        const auto kit = demokit::openDemoKit(folder.toStdString());
         kitFolder_ = QString::fromStdString(kit.root);
         kitProblem_.clear();
         setup_->setDemoKit(kitFolder_, true);

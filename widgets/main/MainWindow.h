@@ -6,7 +6,7 @@
 // shortcut and a status tip, collected per screen into the menus and the F2 key reference. Light
 // and dark palettes (Fusion). A status bar shows the run state and the workspace.
 //
-// It opens on the demo kit (core/data/DemoKit.h): its prompts fill the library (read on a worker
+// It opens on the demo kit (core/demokit/DemoKit.h): its prompts fill the library (read on a worker
 // thread), its models the set-up
 // and Ask screens. When the kit is missing it says so in a banner, with the command that builds it
 // (`xopd demo-kit build`), and falls back to the built-in toy models.

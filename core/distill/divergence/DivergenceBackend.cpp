@@ -36,12 +36,6 @@ void registerDivergenceBackend(c10::DeviceType device, DivergenceBackend backend
     registry()[device] = std::move(backend);
 }
 
-void unregisterDivergenceBackend(c10::DeviceType device) {
-    if (device == c10::DeviceType::CPU) return;
-    std::lock_guard<std::mutex> lock(registryMutex());
-    registry().erase(device);
-}
-
 DivergenceBackend divergenceBackend(c10::DeviceType device) {
     {
         std::lock_guard<std::mutex> lock(registryMutex());

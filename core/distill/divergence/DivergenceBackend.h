@@ -4,7 +4,7 @@
 // The CPU reference (referenceDivergence / referenceTokenLogProbs) is registered for
 // c10::DeviceType::CPU at static initialisation of this library and is also the fallback for any
 // device without an entry. kernels/ registers the CUDA entry through
-// xopd::kernels::registerCudaKernels() (kernels/DivergenceKernels.h); core never depends on
+// xopd::kernels::registerCudaKernels() (kernels/CudaKernels.h); core never depends on
 // kernels/.
 //
 // Threading: registration and lookup are guarded by a mutex; lookups return a copy, so a backend
@@ -35,10 +35,6 @@ struct DivergenceBackend {
 
 /// Registers (or replaces) the backend for a device type. Both functions must be set.
 void registerDivergenceBackend(c10::DeviceType device, DivergenceBackend backend);
-
-/// Removes the backend of a device type (tests use it to force the reference). CPU cannot be
-/// removed.
-void unregisterDivergenceBackend(c10::DeviceType device);
 
 /// The backend used for tensors on this device type: the registered one, else the reference.
 DivergenceBackend divergenceBackend(c10::DeviceType device);

@@ -143,10 +143,6 @@ std::string shardName(size_t i, size_t n) {
 
 }  // namespace
 
-std::string safetensorsHeaderJson(const NamedTensors& tensors, const std::map<std::string, std::string>& metadata) {
-    return headerJson(prepare(tensors, "<memory>"), metadata);
-}
-
 void writeSafetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata) {
     writePrepared(path, prepare(tensors, path), metadata);

@@ -47,8 +47,4 @@ void writeSafetensors(const std::string& path, const NamedTensors& tensors,
 std::vector<std::string> writeCheckpointWeights(const std::string& folder, const NamedTensors& tensors,
                                                 const SafetensorsWriteOptions& options = {});
 
-/// The JSON header text (unpadded) that writeSafetensors would write, and the tensor order.
-/// Exposed for tests.
-std::string safetensorsHeaderJson(const NamedTensors& sorted, const std::map<std::string, std::string>& metadata);
-
 }  // namespace xopd

@@ -1,7 +1,7 @@
 #pragma once
 // Tiny random models of each supported architecture (spec model-formats.md §13), written in the
 // real Hugging Face folder format (config.json + model.safetensors) so every loader path is
-// exercised without downloads. Used by the tests, the benchmark and the demo-kit builder.
+// exercised without downloads. Used by the tests and the benchmarks.
 //
 //   ModelRuntimeConfig c = tinyConfig(ModelKind::Qwen2Audio);
 //   TensorMap w = randomWeights(c, {.seed = 1});

@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
             audio::writeAudioFile(wav, clip, audio::AudioFileFormat::WavPcm16);
             distill::PromptItem p;
             p.id = "p" + std::to_string(i);
-            p.text = "the question number " + std::to_string(i) + " in the bench";
+            p.transcript = "the question number " + std::to_string(i) + " in the bench";
             p.audio_path = wav;
             items.push_back(p);
         }

@@ -1,6 +1,7 @@
 // Audio file I/O: every libsndfile format reads with the right duration and content, mono
 // downmix, soxr resampling keeps a tone's frequency, atomic writes, and bad input gives an
 // xopd::Error that names the file (API) or exit code 1 with the file on stderr (CLI).
+#include "tests/support/TestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/audio/Npy.h"
 #include "core/audio/Resampler.h"
@@ -37,23 +38,6 @@ void writeBytes(const QString& path, const QByteArray& bytes) {
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(bytes);
-}
-
-/// The message of the xopd::Error thrown by fn ("" when none).
-template <typename Fn>
-QString errorOf(Fn fn) {
-    try {
-        fn();
-    } catch (const xopd::Error& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return QString();
-}
-
-double rms(const std::vector<float>& x) {
-    double s = 0;
-    for (float v : x) s += double(v) * v;
-    return x.empty() ? 0 : std::sqrt(s / double(x.size()));
 }
 
 }  // namespace
@@ -111,7 +95,7 @@ private slots:
         } else {  // lossy: same tone, same level
             QVERIFY(std::abs(dominantFrequency(std::vector<float>(clip.samples.begin(), clip.samples.begin() + rate / 4),
                                                rate, 100, 2000) - 440) < 2);
-            QVERIFY(std::abs(rms(clip.samples) - rms(x)) < 0.02);
+            QVERIFY(std::abs(xopd::test::rms(clip.samples) - xopd::test::rms(x)) < 0.02);
         }
     }
 
@@ -140,7 +124,7 @@ private slots:
         const std::vector<float> mid(c.samples.begin() + 8000, c.samples.begin() + 12000);  // away from edges
         const double f = dominantFrequency(mid, 16000);
         QVERIFY2(std::abs(f - 1000) < 1.0, qPrintable(QString("measured %1 Hz").arg(f)));
-        QVERIFY(std::abs(rms(mid) - 0.5 / std::sqrt(2.0)) < 0.005);  // level kept
+        QVERIFY(std::abs(xopd::test::rms(mid) - 0.5 / std::sqrt(2.0)) < 0.005);  // level kept
         // Zero crossings over the middle second: 2 per period.
         int crossings = 0;
         for (size_t i = 4001; i < 20000; ++i) crossings += (c.samples[i - 1] < 0) != (c.samples[i] < 0);
@@ -185,15 +169,15 @@ private slots:
         writeAudioFile(path, AudioClip{sineTone(440, 0.2, 16000), 16000}, AudioFileFormat::WavPcm16);
         AudioClip bad{sineTone(440, 0.2, 16000), 16000};
         bad.samples[100] = std::nanf("");
-        QVERIFY(errorOf([&] { writeAudioFile(path, bad, AudioFileFormat::WavPcm16); }).contains("keep.wav"));
+        QVERIFY(xopd::test::errorOf([&] { writeAudioFile(path, bad, AudioFileFormat::WavPcm16); }).contains("keep.wav"));
         QCOMPARE(readAudioFile(path).frames(), size_t(3200));  // the old file is intact
-        const QString missing = errorOf([&] {
+        const QString missing = xopd::test::errorOf([&] {
             writeAudioFile(dir.filePath("no/such/dir/x.wav").toStdString(), AudioClip{{0.f}, 16000},
                            AudioFileFormat::WavPcm16);
         });
         QVERIFY2(missing.contains("no/such/dir/x.wav"), qPrintable(missing));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"keep.wav"});
-        QVERIFY(errorOf([] { formatForPath("x.mp3"); }).contains("x.mp3"));
+        QVERIFY(xopd::test::errorOf([] { formatForPath("x.mp3"); }).contains("x.mp3"));
     }
 
     void badInputNamesTheFile_data() {
@@ -230,8 +214,8 @@ private slots:
         QTemporaryDir dir;
         QString path = dir.filePath(name.isEmpty() ? "missing.wav" : name);
         if (!name.isEmpty()) writeBytes(path, bytes);
-        const QString e1 = errorOf([&] { probeAudioFile(path.toStdString()); });
-        const QString e2 = errorOf([&] { readAudioFile(path.toStdString()); });
+        const QString e1 = xopd::test::errorOf([&] { probeAudioFile(path.toStdString()); });
+        const QString e2 = xopd::test::errorOf([&] { readAudioFile(path.toStdString()); });
         QVERIFY2(e1.contains(path) && e1.contains(problem), qPrintable(e1));
         QVERIFY2(e2.contains(path) && e2.contains(problem), qPrintable(e2));
         for (const QStringList& args : {QStringList{"audio", "info", path},
@@ -252,7 +236,7 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadWrite));
         QVERIFY(f.resize(f.size() / 2));
         f.close();
-        const QString e = errorOf([&] { readAudioFile(path.toStdString()); });
+        const QString e = xopd::test::errorOf([&] { readAudioFile(path.toStdString()); });
         QVERIFY2(e.contains(path), qPrintable(e));
     }
 
@@ -260,7 +244,7 @@ private slots:
         QTemporaryDir dir;
         const QString path = dir.filePath("two.wav");
         sfWrite(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, std::vector<float>(16000, 0.1f));
-        const QString e = errorOf([&] { readAudioFile(path.toStdString(), {0, 1.5}); });
+        const QString e = xopd::test::errorOf([&] { readAudioFile(path.toStdString(), {0, 1.5}); });
         QVERIFY2(e.contains(path) && e.contains("more than the limit"), qPrintable(e));
         QCOMPARE(readAudioFile(path.toStdString(), {0, 2.0}).frames(), size_t(16000));
     }

@@ -7,6 +7,7 @@
 #include "core/audio/Loudness.h"
 #include "core/audio/Tts.h"
 #include "core/common/Error.h"
+#include "tests/support/TestHelpers.h"
 #include "tests/support/VirtualAlsa.h"
 
 #include <QTemporaryDir>
@@ -29,12 +30,6 @@ AudioClip sine(double freq, double amplitude, double seconds, int rate = 48000) 
     for (size_t i = 0; i < c.samples.size(); ++i)
         c.samples[i] = float(amplitude * std::sin(2 * M_PI * freq * double(i) / rate));
     return c;
-}
-
-double rms(const std::vector<float>& x) {
-    double s = 0;
-    for (float v : x) s += double(v) * v;
-    return x.empty() ? 0 : std::sqrt(s / double(x.size()));
 }
 
 }  // namespace
@@ -83,7 +78,7 @@ private slots:
         QCOMPARE(c.sample_rate, 16000);
         // Five words at 175 wpm: about 1.7 s of speech plus espeak's pauses.
         QVERIFY2(c.durationSeconds() > 0.8 && c.durationSeconds() < 4.0, qPrintable(QString::number(c.durationSeconds())));
-        QVERIFY(rms(c.samples) > 0.01);
+        QVERIFY(xopd::test::rms(c.samples) > 0.01);
         o.rate_wpm = 350;
         QVERIFY(synthesizeSpeech("What is three plus four?", o).durationSeconds() < c.durationSeconds());
         QVERIFY(!listVoices().empty());

@@ -4,6 +4,7 @@
 #include "core/model/checkpoint/InspectSummary.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "tests/core/checkpoint/TinyCheckpoint.h"
+#include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
 
 #include <QTemporaryDir>
@@ -32,14 +33,6 @@ json inspectJson(const QString& path) {
     const auto r = xopd::test::runCli({"inspect", path, "--json"});
     if (r.exitCode != 0) qWarning() << r.err;
     return r.exitCode == 0 ? json::parse(r.out.toStdString()) : json();
-}
-
-// Raw bytes: 8-byte LE length + header + data.
-std::string rawFile(const std::string& header, const std::string& data, std::optional<uint64_t> length = {}) {
-    const uint64_t n = length ? *length : header.size();
-    std::string out(8, '\0');
-    for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-    return out + header + data;
 }
 
 }  // namespace
@@ -134,29 +127,29 @@ private slots:
         expectFailure(p, {p, "0 bytes"});
         p = put("trunc.safetensors", std::string("\x05\0", 2));
         expectFailure(p, {p, "shorter than the 8-byte"});
-        p = put("huge.safetensors", rawFile("{}", "", uint64_t{1} << 63));
+        p = put("huge.safetensors", xopd::test::safetensorsBytes("{}", "", uint64_t{1} << 63));
         expectFailure(p, {p, "exceeds the limit"});
-        p = put("past.safetensors", rawFile("{}", "", 999));
+        p = put("past.safetensors", xopd::test::safetensorsBytes("{}", "", 999));
         expectFailure(p, {p, "past the end"});
-        p = put("json.safetensors", rawFile("{oops", ""));
+        p = put("json.safetensors", xopd::test::safetensorsBytes("{oops", ""));
         expectFailure(p, {p, "not valid JSON"});
-        p = put("overlap.safetensors", rawFile(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+        p = put("overlap.safetensors", xopd::test::safetensorsBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                                R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
                                                std::string(12, '\0')));
         expectFailure(p, {p, "'b'", "overlap"});
-        p = put("hole.safetensors", rawFile(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+        p = put("hole.safetensors", xopd::test::safetensorsBytes(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
                                             R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
                                             std::string(12, '\0')));
         expectFailure(p, {p, "'b'", "hole"});
-        p = put("size.safetensors", rawFile(R"({"w":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}})", std::string(4, '\0')));
+        p = put("size.safetensors", xopd::test::safetensorsBytes(R"({"w":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}})", std::string(4, '\0')));
         expectFailure(p, {p, "'w'", "needs 6 bytes"});
-        p = put("dtype.safetensors", rawFile(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", std::string(1, '\0')));
+        p = put("dtype.safetensors", xopd::test::safetensorsBytes(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}})", std::string(1, '\0')));
         expectFailure(p, {p, "'w'", "unknown dtype 'Q4'"});
-        p = put("dup.safetensors", rawFile(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+        p = put("dup.safetensors", xopd::test::safetensorsBytes(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
                                            R"("w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
                                            std::string(2, '\0')));
         expectFailure(p, {p, "'w'", "more than once"});
-        p = put("neg.safetensors", rawFile(R"({"w":{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}})", std::string(2, '\0')));
+        p = put("neg.safetensors", xopd::test::safetensorsBytes(R"({"w":{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}})", std::string(2, '\0')));
         expectFailure(p, {p, "'w'", "negative"});
         expectFailure(d.filePath("absent.safetensors"), {"absent.safetensors", "no such file"});
     }

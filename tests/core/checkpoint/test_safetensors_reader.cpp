@@ -1,6 +1,7 @@
 // SafetensorsFile / parseSafetensorsHeader: every malformed file gives an xopd::Error naming the file
 // (and the tensor at fault), never a crash; valid files give the right values, as zero-copy views
 // when aligned and as copies when not.
+#include "tests/support/TestHelpers.h"
 #include "core/common/Error.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
 
@@ -15,14 +16,6 @@
 using xopd::SafetensorsFile;
 
 namespace {
-
-// 8-byte little-endian length + header + data bytes (length defaults to the header's size).
-std::string rawFile(const std::string& header, const std::string& data, std::optional<uint64_t> length = {}) {
-    const uint64_t n = length ? *length : header.size();
-    std::string out(8, '\0');
-    for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-    return out + header + data;
-}
 
 std::string floatBytes(std::initializer_list<float> values) {
     std::string s(values.size() * 4, '\0');
@@ -59,87 +52,87 @@ private slots:
     void emptyFile() { expectError("empty.safetensors", "", {"0 bytes"}); }
     void truncatedLength() { expectError("short.safetensors", std::string("\x10\0\0", 3), {"shorter than the 8-byte"}); }
     void hugeHeaderLength() {
-        expectError("huge.safetensors", rawFile("{}", "", uint64_t{1} << 63), {"9223372036854775808", "exceeds the limit"});
+        expectError("huge.safetensors", xopd::test::safetensorsBytes("{}", "", uint64_t{1} << 63), {"9223372036854775808", "exceeds the limit"});
     }
-    void headerPastEnd() { expectError("past.safetensors", rawFile("{}", "", 4096), {"runs past the end"}); }
-    void notJson() { expectError("nojson.safetensors", rawFile("{not json}", ""), {"not valid JSON"}); }
-    void notAnObject() { expectError("array.safetensors", rawFile("[1, 2]  ", ""), {"starting with '{'"}); }
-    void trailingGarbage() { expectError("trail.safetensors", rawFile("{}  x", ""), {"not valid JSON"}); }
+    void headerPastEnd() { expectError("past.safetensors", xopd::test::safetensorsBytes("{}", "", 4096), {"runs past the end"}); }
+    void notJson() { expectError("nojson.safetensors", xopd::test::safetensorsBytes("{not json}", ""), {"not valid JSON"}); }
+    void notAnObject() { expectError("array.safetensors", xopd::test::safetensorsBytes("[1, 2]  ", ""), {"starting with '{'"}); }
+    void trailingGarbage() { expectError("trail.safetensors", xopd::test::safetensorsBytes("{}  x", ""), {"not valid JSON"}); }
     void invalidUtf8() {
-        expectError("utf8.safetensors", rawFile("{\"a\xff\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
+        expectError("utf8.safetensors", xopd::test::safetensorsBytes("{\"a\xff\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
                                                 floatBytes({1})),
                     {"not valid JSON"});
     }
     void overlappingOffsets() {
         const std::string h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                               R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
-        expectError("overlap.safetensors", rawFile(h, std::string(12, '\0')), {"'b'", "overlap", "'a'"});
+        expectError("overlap.safetensors", xopd::test::safetensorsBytes(h, std::string(12, '\0')), {"'b'", "overlap", "'a'"});
     }
     void holeBetweenTensors() {
         const std::string h = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                               R"("b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}})";
-        expectError("hole.safetensors", rawFile(h, std::string(20, '\0')), {"'b'", "hole of 4 bytes"});
+        expectError("hole.safetensors", xopd::test::safetensorsBytes(h, std::string(20, '\0')), {"'b'", "hole of 4 bytes"});
     }
     void holeAtStart() {
         const std::string h = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
-        expectError("hole0.safetensors", rawFile(h, std::string(8, '\0')), {"'a'", "hole", "start of the data"});
+        expectError("hole0.safetensors", xopd::test::safetensorsBytes(h, std::string(8, '\0')), {"'a'", "hole", "start of the data"});
     }
     void trailingDataBytes() {
         const std::string h = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
-        expectError("extra.safetensors", rawFile(h, std::string(9, '\0')), {"cover 4 bytes", "holds 9"});
+        expectError("extra.safetensors", xopd::test::safetensorsBytes(h, std::string(9, '\0')), {"cover 4 bytes", "holds 9"});
     }
     void truncatedData() {
         const std::string h = R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})";
-        expectError("truncdata.safetensors", rawFile(h, std::string(10, '\0')), {"'a'", "past its end"});
+        expectError("truncdata.safetensors", xopd::test::safetensorsBytes(h, std::string(10, '\0')), {"'a'", "past its end"});
     }
     void sizeShapeMismatch() {
         const std::string h = R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})";
-        expectError("mismatch.safetensors", rawFile(h, std::string(8, '\0')), {"'w'", "needs 12 bytes", "hold 8"});
+        expectError("mismatch.safetensors", xopd::test::safetensorsBytes(h, std::string(8, '\0')), {"'w'", "needs 12 bytes", "hold 8"});
     }
     void unknownDtype() {
         const std::string h = R"({"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}})";
-        expectError("dtype.safetensors", rawFile(h, std::string(16, '\0')), {"'w'", "unknown dtype 'F128'"});
+        expectError("dtype.safetensors", xopd::test::safetensorsBytes(h, std::string(16, '\0')), {"'w'", "unknown dtype 'F128'"});
     }
     void duplicateNames() {
         const std::string h = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
                               R"("w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
-        expectError("dup.safetensors", rawFile(h, std::string(8, '\0')), {"'w'", "more than once"});
+        expectError("dup.safetensors", xopd::test::safetensorsBytes(h, std::string(8, '\0')), {"'w'", "more than once"});
     }
     void duplicateKeyInsideEntry() {
         const std::string h = R"({"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}})";
-        expectError("dupkey.safetensors", rawFile(h, std::string(4, '\0')), {"'dtype'", "more than once"});
+        expectError("dupkey.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')), {"'dtype'", "more than once"});
     }
     void negativeShape() {
         const std::string h = R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})";
-        expectError("neg.safetensors", rawFile(h, std::string(4, '\0')), {"'w'", "negative"});
+        expectError("neg.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')), {"'w'", "negative"});
     }
     void fractionalShape() {
         const std::string h = R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})";
-        expectError("frac.safetensors", rawFile(h, std::string(4, '\0')), {"'w'", "integers"});
+        expectError("frac.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')), {"'w'", "integers"});
     }
     void endBeforeBegin() {
         const std::string h = R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}})";
-        expectError("backwards.safetensors", rawFile(h, std::string(4, '\0')), {"'w'", "end before begin"});
+        expectError("backwards.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')), {"'w'", "end before begin"});
     }
     void missingField() {
         const std::string h = R"({"w":{"dtype":"F32","shape":[1]}})";
-        expectError("nofield.safetensors", rawFile(h, std::string(4, '\0')), {"'w'", "data_offsets"});
+        expectError("nofield.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')), {"'w'", "data_offsets"});
     }
     void nonStringMetadata() {
         const std::string h = R"({"__metadata__":{"format":1}})";
-        expectError("meta.safetensors", rawFile(h, ""), {"__metadata__", "'format'", "string"});
+        expectError("meta.safetensors", xopd::test::safetensorsBytes(h, ""), {"__metadata__", "'format'", "string"});
     }
     void shapeOverflow() {
         const std::string h =
             R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,4]}})";
-        expectError("overflow.safetensors", rawFile(h, std::string(4, '\0')), {"'w'", "overflows"});
+        expectError("overflow.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')), {"'w'", "overflows"});
     }
     void subByteNotWhole() {
         const std::string h = R"({"w":{"dtype":"F4","shape":[3],"data_offsets":[0,1]}})";
-        expectError("f4.safetensors", rawFile(h, std::string(1, '\0')), {"'w'", "whole number of bytes"});
+        expectError("f4.safetensors", xopd::test::safetensorsBytes(h, std::string(1, '\0')), {"'w'", "whole number of bytes"});
     }
     void deepNesting() {
-        expectError("deep.safetensors", rawFile("{\"a\":" + std::string(1000, '[') + std::string(1000, ']') + "}", ""),
+        expectError("deep.safetensors", xopd::test::safetensorsBytes("{\"a\":" + std::string(1000, '[') + std::string(1000, ']') + "}", ""),
                     {"nested deeper"});
     }
     void notARegularFile() {
@@ -162,7 +155,7 @@ private slots:
         std::string data = floatBytes({1.f, -2.f, 3.5f, 0.25f}) + floatBytes({7.f});
         const uint16_t bf[2] = {0x3f80, 0xc040};  // 1.0, -3.0
         data.append(reinterpret_cast<const char*>(bf), 4);
-        const std::string path = write("good.safetensors", rawFile(h, data));
+        const std::string path = write("good.safetensors", xopd::test::safetensorsBytes(h, data));
         auto f = SafetensorsFile::open(path);
         QCOMPARE(f->header().metadata.at("format"), std::string("pt"));
         QCOMPARE(f->names().size(), size_t{4});
@@ -193,7 +186,7 @@ private slots:
         const std::string h = R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
         QCOMPARE(h.size(), size_t{55});
         QVERIFY((8 + h.size()) % 4 != 0);
-        const std::string path = write("misaligned.safetensors", rawFile(h, floatBytes({1.5f, -2.f, 4.f})));
+        const std::string path = write("misaligned.safetensors", xopd::test::safetensorsBytes(h, floatBytes({1.5f, -2.f, 4.f})));
         auto f = SafetensorsFile::open(path);
         torch::Tensor x = f->tensor("x");
         QVERIFY(reinterpret_cast<uintptr_t>(x.data_ptr()) % 4 == 0);
@@ -202,7 +195,7 @@ private slots:
 
     void unloadableDtypeNamesTensor() {
         const std::string h = R"({"u":{"dtype":"U16","shape":[2],"data_offsets":[0,4]}})";
-        const std::string path = write("u16.safetensors", rawFile(h, std::string(4, '\0')));
+        const std::string path = write("u16.safetensors", xopd::test::safetensorsBytes(h, std::string(4, '\0')));
         auto f = SafetensorsFile::open(path);  // valid file
         QCOMPARE(f->info("u").dtype, xopd::SafetensorsDtype::U16);
         try {
@@ -216,7 +209,7 @@ private slots:
     }
 
     void absentTensorNamesFile() {
-        const std::string path = write("one.safetensors", rawFile("{}", ""));
+        const std::string path = write("one.safetensors", xopd::test::safetensorsBytes("{}", ""));
         auto f = SafetensorsFile::open(path);
         QVERIFY(f->names().empty());
         try {
@@ -230,7 +223,7 @@ private slots:
 
     void headerParserOnMemory() {
         // The torch-free parser the fuzzer uses works on a byte span.
-        const std::string bytes = rawFile(R"({"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", std::string(8, '\1'));
+        const std::string bytes = xopd::test::safetensorsBytes(R"({"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", std::string(8, '\1'));
         const auto h = xopd::parseSafetensorsHeader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "mem");
         QCOMPARE(h.tensors.size(), size_t{1});
         QCOMPARE(h.tensors[0].byteSize(), uint64_t{8});

@@ -1,5 +1,6 @@
 // Prompt-set manifests: validation errors that name the file, the line and the field; atomic
 // writes; and the speech side built from text with espeak-ng (several voices, held-out voices).
+#include "tests/support/TestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/common/Error.h"
 #include "core/data/PromptSet.h"
@@ -15,15 +16,6 @@ using namespace xopd::data;
 namespace {
 
 void writeFile(const QString& path, const std::string& text) { std::ofstream(path.toStdString()) << text; }
-
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const xopd::Error& e) {
-        return e.what();
-    }
-    return {};
-}
 
 }  // namespace
 
@@ -73,13 +65,13 @@ private slots:
         writeFile(dir.filePath("a.wav"), "x");
         const QString path = dir.filePath("bad.jsonl");
         writeFile(path, content.toStdString());
-        const std::string err = errorOf([&] { loadPromptSet(path.toStdString()); });
+        const std::string err = xopd::test::errorOf([&] { loadPromptSet(path.toStdString()); }).toStdString();
         QVERIFY2(err.find("bad.jsonl") != std::string::npos, err.c_str());
         QVERIFY2(err.find(expected.toStdString()) != std::string::npos, err.c_str());
     }
 
     void missingManifestIsNamed() {
-        const std::string err = errorOf([] { loadPromptSet("/nonexistent/x.jsonl"); });
+        const std::string err = xopd::test::errorOf([] { loadPromptSet("/nonexistent/x.jsonl"); }).toStdString();
         QVERIFY2(err.find("/nonexistent/x.jsonl") != std::string::npos, err.c_str());
     }
 
@@ -99,7 +91,7 @@ private slots:
         QCOMPARE(back.items[0].transcript, a.transcript);
         QCOMPARE(back.items[0].tags, a.tags);
         // A duplicate id is refused before anything is written: the old file stays as it was.
-        QVERIFY(!errorOf([&] { writePromptSet(path, {a, a}); }).empty());
+        QVERIFY(!xopd::test::errorOf([&] { writePromptSet(path, {a, a}); }).isEmpty());
         QCOMPARE(loadPromptSet(path).items.size(), size_t(1));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 2);  // a.wav + out.jsonl, no temporary
     }
@@ -131,7 +123,7 @@ private slots:
     }
 
     void badVoiceSpecIsRefused() {
-        QVERIFY(!errorOf([] { parseVoiceSpec("en@fast"); }).empty());
+        QVERIFY(!xopd::test::errorOf([] { parseVoiceSpec("en@fast"); }).isEmpty());
         const VoiceSpec v = parseVoiceSpec("en-us+f3@160:60");
         QCOMPARE(v.voice, std::string("en-us+f3"));
         QCOMPARE(v.rate_wpm, 160);

@@ -5,6 +5,7 @@
 // and clear errors on bad input.
 #include "ModelTestUtil.h"
 
+#include "tests/support/TestHelpers.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/common/TorchRuntime.h"
@@ -27,16 +28,6 @@ class TestModelRuntime : public QObject {
     QTemporaryDir dir_;
     SpeechLm text_;
     QString text_dir_;
-
-    template <typename F>
-    static QString errorOf(F&& f) {
-        try {
-            f();
-        } catch (const xopd::Error& e) {
-            return QString::fromStdString(e.what());
-        }
-        return {};
-    }
 
 private slots:
     void initTestCase() {
@@ -288,15 +279,15 @@ private slots:
         QCOMPARE(g1.tokens, g2.tokens);
         // One placeholder too many: a clear error with both counts.
         ids.push_back(0);
-        QString err = errorOf([&] { lm.embedPrompt(torch::tensor(ids), {a}); });
+        QString err = xopd::test::errorOf([&] { lm.embedPrompt(torch::tensor(ids), {a}); });
         QVERIFY2(err.contains("11") && err.contains("10") && err.contains("AUDIO"), qPrintable(err));
         // Too long for the 60-frame window.
         a.mel = torch::randn({80, 100});
         a.valid_frames = 90;
-        err = errorOf([&] { lm.audioEncoder()->encode({a}); });
+        err = xopd::test::errorOf([&] { lm.audioEncoder()->encode({a}); });
         QVERIFY2(err.contains("90") && err.contains("60"), qPrintable(err));
         // Text models take no audio.
-        err = errorOf([&] { text_.embedPrompt(torch::tensor({1, 2}, torch::kInt64), {a}); });
+        err = xopd::test::errorOf([&] { text_.embedPrompt(torch::tensor({1, 2}, torch::kInt64), {a}); });
         QVERIFY2(err.contains("takes no audio"), qPrintable(err));
     }
 
@@ -355,11 +346,11 @@ private slots:
         ModelRuntimeConfig c = tinyConfig(ModelKind::Qwen2Text);
         TensorMap w = randomWeights(c, {});
         w.erase("model.layers.3.mlp.up_proj.weight");
-        QString err = errorOf([&] { buildModel(c, w, "'tiny'"); });
+        QString err = xopd::test::errorOf([&] { buildModel(c, w, "'tiny'"); });
         QVERIFY2(err.contains("model.layers.3.mlp.up_proj.weight") && err.contains("tiny"), qPrintable(err));
         w = randomWeights(c, {});
         w["model.layers.0.self_attn.k_proj.weight"] = torch::zeros({32, 32});
-        err = errorOf([&] { buildModel(c, w, "'tiny'"); });
+        err = xopd::test::errorOf([&] { buildModel(c, w, "'tiny'"); });
         QVERIFY2(err.contains("k_proj") && err.contains("[16, 32]") && err.contains("[32, 32]"), qPrintable(err));
         // Prefix variants: Qwen2-Audio's LLM under model.language_model.* loads too.
         ModelRuntimeConfig a = tinyConfig(ModelKind::Qwen2Audio);
@@ -377,10 +368,10 @@ private slots:
         const QString bad = dir_.filePath("llama");
         QDir().mkpath(bad);
         xopd::writeJsonFileAtomic((bad + "/config.json").toStdString(), {{"model_type", "llama"}});
-        err = errorOf([&] { loadModel(bad.toStdString()); });
+        err = xopd::test::errorOf([&] { loadModel(bad.toStdString()); });
         QVERIFY2(err.contains("llama"), qPrintable(err));
         // Out-of-vocabulary response ids.
-        err = errorOf([&] { score(text_.decoder(), {PromptInput::fromIds({1})}, {{5, 500}}); });
+        err = xopd::test::errorOf([&] { score(text_.decoder(), {PromptInput::fromIds({1})}, {{5, 500}}); });
         QVERIFY2(err.contains("500"), qPrintable(err));
     }
 };

@@ -8,6 +8,7 @@
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunController.h"
 #include "core/run/RunStore.h"
+#include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
 
 #include <QtTest/QtTest>
@@ -24,16 +25,6 @@ using namespace xopd;
 using namespace xopd::run;
 
 namespace {
-
-distill::DistillConfig toyConfig(int64_t steps) {
-    auto c = distill::toyDistillConfig();  // toy models, m = 2, 4 prompts per step, lr 1e-2
-    c.data.toy_prompts = 16;
-    c.rollout.max_new_tokens = 10;
-    c.train.max_steps = steps;
-    c.train.checkpoint_every = 4;
-    c.train.log_token_samples = 2;
-    return c;
-}
 
 /// Records every event; lets a test wait for a condition.
 class Recorder : public RunObserver {
@@ -102,7 +93,7 @@ private slots:
         Recorder rec;
         RunOptions o;
         o.run_dir = dir;
-        RunController c(toyConfig(6), o);
+        RunController c(test::toyRunConfig({6, 16, 10, 4, 2}), o);
         QVERIFY(QFile::exists(QString::fromStdString(dir + "/run.json")));
         c.addObserver(&rec);
         c.start();
@@ -130,7 +121,7 @@ private slots:
         Recorder rec;
         RunOptions o;
         o.run_dir = dir;
-        RunController c(toyConfig(8), o);
+        RunController c(test::toyRunConfig({8, 16, 10, 4, 2}), o);
         c.addObserver(&rec);
         c.start();
         QVERIFY(waitFor([&] { return rec.stepCount() >= 2; }));
@@ -174,7 +165,7 @@ private slots:
             Recorder rec;
             RunOptions o;
             o.run_dir = dir;
-            auto cfg = toyConfig(40);
+            auto cfg = test::toyRunConfig({40, 16, 10, 4, 2});
             cfg.train.checkpoint_every = 0;  // only the stop checkpoint
             RunController c(cfg, o);
             c.addObserver(&rec);
@@ -203,7 +194,7 @@ private slots:
         QCOMPARE(steps.size(), size_t(12));
         for (size_t i = 0; i < steps.size(); ++i) QCOMPARE(steps[i].step, int64_t(i + 1));
         // Creating a new run in a folder that holds one is refused.
-        QVERIFY_EXCEPTION_THROWN(RunController(toyConfig(2), o), xopd::Error);
+        QVERIFY_EXCEPTION_THROWN(RunController(test::toyRunConfig({2, 16, 10, 4, 2}), o), xopd::Error);
     }
 
     void cancelDiscardsTheFolder() {
@@ -212,7 +203,7 @@ private slots:
         Recorder rec;
         RunOptions o;
         o.run_dir = dir;
-        RunController c(toyConfig(200), o);
+        RunController c(test::toyRunConfig({200, 16, 10, 4, 2}), o);
         c.addObserver(&rec);
         c.start();
         QVERIFY(waitFor([&] { return rec.stepCount() >= 1; }));
@@ -234,7 +225,7 @@ private slots:
             return m;
         };
         Recorder rec;
-        RunController c(toyConfig(20), o);
+        RunController c(test::toyRunConfig({20, 16, 10, 4, 2}), o);
         c.addObserver(&rec);
         c.start();
         QVERIFY(waitFor([&] { return c.state() == RunState::Paused; }));
@@ -258,7 +249,7 @@ private slots:
             throw xopd::Error("'/models/student': config.json is missing");
         };
         Recorder rec;
-        RunController c(toyConfig(3), o);
+        RunController c(test::toyRunConfig({3, 16, 10, 4, 2}), o);
         c.addObserver(&rec);
         c.start();
         c.wait();

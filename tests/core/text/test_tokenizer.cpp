@@ -8,6 +8,7 @@
 #include "core/text/Tokenizer.h"
 #include "core/text/Utf8.h"
 #include "tests/core/text/TextTestSupport.h"
+#include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
 
 #include <QTemporaryDir>
@@ -23,17 +24,6 @@ std::vector<int32_t> ids(std::initializer_list<int32_t> l) { return l; }
 
 void writeText(const QString& path, const std::string& text) {
     std::ofstream(path.toStdString(), std::ios::binary) << text;
-}
-
-/// Runs f and returns the xopd::Error message ("" when nothing was thrown).
-template <typename F>
-std::string errorOf(F&& f) {
-    try {
-        f();
-    } catch (const xopd::Error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace
@@ -173,12 +163,12 @@ private slots:
         QTemporaryDir dir;
         xopd::test::writeFixtureSlowFiles(dir.path());
         const Tokenizer tok = Tokenizer::fromFile(dir.path().toStdString());
-        const std::string msg = errorOf([&] { tok.encode("ok \xC3("); });
+        const std::string msg = xopd::test::errorOf([&] { tok.encode("ok \xC3("); }).toStdString();
         QVERIFY2(msg.find("not valid UTF-8") != std::string::npos && msg.find("byte 3") != std::string::npos,
                  msg.c_str());
-        const std::string unknown = errorOf([&] { tok.decode({5000}); });
+        const std::string unknown = xopd::test::errorOf([&] { tok.decode({5000}); }).toStdString();
         QVERIFY2(unknown.find("5000") != std::string::npos, unknown.c_str());
-        QVERIFY(!errorOf([&] { tok.decode({-1}); }).empty());
+        QVERIFY(!xopd::test::errorOf([&] { tok.decode({-1}); }).isEmpty());
     }
 
     void badFilesNameTheFile_data() {
@@ -213,7 +203,7 @@ private slots:
         } else {
             writeText(path, contents.toStdString());
         }
-        const std::string msg = errorOf([&] { Tokenizer::fromFile(path.toStdString()); });
+        const std::string msg = xopd::test::errorOf([&] { Tokenizer::fromFile(path.toStdString()); }).toStdString();
         QVERIFY2(msg.find(path.toStdString()) != std::string::npos, msg.c_str());
         QVERIFY2(msg.find(expected.toStdString()) != std::string::npos, msg.c_str());
     }
@@ -221,15 +211,15 @@ private slots:
     void missingFilesNameThePath() {
         QTemporaryDir dir;
         const std::string missing = (dir.path() + "/nope.json").toStdString();
-        std::string msg = errorOf([&] { Tokenizer::fromFile(missing); });
+        std::string msg = xopd::test::errorOf([&] { Tokenizer::fromFile(missing); }).toStdString();
         QVERIFY2(msg.find(missing) != std::string::npos, msg.c_str());
-        msg = errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); });
+        msg = xopd::test::errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); }).toStdString();
         QVERIFY2(msg.find("neither tokenizer.json nor vocab.json") != std::string::npos, msg.c_str());
         writeText(dir.path() + "/vocab.json", "{}");
-        msg = errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); });
+        msg = xopd::test::errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); }).toStdString();
         QVERIFY2(msg.find("no merges.txt") != std::string::npos, msg.c_str());
         writeText(dir.path() + "/merges.txt", "#version: 0.2\n\n");
-        msg = errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); });
+        msg = xopd::test::errorOf([&] { Tokenizer::fromFile(dir.path().toStdString()); }).toStdString();
         QVERIFY2(msg.find("merges.txt") != std::string::npos && msg.find("no merges loaded") != std::string::npos,
                  msg.c_str());
     }

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 /// The Qwen2 pre-tokenizer pattern (model-formats.md §6.2).
 extern const char* const kQwen2PretokenizePattern;
@@ -56,7 +56,4 @@ BpeVocabulary trainBpe(const std::vector<std::string>& corpus, const std::vector
 /// The tokenizer.json document (as a string, 2-space indented, keys in HF order).
 std::string tokenizerJson(const BpeVocabulary& vocab);
 
-/// Writes tokenizer.json atomically.
-void writeTokenizerJson(const std::string& path, const BpeVocabulary& vocab);
-
-}  // namespace xopd::data
+}  // namespace xopd::demokit

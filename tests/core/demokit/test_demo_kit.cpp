@@ -5,8 +5,8 @@
 // espeak-ng keeps synthesis state between calls in one process (the same text spoken twice in a
 // row differs), so only a fresh process reproduces a kit.
 #include "core/common/Error.h"
-#include "core/data/DemoKit.h"
-#include "core/data/DemoKitBuilder.h"
+#include "core/demokit/DemoKit.h"
+#include "core/demokit/DemoKitBuilder.h"
 
 #include <QDirIterator>
 #include <QProcess>
@@ -16,7 +16,7 @@
 
 #include <map>
 
-using namespace xopd::data;
+using namespace xopd::demokit;
 
 namespace {
 

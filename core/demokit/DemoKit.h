@@ -16,7 +16,7 @@
 
 #include <string>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 /// Paths of an opened demo kit (all absolute).
 struct DemoKit {
@@ -42,4 +42,4 @@ std::string defaultDemoKitPath();
 /// missing part (with a hint to run `xopd demo-kit build`).
 DemoKit openDemoKit(const std::string& root = defaultDemoKitPath());
 
-}  // namespace xopd::data
+}  // namespace xopd::demokit

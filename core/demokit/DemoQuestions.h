@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 /// One question of the demo task.
 struct DemoQuestion {
@@ -28,4 +28,4 @@ std::vector<DemoQuestion> demoQuestions();
 /// Number words 0..20 ("zero" ... "twenty").
 const std::vector<std::string>& numberWords();
 
-}  // namespace xopd::data
+}  // namespace xopd::demokit

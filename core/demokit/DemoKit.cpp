@@ -1,14 +1,14 @@
-#include "core/data/DemoKit.h"
+#include "core/demokit/DemoKit.h"
 
 #include "core/common/Error.h"
-#include "core/data/DemoKitPaths.h"
+#include "core/demokit/DemoKitPaths.h"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 namespace fs = std::filesystem;
 
@@ -42,4 +42,4 @@ DemoKit openDemoKit(const std::string& root) {
     return kit;
 }
 
-}  // namespace xopd::data
+}  // namespace xopd::demokit

@@ -1,9 +1,9 @@
-#include "core/data/DemoQuestions.h"
+#include "core/demokit/DemoQuestions.h"
 
 #include <cstdio>
 #include <utility>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 const std::vector<std::string>& numberWords() {
     static const std::vector<std::string> words{
@@ -59,4 +59,4 @@ std::vector<DemoQuestion> demoQuestions() {
     return out;
 }
 
-}  // namespace xopd::data
+}  // namespace xopd::demokit

@@ -1,13 +1,14 @@
-#include "core/data/DemoKitBuilder.h"
+#include "core/demokit/DemoKitBuilder.h"
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
-#include "core/data/BpeTrainer.h"
-#include "core/data/DemoQuestions.h"
 #include "core/data/PromptSet.h"
 #include "core/data/PromptSynthesis.h"
+#include "core/demokit/BpeTrainer.h"
+#include "core/demokit/DemoQuestions.h"
 #include "core/eval/Evaluator.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
+#include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/Scoring.h"
 #include "core/model/runtime/SpeechLm.h"
 #include "core/text/ChatTemplate.h"
@@ -26,7 +27,7 @@
 #include <map>
 #include <sstream>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
@@ -199,7 +200,7 @@ void writeModelFolder(const fs::path& dir, model::SpeechLm& lm, const std::strin
     writeFileAtomic((dir / "tokenizer.json").string(), tokenizer_json);
     writeJson(dir / "tokenizer_config.json", tokenizerConfig(tok, chat_template));
     ordered_json gen;
-    gen["eos_token_id"] = eval::stopTokenIds(tok);
+    gen["eos_token_id"] = model::stopTokenIds(tok);
     gen["pad_token_id"] = *tok.tokenToId("<|endoftext|>");
     gen["do_sample"] = false;
     gen["max_new_tokens"] = 16;
@@ -332,7 +333,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
     try {
         // 1. The task and its speech.
         const auto questions = demoQuestions();
-        std::vector<TextPrompt> texts;
+        std::vector<data::TextPrompt> texts;
         std::string texts_jsonl;
         for (const auto& q : questions) {
             texts.push_back({q.id, q.question, q.answer, {q.category}});
@@ -340,15 +341,15 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         }
         fs::create_directories(tmp / "prompts");
         writeFileAtomic((tmp / "prompts" / "texts.jsonl").string(), texts_jsonl);
-        SynthesisOptions so;
-        for (const auto& v : o.train_voices) so.train_voices.push_back(parseVoiceSpec(v));
-        for (const auto& v : o.eval_voices) so.eval_voices.push_back(parseVoiceSpec(v));
+        data::SynthesisOptions so;
+        for (const auto& v : o.train_voices) so.train_voices.push_back(data::parseVoiceSpec(v));
+        for (const auto& v : o.eval_voices) so.eval_voices.push_back(data::parseVoiceSpec(v));
         so.progress = [&o](int done, int total) {
             if (done % 200 == 0 || done == total) say(o, "speech: " + std::to_string(done) + "/" + std::to_string(total) + " clips");
         };
-        synthesizePromptSet(texts, (tmp / "prompts").string(), so);
-        const auto train_set = loadPromptSet((tmp / "prompts" / "train.jsonl").string());
-        const auto eval_set = loadPromptSet((tmp / "prompts" / "eval.jsonl").string());
+        data::synthesizePromptSet(texts, (tmp / "prompts").string(), so);
+        const auto train_set = data::loadPromptSet((tmp / "prompts" / "train.jsonl").string());
+        const auto eval_set = data::loadPromptSet((tmp / "prompts" / "eval.jsonl").string());
         report.train_clips = static_cast<int>(train_set.items.size());
         report.eval_clips = static_cast<int>(eval_set.items.size());
 
@@ -383,7 +384,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         d.max_position_embeddings = 512;
         d.tie_word_embeddings = false;
         d.hidden_act = "silu";
-        d.eos_token_ids = eval::stopTokenIds(tok);
+        d.eos_token_ids = model::stopTokenIds(tok);
         d.torch_dtype = "float32";
         Initializer init(o.seed);
         model::SpeechLm teacher = model::buildModel(tc, initDecoder(d, init), "demo teacher");
@@ -391,7 +392,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         std::vector<TextExample> text_examples;
         std::vector<eval::EvalPrompt> eval_questions;  // unique questions of the eval split
         for (const auto& q : questions) {
-            text_examples.push_back({eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen2Instruct, q.question, 0),
+            text_examples.push_back({model::userTurnPromptIds(tok, text::ChatTemplateKind::Qwen2Instruct, q.question, 0),
                                      responseIds(tok, q.answer)});
         }
         std::map<std::string, eval::EvalPrompt> unique_eval;
@@ -455,7 +456,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         // Features once per clip (valid frames only), from the written FLAC files like any consumer.
         std::map<std::string, model::AudioFeatures> features;
         for (const auto* set : {&train_set, &eval_set})
-            for (const auto& item : set->items) features[item.id] = eval::audioFeaturesOfFile(item.audio_path, o.mel_bins);
+            for (const auto& item : set->items) features[item.id] = model::audioFeaturesOfFile(item.audio_path, o.mel_bins);
         say(o, "features: " + std::to_string(features.size()) + " clips");
         const eval::FeatureProvider cached = [&features](const eval::EvalPrompt& p) { return features.at(p.id); };
         std::vector<eval::EvalPrompt> eval_clips;
@@ -465,7 +466,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         for (const auto& item : train_set.items) {
             const auto& f = features.at(item.id);
             speech_examples.push_back({f,
-                                       eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, "",
+                                       model::userTurnPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, "",
                                                            static_cast<int>(model::audioTokenCount(f.valid_frames))),
                                        responseIds(tok, *item.reference)});
         }
@@ -473,7 +474,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         TextReplay replay;
         for (const auto& q : questions) {
             replay.prompts.push_back(model::PromptInput::fromIds(
-                eval::evalPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, q.question, 0)));
+                model::userTurnPromptIds(tok, text::ChatTemplateKind::Qwen25Omni, q.question, 0)));
             replay.responses.push_back(responseIds(tok, q.answer));
         }
         eval::EvalOptions speech_only;
@@ -607,4 +608,4 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
     return report;
 }
 
-}  // namespace xopd::data
+}  // namespace xopd::demokit

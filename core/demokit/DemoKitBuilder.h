@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 /// Options of buildDemoKit. The defaults are the committed kit's.
 struct DemoKitOptions {
     /// Seed of every random choice (weights, batch order).
     uint64_t seed = 1234;
-    /// Training voices "VOICE[@RATE][:PITCH]" (see parseVoiceSpec): 32 speakers drawn from 8 English
+    /// Training voices "VOICE[@RATE][:PITCH]" (see data::parseVoiceSpec): 32 speakers drawn from 8 English
     /// accents x 16 espeak-ng variants at rates 150-200 wpm and pitches 30-70. With the 6 voices of
     /// the first kits a classifier of the same clips reached 99 % on its training voices and 6 % on
     /// held-out ones: too few speakers to learn speaker-independent features from.
@@ -144,4 +144,4 @@ struct DemoKitReport {
 /// student gap below 20 points) naming the numbers, unless options.check_targets is false.
 DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& options = {});
 
-}  // namespace xopd::data
+}  // namespace xopd::demokit

@@ -1,4 +1,4 @@
-#include "core/data/BpeTrainer.h"
+#include "core/demokit/BpeTrainer.h"
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 
-namespace xopd::data {
+namespace xopd::demokit {
 
 const char* const kQwen2PretokenizePattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
@@ -195,8 +195,4 @@ std::string tokenizerJson(const BpeVocabulary& vocab) {
     return doc.dump(2) + "\n";
 }
 
-void writeTokenizerJson(const std::string& path, const BpeVocabulary& vocab) {
-    writeFileAtomic(path, tokenizerJson(vocab));
-}
-
-}  // namespace xopd::data
+}  // namespace xopd::demokit

@@ -3,8 +3,8 @@
 // 20 points below it), and the numbers kit.json records are what an independent evaluation of the
 // written model folders, through the same loaders any user has, measures again.
 #include "core/common/Json.h"
-#include "core/data/DemoKit.h"
-#include "core/data/DemoKitBuilder.h"
+#include "core/demokit/DemoKit.h"
+#include "core/demokit/DemoKitBuilder.h"
 #include "core/data/PromptSet.h"
 #include "core/eval/Evaluator.h"
 #include "core/text/ChatTemplate.h"
@@ -37,12 +37,12 @@ private slots:
     void defaultKitMeetsItsTargets() {
         QTemporaryDir root;
         const std::string dir = root.filePath("kit").toStdString();
-        const data::DemoKitReport r = data::buildDemoKit(dir);
+        const demokit::DemoKitReport r = demokit::buildDemoKit(dir);
         QVERIFY2(r.teacher_text >= 90.0, qPrintable(QString::number(r.teacher_text)));
         QVERIFY2(r.teacher_text - r.student_speech >= 20.0, qPrintable(QString::number(r.student_speech)));
         QCOMPARE(r.eval_clips, 143 * 2);
 
-        const data::DemoKit kit = data::openDemoKit(dir);
+        const demokit::DemoKit kit = demokit::openDemoKit(dir);
         const auto measured = readJsonFile(kit.kit_json)["measured"];
         QCOMPARE(measured["teacher_text_accuracy"].get<double>(), r.teacher_text);
         const eval::ModalityScores teacher = evaluateFolder(kit.teacher_dir, kit.eval_manifest, false);

@@ -1,0 +1,2 @@
+// Fixture: a core source including Qt. check-core-layers must reject this tree.
+#include <QString>
