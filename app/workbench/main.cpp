@@ -5,6 +5,7 @@
 // headless alternatives before getting that far.
 #include "core/common/TorchRuntime.h"
 #include "core/common/Version.h"
+#include "core/run/RunFolder.h"
 #include "widgets/main/MainWindow.h"
 #include "widgets/main/ScreenshotTour.h"
 
@@ -44,8 +45,9 @@ int main(int argc, char** argv) {
     o.demoKit = parser.value(kit);
     o.simulate = parser.isSet(simulate);
     o.restoreLayout = !parser.isSet(fresh) && !parser.isSet(shots);
-    if (!o.runDir.isEmpty() && !QFileInfo(QDir(o.runDir).filePath("run.json")).exists()) {
-        std::fprintf(stderr, "xopd-workbench: --run '%s': not a run folder (no run.json)\n", qPrintable(o.runDir));
+    if (!o.runDir.isEmpty() && !xopd::run::RunFolder(o.runDir.toStdString()).holdsRun()) {
+        std::fprintf(stderr, "xopd-workbench: --run '%s': not a run folder (no %s)\n", qPrintable(o.runDir),
+                     xopd::run::kRunJsonFile);
         return 2;
     }
     xopd::widgets::MainWindow window(o);

@@ -7,6 +7,7 @@
 #include "core/demokit/BpeTrainer.h"
 #include "core/demokit/DemoQuestions.h"
 #include "core/eval/Evaluator.h"
+#include "core/model/checkpoint/DecoderLayout.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/Scoring.h"
@@ -103,25 +104,15 @@ private:
 
 model::TensorMap initDecoder(const model::DecoderConfig& c, Initializer& init) {
     model::TensorMap t;
-    const int64_t H = c.hidden_size, D = c.head_dim, q = c.num_attention_heads * D, kv = c.num_key_value_heads * D;
-    t["model.embed_tokens.weight"] = init.normal({c.vocab_size, H});
-    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
-        t[p + "input_layernorm.weight"] = Initializer::ones(H);
-        t[p + "post_attention_layernorm.weight"] = Initializer::ones(H);
-        t[p + "self_attn.q_proj.weight"] = init.normal({q, H});
-        t[p + "self_attn.q_proj.bias"] = Initializer::zeros(q);
-        t[p + "self_attn.k_proj.weight"] = init.normal({kv, H});
-        t[p + "self_attn.k_proj.bias"] = Initializer::zeros(kv);
-        t[p + "self_attn.v_proj.weight"] = init.normal({kv, H});
-        t[p + "self_attn.v_proj.bias"] = Initializer::zeros(kv);
-        t[p + "self_attn.o_proj.weight"] = init.normal({H, q});
-        t[p + "mlp.gate_proj.weight"] = init.normal({c.intermediate_size, H});
-        t[p + "mlp.up_proj.weight"] = init.normal({c.intermediate_size, H});
-        t[p + "mlp.down_proj.weight"] = init.normal({H, c.intermediate_size});
+    for (const auto& tensor : qwen2DecoderTensors(model::decoderSize(c), /*with_head=*/true)) {
+        const bool head = tensor.role == DecoderTensorRole::Head;
+        const std::string name = head ? tensor.name : "model." + tensor.name;
+        switch (tensor.role) {
+            case DecoderTensorRole::Norm: t[name] = Initializer::ones(tensor.shape[0]); break;
+            case DecoderTensorRole::Bias: t[name] = Initializer::zeros(tensor.shape[0]); break;
+            default: t[name] = init.normal(tensor.shape); break;  // embedding, weights, head
+        }
     }
-    t["model.norm.weight"] = Initializer::ones(H);
-    t["lm_head.weight"] = init.normal({c.vocab_size, H});
     return t;
 }
 

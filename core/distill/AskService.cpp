@@ -94,7 +94,7 @@ AskAnswer AskService::ask(const AskRequest& q) {
     XOPD_CHECK(!q.prompt.transcript.empty(), "ask: the transcript is empty (the teacher reads it)");
     XOPD_CHECK(q.max_new_tokens >= 1, "ask: max_new_tokens must be >= 1, got " << q.max_new_tokens);
     XOPD_CHECK(q.temperature > 0, "ask: temperature must be > 0, got " << q.temperature);
-    const bool toy = impl_->config.student.kind == "toy";
+    const bool toy = impl_->config.student.kind == ModelSourceKind::Toy;
     if (!toy) {
         XOPD_CHECK(!q.prompt.audio_path.empty(), "ask: no audio clip for the student (pick or record a prompt)");
         XOPD_CHECK(std::filesystem::is_regular_file(q.prompt.audio_path),

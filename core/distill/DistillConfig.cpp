@@ -2,6 +2,7 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/distill/Knobs.h"
 
 #include <cmath>
 #include <set>
@@ -31,6 +32,7 @@ XOPD_ENUM_TABLE(ImStream, {ImStream::Separate, "separate"}, {ImStream::ReuseSpee
 XOPD_ENUM_TABLE(LossAgg, {LossAgg::SeqMeanTokenMean, "seq_mean_token_mean"}, {LossAgg::TokenMean, "token_mean"})
 XOPD_ENUM_TABLE(LrSchedule, {LrSchedule::Constant, "constant"}, {LrSchedule::Cosine, "cosine"})
 XOPD_ENUM_TABLE(Trainable, {Trainable::Backbone, "backbone"}, {Trainable::Lora, "lora"})
+XOPD_ENUM_TABLE(ModelSourceKind, {ModelSourceKind::Toy, "toy"}, {ModelSourceKind::Demo, "demo"}, {ModelSourceKind::Hf, "hf"})
 #undef XOPD_ENUM_TABLE
 
 template <class E>
@@ -255,6 +257,12 @@ std::string divergenceLabel(Divergence d, double jsd_beta) {
         default: return "invalid";
     }
 }
+const char* modelSourceKindName(ModelSourceKind k) { return enumName(k); }
+ModelSourceKind parseModelSourceKind(const std::string& name) {
+    for (const auto& [k, n] : EnumTable<ModelSourceKind>::items())
+        if (name == n) return k;
+    return ModelSourceKind::Invalid;
+}
 
 DistillConfig defaultDistillConfig(Method method) {
     DistillConfig c;
@@ -267,7 +275,7 @@ DistillConfig defaultDistillConfig(Method method) {
 
 DistillConfig toyDistillConfig(Method method) {
     DistillConfig c = defaultDistillConfig(method);
-    c.student.kind = c.teacher.kind = "toy";
+    c.student.kind = c.teacher.kind = ModelSourceKind::Toy;
     c.data.toy_prompts = 32;
     c.rollout.rollouts_per_prompt = 2;
     c.rollout.max_new_tokens = 24;
@@ -280,7 +288,7 @@ DistillConfig toyDistillConfig(Method method) {
 
 DistillConfig demoDistillConfig(Method method) {
     DistillConfig c = defaultDistillConfig(method);
-    c.student.kind = c.teacher.kind = "demo";
+    c.student.kind = c.teacher.kind = ModelSourceKind::Demo;
     c.rollout.rollouts_per_prompt = 4;
     c.rollout.max_new_tokens = 8;
     c.train.batch_size = 16;
@@ -346,25 +354,25 @@ void DistillConfig::validate(const std::string& source) const {
         os << v;
         return os.str();
     };
-    static const std::set<std::string> kKinds{"toy", "demo", "hf"};
-    if (!kKinds.count(student.kind)) fail("student.kind", "must be toy, demo or hf, got '" + student.kind + "'");
-    if (!kKinds.count(teacher.kind)) fail("teacher.kind", "must be toy, demo or hf, got '" + teacher.kind + "'");
-    if (student.kind == "hf" && student.path.empty()) fail("student.path", "required when kind is hf");
-    if (teacher.kind == "hf" && teacher.path.empty()) fail("teacher.path", "required when kind is hf");
-    if ((student.kind == "toy") != (teacher.kind == "toy"))
+    if (student.kind == ModelSourceKind::Invalid) fail("student.kind", "must be toy, demo or hf");
+    if (teacher.kind == ModelSourceKind::Invalid) fail("teacher.kind", "must be toy, demo or hf");
+    if (student.kind == ModelSourceKind::Hf && student.path.empty()) fail("student.path", "required when kind is hf");
+    if (teacher.kind == ModelSourceKind::Hf && teacher.path.empty()) fail("teacher.path", "required when kind is hf");
+    if ((student.kind == ModelSourceKind::Toy) != (teacher.kind == ModelSourceKind::Toy))
         fail("teacher.kind", "a toy student needs a toy teacher and vice versa");
     if (data.toy_prompts < 1) fail("data.toy_prompts", "must be >= 1");
+    for (const auto& k : hotKnobs()) {  // the hot-editable knobs' ranges: Knobs.h
+        const double v = knobValue(*this, k);
+        if (!k.accepts(v)) fail(k.field, "must be " + k.requirement() + ", got " + str(v));
+    }
 
     if (rollout.rollouts_per_prompt < 1) fail("rollout.rollouts_per_prompt", "must be >= 1");
-    if (!(finite(rollout.temperature) && rollout.temperature > 0))
-        fail("rollout.temperature", "must be > 0, got " + str(rollout.temperature));
     if (!(finite(rollout.top_p) && rollout.top_p > 0 && rollout.top_p <= 1))
         fail("rollout.top_p", "must be in (0, 1], got " + str(rollout.top_p));
     if (rollout.top_k < 0) fail("rollout.top_k", "must be >= 0 (0 = off)");
     if (rollout.max_new_tokens < 1) fail("rollout.max_new_tokens", "must be >= 1");
 
     if (loss.method == Method::Invalid) fail("loss.method", "must be set");
-    if (!inUnit(loss.lambda)) fail("loss.lambda", "must be in [0, 1], got " + str(loss.lambda));
     if (!(finite(loss.clip_eps) && loss.clip_eps >= 0 && loss.clip_eps < 1))
         fail("loss.clip_eps", "must be in [0, 1) (0 = off), got " + str(loss.clip_eps));
     if (loss.method == Method::XOpd && loss.divergence != Divergence::SampledK1)
@@ -390,7 +398,6 @@ void DistillConfig::validate(const std::string& source) const {
     if (train.batch_unit == "sequences" && train.batch_size % rollout.rollouts_per_prompt != 0)
         fail("train.batch_size", "must be a multiple of rollout.rollouts_per_prompt when batch_unit is sequences");
     if (train.micro_batches < 1) fail("train.micro_batches", "must be >= 1");
-    if (!(finite(train.lr) && train.lr > 0 && train.lr < 1)) fail("train.lr", "must be in (0, 1), got " + str(train.lr));
     if (!(finite(train.weight_decay) && train.weight_decay >= 0)) fail("train.weight_decay", "must be >= 0");
     if (!(train.beta1 >= 0 && train.beta1 < 1)) fail("train.beta1", "must be in [0, 1)");
     if (!(train.beta2 >= 0 && train.beta2 < 1)) fail("train.beta2", "must be in [0, 1)");
@@ -398,7 +405,6 @@ void DistillConfig::validate(const std::string& source) const {
     if (train.warmup_steps < 0) fail("train.warmup_steps", "must be >= 0");
     if (!inUnit(train.min_lr_ratio)) fail("train.min_lr_ratio", "must be in [0, 1]");
     if (!(finite(train.grad_clip) && train.grad_clip >= 0)) fail("train.grad_clip", "must be >= 0 (0 = off)");
-    if (train.max_steps < 0) fail("train.max_steps", "must be >= 0 (0 = epochs over the data)");
     if (train.epochs < 1) fail("train.epochs", "must be >= 1");
     static const std::set<std::string> kDtypes{"auto", "float32", "bfloat16"};
     if (!kDtypes.count(train.dtype)) fail("train.dtype", "must be auto, float32 or bfloat16, got '" + train.dtype + "'");

@@ -72,11 +72,17 @@ enum class Trainable {
     Lora,      ///< "lora": low-rank adapters on the decoder's linear layers; everything else frozen
 };
 
+/// What kind of model a source names. Zero is invalid.
+enum class ModelSourceKind {
+    Invalid = 0,
+    Toy,   ///< "toy": the built-in tiny model, for tests and benchmarks
+    Demo,  ///< "demo": the demo kit
+    Hf,    ///< "hf": a Hugging Face folder at `path`
+};
+
 /// Where one model comes from.
 struct ModelSource {
-    /// "toy" (built-in tiny model, for tests and benchmarks), "demo" (the demo kit), or "hf"
-    /// (a Hugging Face folder at `path`).
-    std::string kind = "toy";
+    ModelSourceKind kind = ModelSourceKind::Toy;
     /// Folder of the model (kind "hf"), or the demo-kit folder (kind "demo"; "" = default location).
     std::string path;
 };
@@ -268,5 +274,8 @@ const char* imStreamName(ImStream s);
 const char* lossAggName(LossAgg a);
 const char* lrScheduleName(LrSchedule s);
 const char* trainableName(Trainable t);
+const char* modelSourceKindName(ModelSourceKind k);  ///< "toy", "demo", "hf"
+/// The kind a name stands for; Invalid for any other text.
+ModelSourceKind parseModelSourceKind(const std::string& name);
 
 }  // namespace xopd::distill

@@ -68,7 +68,7 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
 }  // namespace
 
 std::shared_ptr<RunModels> makeRunModels(const DistillConfig& config) {
-    if (config.student.kind == "toy") {
+    if (config.student.kind == ModelSourceKind::Toy) {
         auto m = std::make_shared<RunModels>();
         ToyPolicyOptions o;
         m->student = std::make_shared<ToyPolicy>(o, /*student=*/true);
@@ -79,7 +79,7 @@ std::shared_ptr<RunModels> makeRunModels(const DistillConfig& config) {
         m->fingerprints["data"] = {{"kind", "toy"}, {"prompts", config.data.toy_prompts}};
         return m;
     }
-    if (config.student.kind == "demo") {
+    if (config.student.kind == ModelSourceKind::Demo) {
         const auto kit = demokit::openDemoKit(config.student.path.empty() ? demokit::defaultDemoKitPath() : config.student.path);
         const std::string manifest = config.data.manifest.empty() ? kit.train_manifest : config.data.manifest;
         return realModels(config, kit.student_dir, kit.teacher_dir, manifest);

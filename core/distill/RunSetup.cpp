@@ -69,7 +69,7 @@ std::string compatibilityReport(const std::string& teacher_folder, const std::st
 
 RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int64_t teacher_parameters) {
     RunEstimate e;
-    const bool toy = c.student.kind == "toy";
+    const bool toy = c.student.kind == ModelSourceKind::Toy;
     const double ps = double(student_parameters > 0 ? student_parameters : (toy ? 5e4 : 0));
     const double pt = double(teacher_parameters > 0 ? teacher_parameters : (toy ? 5e4 : ps));
     const bool cuda = c.train.device.rfind("cuda", 0) == 0;

@@ -2,6 +2,7 @@
 # interface and its toy implementation, loss terms, data order, lr schedule and the trainer step.
 list(APPEND XOPD_DISTILL_TRAINER_SOURCES
   DistillConfig.cpp
+  Knobs.cpp
   DataOrder.cpp
   LrSchedule.cpp
   Objectives.cpp

@@ -3,6 +3,7 @@
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/distill/DataOrder.h"
+#include "core/distill/Knobs.h"
 #include "core/distill/LrSchedule.h"
 #include "core/distill/Objectives.h"
 #include "core/distill/divergence/Divergence.h"
@@ -94,7 +95,7 @@ int64_t Trainer::promptsPerStep() const {
 }
 
 void Trainer::setMaxSteps(int64_t max_steps) {
-    XOPD_CHECK(max_steps >= 0, "max_steps must be >= 0, got " << max_steps);
+    knob("max_steps").check(double(max_steps), "max_steps");
     if (max_steps > 0) {
         max_steps_ = max_steps;
     } else {
@@ -104,18 +105,21 @@ void Trainer::setMaxSteps(int64_t max_steps) {
     config_.train.max_steps = max_steps;
 }
 
-void Trainer::setLambda(double lambda) {
-    XOPD_CHECK(std::isfinite(lambda) && lambda >= 0 && lambda <= 1, "lambda must be in [0, 1], got " << lambda);
-    config_.loss.lambda = lambda;
-}
-void Trainer::setLearningRate(double lr) {
-    XOPD_CHECK(std::isfinite(lr) && lr > 0 && lr < 1, "lr must be in (0, 1), got " << lr);
-    config_.train.lr = lr;
-}
-void Trainer::setTemperature(double temperature) {
-    XOPD_CHECK(std::isfinite(temperature) && temperature > 0 && temperature <= 10,
-               "temperature must be in (0, 10], got " << temperature);
-    config_.rollout.temperature = temperature;
+void Trainer::setLambda(double lambda) { setKnob("lambda", lambda); }
+void Trainer::setLearningRate(double lr) { setKnob("lr", lr); }
+void Trainer::setTemperature(double temperature) { setKnob("temperature", temperature); }
+
+double Trainer::setKnob(const std::string& name, double value) {
+    const KnobSpec& k = knob(name);
+    k.check(value, "knob '" + name + "'");
+    if (name == "max_steps") {
+        const double old = double(max_steps_);
+        setMaxSteps(int64_t(value));
+        return old;
+    }
+    const double old = knobValue(config_, k);
+    setKnobValue(config_, k, value);
+    return old;
 }
 
 double Trainer::nextLearningRate() const { return learningRateAt(config_.train, config_.train.lr, step_, max_steps_); }

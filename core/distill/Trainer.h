@@ -64,6 +64,9 @@ public:
     void setLearningRate(double lr);
     void setTemperature(double temperature);
     void setMaxSteps(int64_t max_steps);
+    /// Hot edit of a knob of Knobs.h by name (its range checked there); returns the old value
+    /// (max_steps: the resolved plan). Throws xopd::Error for an unknown knob or a value out of range.
+    double setKnob(const std::string& name, double value);
     /// The config with hot edits applied.
     const DistillConfig& config() const { return config_; }
     /// Learning rate of the next update (schedule applied).

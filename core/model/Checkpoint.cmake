@@ -1,5 +1,5 @@
 # Checkpoint half of xopd_model: safetensors reader/writer, sharded index, configs.
-# SafetensorsHeader.cpp, ModelConfig.cpp and CheckpointLayout.cpp need no LibTorch (the fuzzer and
+# SafetensorsHeader.cpp, ModelConfig.cpp, DecoderLayout.cpp and CheckpointLayout.cpp need no LibTorch (the fuzzer and
 # torch-free tools compile them on their own); the rest uses it.
 list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES
   checkpoint/SafetensorsHeader.cpp
@@ -8,5 +8,6 @@ list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES
   checkpoint/SafetensorsWriter.cpp
   checkpoint/WeightStore.cpp
   checkpoint/ModelConfig.cpp
+  checkpoint/DecoderLayout.cpp
   checkpoint/CheckpointLayout.cpp
   checkpoint/InspectSummary.cpp)

@@ -40,7 +40,7 @@ int64_t checkpointStep(const std::string& name) {
 }
 
 std::string beginCheckpoint(const std::string& run_dir, int64_t step) {
-    const fs::path root = fs::path(run_dir) / "checkpoints";
+    const fs::path root = fs::path(run_dir) / kCheckpointsFolder;
     std::error_code ec;
     fs::create_directories(root, ec);
     XOPD_CHECK(!ec, "'" << root.string() << "': cannot create (" << ec.message() << ")");
@@ -53,7 +53,7 @@ std::string beginCheckpoint(const std::string& run_dir, int64_t step) {
 }
 
 std::string commitCheckpoint(const std::string& run_dir, const std::string& tmp_dir, int64_t step, int64_t keep) {
-    const fs::path root = fs::path(run_dir) / "checkpoints";
+    const fs::path root = fs::path(run_dir) / kCheckpointsFolder;
     const fs::path final = root / checkpointName(step);
     for (const auto& e : fs::directory_iterator(tmp_dir)) fsyncPath(e.path());
     fsyncPath(tmp_dir);
@@ -72,7 +72,7 @@ std::string commitCheckpoint(const std::string& run_dir, const std::string& tmp_
         XOPD_CHECK(!ec, "'" << final.string() << "': cannot rename into place (" << ec.message() << ")");
     }
     fsyncPath(root);
-    writeFileAtomic((root / "latest").string(), checkpointName(step) + "\n");
+    writeLatestCheckpoint(run_dir, step);
     if (keep > 0) {
         auto all = listCheckpoints(run_dir);
         while (int64_t(all.size()) > keep) {
@@ -84,7 +84,7 @@ std::string commitCheckpoint(const std::string& run_dir, const std::string& tmp_
 }
 
 std::vector<std::string> listCheckpoints(const std::string& run_dir) {
-    const fs::path root = fs::path(run_dir) / "checkpoints";
+    const fs::path root = fs::path(run_dir) / kCheckpointsFolder;
     std::vector<std::pair<int64_t, std::string>> found;
     if (!fs::is_directory(root)) return {};
     for (const auto& e : fs::directory_iterator(root)) {
@@ -97,12 +97,21 @@ std::vector<std::string> listCheckpoints(const std::string& run_dir) {
     return out;
 }
 
-std::string latestCheckpoint(const std::string& run_dir) {
-    const fs::path root = fs::path(run_dir) / "checkpoints";
-    std::ifstream in(root / "latest");
+void writeLatestCheckpoint(const std::string& run_dir, int64_t step) {
+    writeFileAtomic((fs::path(run_dir) / kCheckpointsFolder / kLatestFile).string(), checkpointName(step) + "\n");
+}
+
+std::string latestCheckpointName(const std::string& run_dir) {
+    std::ifstream in(fs::path(run_dir) / kCheckpointsFolder / kLatestFile);
     std::string name;
-    if (in && std::getline(in, name) && checkpointStep(name) >= 0 && fs::is_directory(root / name))
-        return (root / name).string();
+    if (in) std::getline(in, name);
+    return name;
+}
+
+std::string latestCheckpoint(const std::string& run_dir) {
+    const fs::path root = fs::path(run_dir) / kCheckpointsFolder;
+    const std::string name = latestCheckpointName(run_dir);
+    if (checkpointStep(name) >= 0 && fs::is_directory(root / name)) return (root / name).string();
     const auto all = listCheckpoints(run_dir);
     return all.empty() ? std::string() : all.back();
 }

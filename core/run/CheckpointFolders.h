@@ -10,6 +10,8 @@
 //
 // Torch-free. Threading: one writer per run folder (the run's worker).
 
+#include "core/run/RunFolder.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +29,15 @@ std::string beginCheckpoint(const std::string& run_dir, int64_t step);
 /// checkpoints/latest, and deletes the oldest complete checkpoints beyond `keep` (0 = keep all).
 /// Returns the final folder.
 std::string commitCheckpoint(const std::string& run_dir, const std::string& tmp_dir, int64_t step, int64_t keep);
+
+/// File in checkpoints/ naming the newest complete checkpoint.
+inline constexpr const char* kLatestFile = "latest";
+
+/// Writes checkpoints/latest (atomically) naming the checkpoint of `step`.
+void writeLatestCheckpoint(const std::string& run_dir, int64_t step);
+
+/// What checkpoints/latest says ("" when it is missing); not checked against the folders.
+std::string latestCheckpointName(const std::string& run_dir);
 
 /// Folder of the newest complete checkpoint: the one `latest` names when it exists, else the
 /// highest step-* folder; "" when there is none.

@@ -24,7 +24,8 @@ public:
     /// Blocks until the worker has exited (for CLI / tests; never call from a GUI thread).
     virtual void wait() = 0;
 
-    /// Hot edit between steps: "lambda", "lr", "temperature". Recorded in the run store.
+    /// Hot edit between steps of a knob of distill::hotKnobs() (Knobs.h: lambda, lr, temperature,
+    /// max_steps). Recorded in the run store.
     /// Throws xopd::Error for an unknown knob or an out-of-range value.
     virtual void setKnob(const std::string& name, double value) = 0;
 

@@ -2,11 +2,12 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
-#include "core/common/Version.h"
+#include "core/distill/Knobs.h"
 #include "core/distill/RunModels.h"
 #include "core/distill/Trainer.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/Fingerprint.h"
+#include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 
 #include <algorithm>
@@ -45,49 +46,18 @@ const char* levelName(LogLevel l) {
 
 }  // namespace
 
-std::string createRunFolder(const std::string& run_dir, const distill::DistillConfig& config) {
-    XOPD_CHECK(!run_dir.empty(), "run folder: no path given");
-    const fs::path dir(run_dir);
-    XOPD_CHECK(!fs::exists(dir / "run.json"),
-               "'" << run_dir << "': already holds a run (use --resume to continue it, or choose another folder)");
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    XOPD_CHECK(!ec, "'" << run_dir << "': cannot create (" << ec.message() << ")");
-    const std::string id = fs::absolute(dir).lexically_normal().filename().string();
-    nlohmann::json j;
-    j["schema"] = 1;
-    j["run_id"] = id;
-    j["created"] = timestamp();
-    j["created_unix_s"] = nowUnix();
-    j["program"] = {{"name", "xopd"}, {"version", kVersion}};
-    j["config"] = distill::toJson(config);
-    j["fingerprints"] = nlohmann::json::object();
-    writeJsonFileAtomic((dir / "run.json").string(), j);
-    return id;
-}
-
 RunController::RunController(distill::DistillConfig config, RunOptions options)
     : config_(std::move(config)), options_(std::move(options)) {
     if (options_.max_steps > 0) config_.train.max_steps = options_.max_steps;
-    config_.validate(options_.run_dir + "/run.json");
-    createRunFolder(options_.run_dir, config_);
+    config_.validate(RunFolder(options_.run_dir).runJsonPath());
+    RunFolder(options_.run_dir).create(config_);
 }
 
 RunController::RunController(ResumeTag, distill::DistillConfig config, RunOptions options)
     : config_(std::move(config)), options_(std::move(options)), resuming_(true) {}
 
-distill::DistillConfig readRunConfig(const std::string& run_dir) {
-    const std::string path = (fs::path(run_dir) / "run.json").string();
-    XOPD_CHECK(fs::exists(path), "'" << run_dir << "': not a run folder (no run.json)");
-    const auto j = readJsonFile(path);
-    XOPD_CHECK(j.contains("config"), "'" << path << "': field 'config' is missing");
-    auto config = distill::distillConfigFromJson(j["config"], path);
-    config.validate(path);
-    return config;
-}
-
 std::unique_ptr<RunController> RunController::resume(RunOptions options) {
-    auto config = readRunConfig(options.run_dir);
+    auto config = RunFolder(options.run_dir).readConfig();
     return std::unique_ptr<RunController>(new RunController(ResumeTag{}, std::move(config), std::move(options)));
 }
 
@@ -134,17 +104,7 @@ void RunController::wait() {
 }
 
 void RunController::setKnob(const std::string& name, double value) {
-    if (name == "lambda")
-        XOPD_CHECK(std::isfinite(value) && value >= 0 && value <= 1, "knob 'lambda' must be in [0, 1], got " << value);
-    else if (name == "lr")
-        XOPD_CHECK(std::isfinite(value) && value > 0 && value < 1, "knob 'lr' must be in (0, 1), got " << value);
-    else if (name == "temperature")
-        XOPD_CHECK(std::isfinite(value) && value > 0 && value <= 10, "knob 'temperature' must be in (0, 10], got " << value);
-    else if (name == "max_steps")
-        XOPD_CHECK(std::isfinite(value) && value >= 1 && value == std::floor(value),
-                   "knob 'max_steps' must be a whole number >= 1, got " << value);
-    else
-        XOPD_FAIL("unknown knob '" << name << "' (hot-editable: lambda, lr, temperature, max_steps)");
+    distill::knob(name).check(value, "knob '" + name + "'");  // Knobs.h: the one table of ranges
     {
         std::lock_guard<std::mutex> lock(mutex_);
         knobs_.emplace_back(name, value);
@@ -194,7 +154,7 @@ void RunController::emitState(RunState s, const std::string& reason) {
     if (store_) {
         RunEventRecord e;
         e.step = steps_.load();
-        e.kind = "state";
+        e.kind = event_kind::kState;
         e.name = runStateName(s);
         e.value = std::nan("");
         e.message = reason;
@@ -218,16 +178,14 @@ void RunController::setup() {
     log(LogLevel::Info, "student: " + models_->student->describe() + "; teacher: " + models_->teacher->describe());
 
     // Fingerprints into run.json (once; a resume checks nothing changed silently by logging them).
-    const std::string runJson = (fs::path(options_.run_dir) / "run.json").string();
-    auto j = readJsonFile(runJson);
+    const RunFolder folder(options_.run_dir);
     nlohmann::json fp = models_->fingerprints;
     if (!models_->student_dir.empty()) fp["student"] = {{"folder", models_->student_dir}, {"sha256", fingerprintPath(models_->student_dir)}};
     if (!models_->teacher_dir.empty()) fp["teacher"] = {{"folder", models_->teacher_dir}, {"sha256", fingerprintPath(models_->teacher_dir)}};
     if (!models_->manifest.empty()) fp["data"] = {{"manifest", models_->manifest}, {"sha256", fingerprintPath(models_->manifest)}};
     if (!resuming_) {
-        j["fingerprints"] = fp;
-        writeJsonFileAtomic(runJson, j);
-    } else if (j.value("fingerprints", nlohmann::json::object()) != fp) {
+        folder.writeFingerprints(fp);
+    } else if (folder.fingerprints() != fp) {
         log(LogLevel::Warning, "model or data fingerprints differ from run.json (files changed since the run started)");
     }
 
@@ -241,7 +199,7 @@ void RunController::setup() {
         store_->deleteAfter(step);
         RunEventRecord e;
         e.step = step;
-        e.kind = "resume";
+        e.kind = event_kind::kResume;
         e.name = latest.empty() ? "" : fs::path(latest).filename().string();
         e.value = double(step);
         e.message = latest.empty() ? "no checkpoint: starting from step 0" : "resumed from " + latest;
@@ -252,7 +210,7 @@ void RunController::setup() {
     steps_ = trainer_->completedSteps();
     RunEventRecord plan;
     plan.step = steps_.load();
-    plan.kind = "plan";
+    plan.kind = event_kind::kPlan;
     plan.name = "max_steps";
     plan.value = double(trainer_->maxSteps());
     store_->addEvent(plan);
@@ -267,25 +225,14 @@ void RunController::applyKnobs() {
         pending.swap(knobs_);
     }
     for (const auto& [name, value] : pending) {
-        double old = std::nan("");
-        if (name == "lambda") {
-            old = trainer_->config().loss.lambda;
-            trainer_->setLambda(value);
-        } else if (name == "lr") {
-            old = trainer_->config().train.lr;
-            trainer_->setLearningRate(value);
-        } else if (name == "temperature") {
-            old = trainer_->config().rollout.temperature;
-            trainer_->setTemperature(value);
-        } else if (name == "max_steps") {
-            old = double(trainer_->maxSteps());
-            trainer_->setMaxSteps(int64_t(value));
+        const double old = trainer_->setKnob(name, value);
+        if (name == "max_steps") {
             const int64_t m = trainer_->maxSteps();
             notify([&](RunObserver& o) { o.onPlan(m); });
         }
         RunEventRecord e;
         e.step = trainer_->completedSteps();
-        e.kind = "knob";
+        e.kind = event_kind::kKnob;
         e.name = name;
         e.value = value;
         std::ostringstream msg;
@@ -305,7 +252,7 @@ void RunController::checkpoint() {
     last_checkpoint_step_ = step;
     RunEventRecord e;
     e.step = step;
-    e.kind = "checkpoint";
+    e.kind = event_kind::kCheckpoint;
     e.name = fs::path(dir).filename().string();
     e.value = double(step);
     store_->addEvent(e);
@@ -356,7 +303,7 @@ void RunController::work() {
             if (out.nonfinite) {
                 RunEventRecord e;
                 e.step = trainer_->completedSteps() + 1;
-                e.kind = "nan";
+                e.kind = event_kind::kNan;
                 e.name = "nonfinite";
                 e.value = std::nan("");
                 e.message = out.nonfinite_reason;

@@ -52,10 +52,6 @@ struct RunOptions {
     ModelFactory factory;
 };
 
-/// The configuration a run was started with: run_dir/run.json's "config", parsed and validated.
-/// Throws xopd::Error naming the folder or the file (no run.json, bad JSON, no config, bad values).
-distill::DistillConfig readRunConfig(const std::string& run_dir);
-
 class RunController : public RunControl {
 public:
     /// A new run: validates `config`, creates run_dir and writes run.json (resolved config, program
@@ -72,7 +68,7 @@ public:
     void stop() override;
     void cancel() override;
     void wait() override;
-    /// Knobs: "lambda" [0, 1], "lr" (0, 1), "temperature" (0, 10], "max_steps" >= 1.
+    /// Knobs and their ranges: distill::hotKnobs() (Knobs.h).
     void setKnob(const std::string& name, double value) override;
     RunState state() const override { return state_.load(); }
     std::string runDir() const override { return options_.run_dir; }
@@ -119,8 +115,5 @@ private:
     int64_t last_checkpoint_step_ = -1;
     double started_ = 0.0;
 };
-
-/// Ensures run.json of a new run (creates the folder). Returns the run id (folder name).
-std::string createRunFolder(const std::string& run_dir, const distill::DistillConfig& config);
 
 }  // namespace xopd::run

@@ -2,6 +2,7 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/run/CheckpointFolders.h"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -410,16 +411,23 @@ RunSummary RunReader::summarize(const std::string& run_dir) {
     s.last_loss = std::nan("");
     s.last_divergence = std::nan("");
     s.state = "unknown";
+    s.lambda = s.lr = std::nan("");
+    s.student.kind = s.teacher.kind = distill::ModelSourceKind::Invalid;
     try {
-        const auto j = readJsonFile((dir / "run.json").string());
-        if (j.contains("config") && j["config"].contains("loss")) s.method = j["config"]["loss"].value("method", "");
-        if (j.contains("config") && j["config"].contains("train")) s.max_steps = j["config"]["train"].value("max_steps", int64_t(0));
-        s.created_unix_s = j.value("created_unix_s", 0.0);
-    } catch (const Error&) {
+        const RunInfo info = RunFolder(run_dir).readInfo();
+        s.method = info.method;
+        s.max_steps = info.max_steps;
+        s.created_unix_s = info.created_unix_s;
+        s.lambda = info.lambda;
+        s.lr = info.lr;
+        s.student = info.student;
+        s.teacher = info.teacher;
+        s.parent = info.parent;
+    } catch (const Error& e) {
         s.state = "unreadable";
+        s.problem = e.what();
     }
-    std::ifstream latest(dir / "checkpoints" / "latest");
-    if (latest) std::getline(latest, s.latest_checkpoint);
+    s.latest_checkpoint = latestCheckpointName(run_dir);
     if (!fs::exists(dir / kMetricsFile)) return s;
     try {
         RunReader r(run_dir);
@@ -432,11 +440,11 @@ RunSummary RunReader::summarize(const std::string& run_dir) {
             else if (sc.count("text/divergence")) s.last_divergence = sc.at("text/divergence");
         }
         for (const auto& e : r.eventsSince(0)) {
-            if (e.kind == "state") {
+            if (e.kind == event_kind::kState) {
                 s.state = e.name;
                 const bool live = e.name == "running" || e.name == "pausing" || e.name == "paused" || e.name == "stopping";
                 if (live && e.pid > 0 && ::kill(pid_t(e.pid), 0) != 0) s.state = "interrupted";
-            } else if (e.kind == "plan") {
+            } else if (e.kind == event_kind::kPlan) {
                 s.max_steps = int64_t(e.value);
             }
         }
@@ -450,7 +458,7 @@ std::vector<RunSummary> RunReader::listRuns(const std::string& root) {
     XOPD_CHECK(fs::is_directory(root), "'" << root << "': not a folder");
     std::vector<RunSummary> out;
     for (const auto& entry : fs::directory_iterator(root))
-        if (entry.is_directory() && fs::exists(entry.path() / "run.json")) out.push_back(summarize(entry.path().string()));
+        if (entry.is_directory() && RunFolder(entry.path().string()).holdsRun()) out.push_back(summarize(entry.path().string()));
     std::sort(out.begin(), out.end(), [](const RunSummary& a, const RunSummary& b) {
         return a.created_unix_s != b.created_unix_s ? a.created_unix_s > b.created_unix_s : a.id < b.id;
     });

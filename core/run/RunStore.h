@@ -18,6 +18,7 @@
 // Every error is an xopd::Error naming the database file.
 
 #include "core/run/RunEvents.h"
+#include "core/run/RunFolder.h"
 
 #include <cstdint>
 #include <memory>
@@ -34,7 +35,7 @@ struct RunEventRecord {
     int64_t id = 0;
     int64_t step = 0;
     double unix_time_s = 0.0;
-    std::string kind;     ///< "state", "knob", "nan", "checkpoint", "resume", "log"
+    std::string kind;     ///< one of run::event_kind (RunFolder.h)
     std::string name;     ///< state name, knob name, checkpoint folder, ...
     double value = 0.0;   ///< knob value (NaN when not applicable)
     std::string message;  ///< free text (reason, old value, ...)
@@ -50,8 +51,6 @@ struct EvaluationRecord {
     double unix_time_s = 0.0;
 };
 
-/// File name of the database inside a run folder.
-inline constexpr const char* kMetricsFile = "metrics.sqlite";
 
 class RunStore {
 public:
@@ -96,6 +95,12 @@ struct RunSummary {
     double last_divergence = 0.0;  ///< speech/divergence, else text/divergence; NaN when unknown
     double created_unix_s = 0.0;
     std::string latest_checkpoint;  ///< folder name from checkpoints/latest, "" when none
+    double lambda = 0.0;             ///< from run.json; NaN when unknown
+    double lr = 0.0;                 ///< from run.json; NaN when unknown
+    distill::ModelSource student;    ///< from run.json; kind Invalid when unknown
+    distill::ModelSource teacher;
+    std::optional<RunParent> parent; ///< set for a forked run
+    std::string problem;             ///< why run.json or the store could not be read ("" when they could)
 };
 
 class RunReader {

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     o.hidden = hidden;
     o.stop_bias = 3.0;  // responses of a few dozen tokens at V = 512
     auto c = defaultDistillConfig(Method::XOpd);
-    c.student.kind = c.teacher.kind = "toy";
+    c.student.kind = c.teacher.kind = ModelSourceKind::Toy;
     c.rollout.rollouts_per_prompt = m;
     c.rollout.max_new_tokens = maxNew;
     c.train.batch_size = batch;

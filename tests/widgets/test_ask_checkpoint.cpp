@@ -39,8 +39,8 @@ class TestAskCheckpoint : public QObject {
 
     distill::DistillConfig kitConfig() const {
         auto c = distill::demoDistillConfig();
-        c.student = {"demo", kit_.toStdString()};
-        c.teacher = {"demo", kit_.toStdString()};
+        c.student = {distill::ModelSourceKind::Demo, kit_.toStdString()};
+        c.teacher = {distill::ModelSourceKind::Demo, kit_.toStdString()};
         return c;
     }
 

@@ -140,7 +140,7 @@ private slots:
         QCOMPARE(w.promptLibrary()->rowCount(), 3);
         QCOMPARE(w.setupScreen()->source(), RunSetupWidget::Source::DemoKit);
         const auto c = w.setupScreen()->config();
-        QCOMPARE(c.student.kind, std::string("demo"));
+        QCOMPARE(c.student.kind, distill::ModelSourceKind::Demo);
         QCOMPARE(QString::fromStdString(c.student.path), kit.absolutePath());
         QCOMPARE(w.listeningScreen()->candidateNames().size(), 2);
         QVERIFY(QDir(w.runsFolder()).exists());
@@ -312,7 +312,7 @@ private slots:
     void askErrorsNameTheFile() {
         AskWidget ask(nullptr);
         auto c = distill::defaultDistillConfig(distill::Method::XOpd);
-        c.student.kind = c.teacher.kind = "hf";
+        c.student.kind = c.teacher.kind = distill::ModelSourceKind::Hf;
         c.student.path = "/nonexistent/student";
         c.teacher.path = "/nonexistent/teacher";
         c.data.manifest = "/nonexistent/prompts.jsonl";

@@ -142,7 +142,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
         QList<AskCheckpoint> checkpoints;
         for (int i = 0; i < historyModel_->rowCount(); ++i) {
             const RunRow& r = historyModel_->row(i);
-            if (r.checkpoint.isEmpty() || r.student == "toy") continue;
+            if (r.checkpoint.isEmpty() || r.toyStudent) continue;
             checkpoints.push_back({QString("run %1 · %2").arg(r.id, r.checkpoint), r.dir,
                                    QDir(r.dir).filePath("checkpoints/" + r.checkpoint)});
         }

@@ -1,14 +1,9 @@
 #include "widgets/main/RunConfigDiff.h"
 
-#include "core/common/Error.h"
+#include "core/run/RunFolder.h"
 
 #include <QCheckBox>
-#include <QDir>
-#include <QFile>
 #include <QHeaderView>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -17,35 +12,10 @@
 
 namespace xopd::widgets {
 
-namespace {
-void flatten(const QJsonValue& v, const QString& prefix, std::map<QString, QString>& out) {
-    if (v.isObject()) {
-        const QJsonObject o = v.toObject();
-        for (auto it = o.begin(); it != o.end(); ++it) flatten(it.value(), prefix.isEmpty() ? it.key() : prefix + "." + it.key(), out);
-    } else if (v.isArray()) {
-        out[prefix] = QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
-    } else if (v.isDouble()) {
-        out[prefix] = QString::number(v.toDouble(), 'g', 10);
-    } else if (v.isBool()) {
-        out[prefix] = v.toBool() ? "true" : "false";
-    } else if (v.isNull()) {
-        out[prefix] = "null";
-    } else {
-        out[prefix] = v.toString();
-    }
-}
-}  // namespace
-
 std::map<QString, QString> flattenRunConfig(const QString& runDir) {
-    const QString path = QDir(runDir).filePath("run.json");
-    QFile f(path);
-    XOPD_CHECK(f.open(QIODevice::ReadOnly), "'" << path.toStdString() << "': cannot open (not a run folder?)");
-    QJsonParseError err;
-    const auto doc = QJsonDocument::fromJson(f.readAll(), &err);
-    XOPD_CHECK(err.error == QJsonParseError::NoError && doc.isObject(),
-               "'" << path.toStdString() << "': not JSON (" << err.errorString().toStdString() << ")");
     std::map<QString, QString> out;
-    flatten(doc.object().value("config"), {}, out);
+    for (const auto& [key, value] : run::RunFolder(runDir.toStdString()).flatConfig())
+        out[QString::fromStdString(key)] = QString::fromStdString(value);
     return out;
 }
 

@@ -22,8 +22,8 @@ struct ConfigDiffRow {
     bool differs = false;
 };
 
-/// The "config" object of DIR/run.json flattened to dotted keys (arrays as compact JSON). Throws
-/// xopd::Error naming the file when it is missing or not JSON.
+/// The "config" object of DIR/run.json flattened to dotted keys (arrays as compact JSON;
+/// run::RunFolder::flatConfig). Throws xopd::Error naming the file when it is missing or not JSON.
 std::map<QString, QString> flattenRunConfig(const QString& runDir);
 
 /// Rows for the given run folders, sorted by key; `diffOnly` keeps keys whose values differ.

@@ -6,10 +6,7 @@
 
 #include <QDateTime>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -27,12 +24,13 @@ QString duration(double s) {
     if (t >= 60) return QString("%1 min %2 s").arg(t / 60).arg(t % 60);
     return QString("%1 s").arg(t);
 }
-QString modelName(const QJsonObject& source) {
-    const QString kind = source.value("kind").toString();
-    const QString path = source.value("path").toString();
-    if (kind == "hf") return QFileInfo(path).fileName();
-    if (kind == "demo") return "demo kit";
-    return kind;
+QString modelName(const distill::ModelSource& source) {
+    switch (source.kind) {
+        case distill::ModelSourceKind::Hf: return QFileInfo(QString::fromStdString(source.path)).fileName();
+        case distill::ModelSourceKind::Demo: return "demo kit";
+        case distill::ModelSourceKind::Invalid: return {};
+        default: return distill::modelSourceKindName(source.kind);
+    }
 }
 }  // namespace
 
@@ -105,23 +103,13 @@ std::vector<RunRow> RunHistoryModel::readRows(const QString& root, QStringList* 
                 if (db.exists()) lastWrite = std::max(lastWrite, db.lastModified().toMSecsSinceEpoch() / 1000.0);
             }
             if (lastWrite > 0 && r.createdUnixS > 0) r.durationS = std::max(0.0, lastWrite - r.createdUnixS);
-            QFile f(QDir(r.dir).filePath("run.json"));
-            if (f.open(QIODevice::ReadOnly)) {
-                QJsonParseError err;
-                const auto doc = QJsonDocument::fromJson(f.readAll(), &err);
-                if (err.error != QJsonParseError::NoError) {
-                    *problems << QString("'%1': %2").arg(f.fileName(), err.errorString());
-                } else {
-                    const QJsonObject j = doc.object();
-                    const QJsonObject c = j.value("config").toObject();
-                    r.lambda = c.value("loss").toObject().value("lambda").toDouble(qQNaN());
-                    r.lr = c.value("train").toObject().value("lr").toDouble(qQNaN());
-                    r.teacher = modelName(c.value("teacher").toObject());
-                    r.student = modelName(c.value("student").toObject());
-                    const QJsonObject p = j.value("parent").toObject();
-                    if (!p.isEmpty()) r.parent = QString("%1@%2").arg(p.value("run_id").toString()).arg(p.value("step").toInteger());
-                }
-            }
+            if (!s.problem.empty()) *problems << QString::fromStdString(s.problem);
+            r.lambda = s.lambda;
+            r.lr = s.lr;
+            r.teacher = modelName(s.teacher);
+            r.student = modelName(s.student);
+            r.toyStudent = s.student.kind == distill::ModelSourceKind::Toy;
+            if (s.parent) r.parent = QString("%1@%2").arg(QString::fromStdString(s.parent->run_id)).arg(s.parent->step);
             rows.push_back(std::move(r));
         }
     }

@@ -27,7 +27,8 @@ struct RunRow {
     double durationS = qQNaN();   ///< last write of metrics.sqlite − creation
     qint64 steps = 0, maxSteps = 0;
     double lambda = qQNaN(), lr = qQNaN();
-    QString teacher, student;
+    QString teacher, student;     ///< display names of the models ("demo kit", a folder name, "toy")
+    bool toyStudent = false;      ///< the student is the built-in toy model
     double loss = qQNaN(), divergence = qQNaN();
     QString checkpoint;
     QString parent;               ///< "parent-id@step" for forks

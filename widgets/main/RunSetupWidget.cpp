@@ -1,5 +1,7 @@
 #include "widgets/main/RunSetupWidget.h"
 
+#include "widgets/common/KnobSpinBox.h"
+
 #include "core/distill/RunSetup.h"
 
 #include <QAction>
@@ -178,13 +180,14 @@ RunSetupWidget::RunSetupWidget(QWidget* parent) : QWidget(parent) {
     size_ = new QComboBox(objective);
     size_->addItem("CPU demo (batch 8, m 2, 32 tokens, 40 steps, lr 1e-4)", int(Size::CpuDemo));
     size_->addItem("Paper (batch 256, m 4, 1024 tokens, lr 2e-6)", int(Size::Paper));
-    lambda_ = dspin(objective, 0, 1, 2, 0.05, "λ: weight of the in-modal (text) stream; 1 − λ weighs the speech stream");
-    lr_ = dspin(objective, 1e-9, 1, 9, 1e-6, "Learning rate (AdamW)");
+    // The hot-editable knobs come from the run's knob table (ranges, steps, help).
+    lambda_ = makeKnobSpinBox(distill::knob("lambda"), objective);
+    lr_ = makeKnobSpinBox(distill::knob("lr"), objective);
     rollouts_ = ispin(objective, 1, 64, "m: responses per prompt and stream");
-    temperature_ = dspin(objective, 0.01, 10, 2, 0.05, "Sampling temperature of the rollouts");
+    temperature_ = makeKnobSpinBox(distill::knob("temperature"), objective);
     maxNewTokens_ = ispin(objective, 1, 32768, "Longest response in tokens");
     batch_ = ispin(objective, 1, 65536, "Prompts per optimizer step");
-    maxSteps_ = ispin(objective, 0, 10000000, "Optimizer steps (0 = one pass over the prompt set)");
+    maxSteps_ = makeIntegerKnobSpinBox(distill::knob("max_steps"), objective);
     checkpointEvery_ = ispin(objective, 0, 1000000, "Checkpoint every N steps (0 = only at the end)");
     divergence_ = new QComboBox(objective);
     for (auto d : {distill::Divergence::SampledK1, distill::Divergence::ForwardKl, distill::Divergence::ReverseKl, distill::Divergence::Jsd})
@@ -375,16 +378,16 @@ distill::DistillConfig RunSetupWidget::config() const {
     distill::DistillConfig c = distill::defaultDistillConfig(method());
     switch (source()) {
         case Source::Toy:
-            c.student.kind = c.teacher.kind = "toy";
+            c.student.kind = c.teacher.kind = distill::ModelSourceKind::Toy;
             c.data.toy_prompts = 32;
             break;
         case Source::DemoKit:
-            c.student.kind = c.teacher.kind = "demo";
+            c.student.kind = c.teacher.kind = distill::ModelSourceKind::Demo;
             c.student.path = c.teacher.path = kitFolder_.toStdString();
             break;
         case Source::Folders:
         default:
-            c.student.kind = c.teacher.kind = "hf";
+            c.student.kind = c.teacher.kind = distill::ModelSourceKind::Hf;
             c.student.path = student_->text().trimmed().toStdString();
             c.teacher.path = teacher_->text().trimmed().toStdString();
             c.data.manifest = manifest_->text().trimmed().toStdString();

@@ -1,5 +1,6 @@
 #include "widgets/run/RunMonitorWidget.h"
 
+#include "widgets/common/KnobSpinBox.h"
 #include "widgets/run/LogPanel.h"
 #include "widgets/tokens/TokenStore.h"
 
@@ -128,19 +129,9 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
 
     // Knobs.
     auto* knobs = new QGroupBox("Hot edits (while paused)", this);
-    lambda_ = new QDoubleSpinBox(knobs);
-    lambda_->setRange(0, 1);
-    lambda_->setSingleStep(0.05);
-    lambda_->setValue(0.5);
-    lr_ = new QDoubleSpinBox(knobs);
-    lr_->setDecimals(9);
-    lr_->setRange(1e-9, 1);
-    lr_->setSingleStep(1e-6);
-    lr_->setValue(2e-6);
-    temperature_ = new QDoubleSpinBox(knobs);
-    temperature_->setRange(0.05, 10);
-    temperature_->setSingleStep(0.05);
-    temperature_->setValue(1.0);
+    lambda_ = makeKnobSpinBox(distill::knob("lambda"), knobs);
+    lr_ = makeKnobSpinBox(distill::knob("lr"), knobs);
+    temperature_ = makeKnobSpinBox(distill::knob("temperature"), knobs);
     applyKnobs_ = new QPushButton("Apply", knobs);
     auto* kl = new QHBoxLayout(knobs);
     kl->addWidget(new QLabel("λ", knobs));

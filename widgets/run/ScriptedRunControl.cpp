@@ -1,6 +1,7 @@
 #include "widgets/run/ScriptedRunControl.h"
 
 #include "core/common/Error.h"
+#include "core/distill/Knobs.h"
 
 #include <algorithm>
 #include <chrono>
@@ -77,20 +78,12 @@ void ScriptedRunControl::wait() {
 }
 
 void ScriptedRunControl::setKnob(const std::string& name, double value) {
-    XOPD_CHECK(std::isfinite(value), "knob '" << name << "': value must be finite");
+    distill::knob(name).check(value, "knob '" + name + "'");  // the run's own table of ranges
     std::lock_guard<std::mutex> lock(mutex_);
-    if (name == "lambda") {
-        XOPD_CHECK(value >= 0 && value <= 1, "knob 'lambda': " << value << " is outside [0, 1]");
-        lambda_ = value;
-    } else if (name == "lr") {
-        XOPD_CHECK(value > 0 && value < 1, "knob 'lr': " << value << " is outside (0, 1)");
-        lr_ = value;
-    } else if (name == "temperature") {
-        XOPD_CHECK(value > 0 && value <= 10, "knob 'temperature': " << value << " is outside (0, 10]");
-        temperature_ = value;
-    } else {
-        XOPD_FAIL("unknown knob '" << name << "' (hot knobs: lambda, lr, temperature)");
-    }
+    if (name == "lambda") lambda_ = value;
+    else if (name == "lr") lr_ = value;
+    else if (name == "temperature") temperature_ = value;
+    // max_steps: the scripted run has no plan to change.
 }
 
 double ScriptedRunControl::knob(const std::string& name) const {

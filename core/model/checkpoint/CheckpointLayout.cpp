@@ -1,6 +1,7 @@
 #include "core/model/checkpoint/CheckpointLayout.h"
 
 #include "core/common/Error.h"
+#include "core/model/checkpoint/DecoderLayout.h"
 
 #include <vector>
 
@@ -41,7 +42,7 @@ CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::f
     XOPD_CHECK(!spellings.empty(), "'" << source << "': unknown model architecture");
     std::string tried;
     for (const auto& s : spellings) {
-        const std::string embed = std::string(s.decoder) + "embed_tokens.weight";
+        const std::string embed = std::string(s.decoder) + kEmbedTokensName;
         if (!has(embed)) {
             tried += (tried.empty() ? "'" : ", '") + embed + "'";
             continue;
@@ -113,29 +114,15 @@ void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout&
                               const std::string& source) {
     const ShapeChecker c(shape, source);
     const TextModelConfig& t = config.text;
-    const int64_t H = t.hidden_size, V = t.vocab_size, I = t.intermediate_size;
-    const int64_t q = t.num_attention_heads * t.head_dim, kv = t.num_key_value_heads * t.head_dim;
+    const int64_t H = t.hidden_size;
     const std::string& d = layout.decoder_prefix;
-    c.expect(layout.embed_tokens, {V, H});
-    for (int64_t i = 0; i < t.num_hidden_layers; ++i) {
-        const std::string l = d + "layers." + std::to_string(i) + ".";
-        c.expect(l + "input_layernorm.weight", {H});
-        c.expect(l + "self_attn.q_proj.weight", {q, H});
-        c.expect(l + "self_attn.q_proj.bias", {q});
-        c.expect(l + "self_attn.k_proj.weight", {kv, H});
-        c.expect(l + "self_attn.k_proj.bias", {kv});
-        c.expect(l + "self_attn.v_proj.weight", {kv, H});
-        c.expect(l + "self_attn.v_proj.bias", {kv});
-        c.expect(l + "self_attn.o_proj.weight", {H, q});
-        c.expect(l + "post_attention_layernorm.weight", {H});
-        c.expect(l + "mlp.gate_proj.weight", {I, H});
-        c.expect(l + "mlp.up_proj.weight", {I, H});
-        c.expect(l + "mlp.down_proj.weight", {H, I});
-    }
-    c.absent(d + "layers." + std::to_string(t.num_hidden_layers) + ".input_layernorm.weight",
+    const DecoderSize size{t.vocab_size, t.hidden_size, t.intermediate_size, t.num_hidden_layers,
+                           t.num_attention_heads, t.num_key_value_heads, t.head_dim};
+    // The head's name depends on the checkpoint's spelling (layout.lm_head); the rest sits under d.
+    for (const auto& tensor : qwen2DecoderTensors(size, /*with_head=*/false)) c.expect(d + tensor.name, tensor.shape);
+    c.absent(d + decoderLayerPrefix(t.num_hidden_layers) + kInputNormName,
              "the config has " + std::to_string(t.num_hidden_layers) + " layers");
-    c.expect(d + "norm.weight", {H});
-    if (!layout.lm_head_tied) c.expect(layout.lm_head, {V, H});
+    if (!layout.lm_head_tied) c.expect(layout.lm_head, {t.vocab_size, t.hidden_size});
 
     if (!config.audio) return;
     const AudioEncoderConfig& a = *config.audio;

@@ -8,15 +8,38 @@ namespace xopd::model {
 
 namespace {
 
-Linear readLinear(const TensorMap& t, const std::string& name, int64_t out, int64_t in, bool bias,
+Linear readLinear(const TensorMap& t, const std::string& name, const std::vector<int64_t>& shape, bool bias,
                   const std::string& what) {
     Linear l;
-    l.weight = requireShaped(t, name + ".weight", {out, in}, what);
-    if (bias) l.bias = requireShaped(t, name + ".bias", {out}, what);
+    l.weight = requireShaped(t, name + ".weight", shape, what);
+    if (bias) l.bias = requireShaped(t, name + ".bias", {shape[0]}, what);
     return l;
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, Linear*>> DecoderLayerWeights::linears() {
+    std::vector<std::pair<std::string, Linear*>> out;
+    for (const auto& lin : qwen2LayerLinears()) {
+        const std::string n = lin.name;
+        Linear* slot = n == "self_attn.q_proj" ? &q_proj : n == "self_attn.k_proj" ? &k_proj
+                     : n == "self_attn.v_proj" ? &v_proj : n == "self_attn.o_proj" ? &o_proj
+                     : n == "mlp.gate_proj"    ? &gate_proj : n == "mlp.up_proj" ? &up_proj
+                     : n == "mlp.down_proj"    ? &down_proj : nullptr;
+        XOPD_ASSERT(slot);
+        out.emplace_back(n, slot);
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, torch::Tensor*>> DecoderLayerWeights::norms() {
+    return {{kInputNormName, &input_layernorm}, {kPostAttentionNormName, &post_attention_layernorm}};
+}
+
+DecoderSize decoderSize(const DecoderConfig& c) {
+    return {c.vocab_size, c.hidden_size, c.intermediate_size, c.num_hidden_layers,
+            c.num_attention_heads, c.num_key_value_heads, c.head_dim};
+}
 
 Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const TensorMap& tensors,
                                        const std::string& prefix, const std::string& what) {
@@ -25,35 +48,32 @@ Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const Tensor
     if (prefix == "thinker.") bodies.push_back("thinker.model.language_model.");
     std::string body;
     for (const auto& b : bodies)
-        if (tensors.count(b + "embed_tokens.weight")) {
+        if (tensors.count(b + kEmbedTokensName)) {
             body = b;
             break;
         }
-    XOPD_CHECK(!body.empty(), what << ": missing tensor '" << bodies[0] << "embed_tokens.weight'"
-                                   << (bodies.size() > 1 ? " (also tried '" + bodies[1] + "embed_tokens.weight')" : ""));
+    XOPD_CHECK(!body.empty(), what << ": missing tensor '" << bodies[0] << kEmbedTokensName << "'"
+                                   << (bodies.size() > 1 ? " (also tried '" + bodies[1] + kEmbedTokensName + "')" : ""));
 
     const DecoderConfig& c = config;
-    const int64_t H = c.hidden_size, D = c.head_dim, nH = c.num_attention_heads, nKV = c.num_key_value_heads;
+    const int64_t H = c.hidden_size, D = c.head_dim;
+    const DecoderSize size = decoderSize(c);
     Qwen2Decoder d;
     d.config_ = config;
-    d.embed_tokens_ = requireShaped(tensors, body + "embed_tokens.weight", {c.vocab_size, H}, what);
-    d.norm_ = requireShaped(tensors, body + "norm.weight", {H}, what);
+    d.embed_tokens_ = requireShaped(tensors, body + kEmbedTokensName, {c.vocab_size, H}, what);
+    d.norm_ = requireShaped(tensors, body + kFinalNormName, {H}, what);
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-        const std::string p = body + "layers." + std::to_string(i) + ".";
+        const std::string p = body + decoderLayerPrefix(i);
         DecoderLayerWeights l;
-        l.input_layernorm = requireShaped(tensors, p + "input_layernorm.weight", {H}, what);
-        l.post_attention_layernorm = requireShaped(tensors, p + "post_attention_layernorm.weight", {H}, what);
-        l.q_proj = readLinear(tensors, p + "self_attn.q_proj", nH * D, H, true, what);
-        l.k_proj = readLinear(tensors, p + "self_attn.k_proj", nKV * D, H, true, what);
-        l.v_proj = readLinear(tensors, p + "self_attn.v_proj", nKV * D, H, true, what);
-        l.o_proj = readLinear(tensors, p + "self_attn.o_proj", H, nH * D, false, what);
-        l.gate_proj = readLinear(tensors, p + "mlp.gate_proj", c.intermediate_size, H, false, what);
-        l.up_proj = readLinear(tensors, p + "mlp.up_proj", c.intermediate_size, H, false, what);
-        l.down_proj = readLinear(tensors, p + "mlp.down_proj", H, c.intermediate_size, false, what);
+        for (auto& [name, norm] : l.norms()) *norm = requireShaped(tensors, p + name, {H}, what);
+        const auto& layout = qwen2LayerLinears();
+        auto slots = l.linears();
+        for (size_t k = 0; k < slots.size(); ++k)
+            *slots[k].second = readLinear(tensors, p + slots[k].first, qwen2LinearShape(size, slots[k].first), layout[k].bias, what);
         d.layers_.push_back(std::move(l));
     }
     torch::Tensor head;
-    for (const std::string& name : {prefix + "lm_head.weight", std::string("lm_head.weight")})
+    for (const std::string& name : {prefix + kLmHeadName, std::string(kLmHeadName)})
         if (!head.defined() && tensors.count(name)) head = requireShaped(tensors, name, {c.vocab_size, H}, what);
     // §2.4: tied models have no lm_head.weight; fall back to embed_tokens when it is absent.
     d.tied_ = !head.defined();
@@ -131,40 +151,27 @@ DecoderOutput Qwen2Decoder::forward(const DecoderInput& in) const {
 
 std::vector<std::pair<std::string, torch::Tensor*>> Qwen2Decoder::namedParameters() {
     std::vector<std::pair<std::string, torch::Tensor*>> out;
-    out.emplace_back("model.embed_tokens.weight", &embed_tokens_);
+    const std::string body = "model.";
+    out.emplace_back(body + kEmbedTokensName, &embed_tokens_);
     for (size_t i = 0; i < layers_.size(); ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
+        const std::string p = body + decoderLayerPrefix(int64_t(i));
         auto& l = layers_[i];
-        out.emplace_back(p + "input_layernorm.weight", &l.input_layernorm);
-        out.emplace_back(p + "post_attention_layernorm.weight", &l.post_attention_layernorm);
-        for (auto& [n, lin] : std::vector<std::pair<std::string, Linear*>>{{"self_attn.q_proj", &l.q_proj},
-                                                                          {"self_attn.k_proj", &l.k_proj},
-                                                                          {"self_attn.v_proj", &l.v_proj},
-                                                                          {"self_attn.o_proj", &l.o_proj},
-                                                                          {"mlp.gate_proj", &l.gate_proj},
-                                                                          {"mlp.up_proj", &l.up_proj},
-                                                                          {"mlp.down_proj", &l.down_proj}}) {
+        for (auto& [n, norm] : l.norms()) out.emplace_back(p + n, norm);
+        for (auto& [n, lin] : l.linears()) {
             out.emplace_back(p + n + ".weight", &lin->weight);
             if (lin->bias.defined()) out.emplace_back(p + n + ".bias", &lin->bias);
         }
     }
-    out.emplace_back("model.norm.weight", &norm_);
-    if (!tied_) out.emplace_back("lm_head.weight", &lm_head_);
+    out.emplace_back(body + kFinalNormName, &norm_);
+    if (!tied_) out.emplace_back(kLmHeadName, &lm_head_);
     return out;
 }
 
 std::vector<std::pair<std::string, Linear*>> Qwen2Decoder::namedLinears() {
     std::vector<std::pair<std::string, Linear*>> out;
     for (size_t i = 0; i < layers_.size(); ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
-        auto& l = layers_[i];
-        out.emplace_back(p + "self_attn.q_proj", &l.q_proj);
-        out.emplace_back(p + "self_attn.k_proj", &l.k_proj);
-        out.emplace_back(p + "self_attn.v_proj", &l.v_proj);
-        out.emplace_back(p + "self_attn.o_proj", &l.o_proj);
-        out.emplace_back(p + "mlp.gate_proj", &l.gate_proj);
-        out.emplace_back(p + "mlp.up_proj", &l.up_proj);
-        out.emplace_back(p + "mlp.down_proj", &l.down_proj);
+        const std::string p = "model." + decoderLayerPrefix(int64_t(i));
+        for (auto& [n, lin] : layers_[i].linears()) out.emplace_back(p + n, lin);
     }
     return out;
 }

@@ -15,6 +15,7 @@
 // (to(), parameter edits) must not overlap with forward(). Lifetime: the decoder shares (does not
 // copy) the tensors it was built from, which may be memory-mapped read-only.
 
+#include "core/model/checkpoint/DecoderLayout.h"
 #include "core/model/runtime/Attention.h"
 #include "core/model/runtime/KvCache.h"
 #include "core/model/runtime/Linear.h"
@@ -34,7 +35,15 @@ struct DecoderLayerWeights {
     torch::Tensor post_attention_layernorm;  ///< [H]
     Linear q_proj, k_proj, v_proj, o_proj;   ///< q/k/v biased, o unbiased
     Linear gate_proj, up_proj, down_proj;    ///< SwiGLU, unbiased
+
+    /// The linear layers under their names of the layout (qwen2LayerLinears(), DecoderLayout.h).
+    std::vector<std::pair<std::string, Linear*>> linears();
+    /// The two norms under their names of the layout.
+    std::vector<std::pair<std::string, torch::Tensor*>> norms();
 };
+
+/// The decoder sizes that fix its tensor shapes (DecoderLayout.h).
+DecoderSize decoderSize(const DecoderConfig& config);
 
 /// Inputs of one forward pass.
 struct DecoderInput {

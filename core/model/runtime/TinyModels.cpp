@@ -2,7 +2,9 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/model/checkpoint/DecoderLayout.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
+#include "core/model/runtime/Qwen2Decoder.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -109,23 +111,18 @@ struct Filler {
 TensorMap randomWeights(const ModelRuntimeConfig& c, const RandomWeightOptions& o) {
     Filler f{at::detail::createCPUGenerator(o.seed), o, {}};
     const DecoderConfig& t = c.text;
-    const int64_t H = t.hidden_size, D = t.head_dim;
+    const int64_t H = t.hidden_size;
     const std::string body = c.tensor_prefix + "model.";
-    f.normal(body + "embed_tokens.weight", {t.vocab_size, H}, 1.0);
-    for (int64_t i = 0; i < t.num_hidden_layers; ++i) {
-        const std::string p = body + "layers." + std::to_string(i) + ".";
-        f.norm(p + "input_layernorm.weight", H);
-        f.norm(p + "post_attention_layernorm.weight", H);
-        f.linear(p + "self_attn.q_proj", t.num_attention_heads * D, H, true);
-        f.linear(p + "self_attn.k_proj", t.num_key_value_heads * D, H, true);
-        f.linear(p + "self_attn.v_proj", t.num_key_value_heads * D, H, true);
-        f.linear(p + "self_attn.o_proj", H, t.num_attention_heads * D, false);
-        f.linear(p + "mlp.gate_proj", t.intermediate_size, H, false);
-        f.linear(p + "mlp.up_proj", t.intermediate_size, H, false);
-        f.linear(p + "mlp.down_proj", H, t.intermediate_size, false);
+    for (const auto& tensor : qwen2DecoderTensors(decoderSize(t), !t.tie_word_embeddings)) {
+        switch (tensor.role) {
+            case DecoderTensorRole::Embedding: f.normal(body + tensor.name, tensor.shape, 1.0); break;
+            case DecoderTensorRole::Norm: f.norm(body + tensor.name, tensor.shape[0]); break;
+            case DecoderTensorRole::Weight: f.normal(body + tensor.name, tensor.shape, o.std); break;
+            case DecoderTensorRole::Bias: f.normal(body + tensor.name, tensor.shape, o.std / 2); break;
+            case DecoderTensorRole::Head: f.normal(c.tensor_prefix + tensor.name, tensor.shape, o.std); break;
+            default: XOPD_ASSERT(false);
+        }
     }
-    f.norm(body + "norm.weight", H);
-    if (!t.tie_word_embeddings) f.linear(c.tensor_prefix + "lm_head", t.vocab_size, H, false);
     const AudioTowerConfig& a = c.audio;
     if (c.kind == ModelKind::Qwen2Audio) {
         f.normal("audio_tower.conv1.weight", {a.d_model, a.num_mel_bins, 3}, o.std);

@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
         const double load_s = seconds(t1, Clock::now());
 
         distill::DistillConfig c = distill::defaultDistillConfig(distill::Method::XOpd);
-        c.student.kind = c.teacher.kind = "hf";
+        c.student.kind = c.teacher.kind = distill::ModelSourceKind::Hf;
         c.student.path = studentDir;
         c.teacher.path = teacherDir;
         c.rollout.rollouts_per_prompt = m;

@@ -17,7 +17,7 @@ namespace {
 
 DistillConfig smallConfig(Method method = Method::XOpd) {
     auto c = defaultDistillConfig(method);
-    c.student.kind = c.teacher.kind = "toy";
+    c.student.kind = c.teacher.kind = ModelSourceKind::Toy;
     c.rollout.rollouts_per_prompt = 2;
     c.rollout.max_new_tokens = 12;
     c.train.batch_size = 6;

@@ -1,0 +1,76 @@
+#pragma once
+// The tensors of a Qwen2-family decoder, described once (model-formats.md §2.4): their names under
+// the decoder body ("layers.3.self_attn.q_proj.weight", "norm.weight", ...), their shapes for a
+// given size, and what each is (embedding, norm, weight, bias, head). Everything that reads or
+// writes the layout takes the names from here: the checkpoint shape check (CheckpointLayout), the
+// decoder's loader and its parameter list (Qwen2Decoder), the tiny random models (TinyModels) and
+// the demo kit's initial weights (DemoKitBuilder).
+//
+//   for (const auto& t : qwen2DecoderTensors(size, /*with_head=*/true))
+//       writer[body + t.name] = init(t.role, t.shape);   // t.name: relative to the body
+//
+// No LibTorch. Threading: pure functions.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace xopd {
+
+/// The sizes that fix every tensor shape of the decoder.
+struct DecoderSize {
+    int64_t vocab_size = 0;
+    int64_t hidden_size = 0;         ///< H
+    int64_t intermediate_size = 0;   ///< I of the SwiGLU MLP
+    int64_t num_hidden_layers = 0;
+    int64_t num_attention_heads = 0;
+    int64_t num_key_value_heads = 0;
+    int64_t head_dim = 0;            ///< D
+};
+
+/// What a tensor is, for writers that initialise one (norm weights near 1, biases near 0).
+enum class DecoderTensorRole {
+    Invalid = 0,
+    Embedding,  ///< embed_tokens
+    Norm,       ///< an RMSNorm weight
+    Weight,     ///< a linear layer's weight
+    Bias,       ///< a linear layer's bias
+    Head,       ///< the untied output projection
+};
+
+/// One tensor of the layout.
+struct DecoderTensor {
+    std::string name;  ///< relative to the decoder body ("model."), except the head: relative to the model's prefix
+    std::vector<int64_t> shape;
+    DecoderTensorRole role = DecoderTensorRole::Invalid;
+};
+
+/// One linear layer of a decoder layer: name under "layers.N." and whether it has a bias.
+struct DecoderLinear {
+    const char* name;  ///< "self_attn.q_proj"
+    bool bias;         ///< q/k/v have biases in Qwen2; o and the MLP do not
+};
+
+/// Names under the decoder body.
+inline constexpr const char* kEmbedTokensName = "embed_tokens.weight";
+inline constexpr const char* kFinalNormName = "norm.weight";
+inline constexpr const char* kInputNormName = "input_layernorm.weight";
+inline constexpr const char* kPostAttentionNormName = "post_attention_layernorm.weight";
+/// Name of the untied head, relative to the model's prefix ("", "thinker.", "language_model.").
+inline constexpr const char* kLmHeadName = "lm_head.weight";
+
+/// "layers.N." (under the decoder body).
+std::string decoderLayerPrefix(int64_t layer);
+
+/// The linear layers of one decoder layer, in checkpoint order: q, k, v, o, gate, up, down.
+const std::vector<DecoderLinear>& qwen2LayerLinears();
+
+/// [out, in] of a linear layer of qwen2LayerLinears() for this size.
+std::vector<int64_t> qwen2LinearShape(const DecoderSize& size, const std::string& linear);
+
+/// Every tensor of the decoder, in the order writers draw them: embedding; per layer the input
+/// norm, the post-attention norm, then each linear's weight and bias; the final norm; the head
+/// when `with_head`.
+std::vector<DecoderTensor> qwen2DecoderTensors(const DecoderSize& size, bool with_head);
+
+}  // namespace xopd

@@ -1,0 +1,168 @@
+#include "core/run/RunFolder.h"
+
+#include "core/common/Error.h"
+#include "core/common/Json.h"
+#include "core/common/Version.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+namespace xopd::run {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double nowUnix() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string timestamp() {
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+/// The run id of a folder: its normalised name.
+std::string runIdOf(const std::string& dir) { return fs::absolute(dir).lexically_normal().filename().string(); }
+
+/// Creates `dir` (and parents) for a new run; refuses one that already holds a run.
+void prepareNewRun(const RunFolder& f, const char* hint) {
+    XOPD_CHECK(!f.dir().empty(), "run folder: no path given");
+    XOPD_CHECK(!f.holdsRun(), "'" << f.dir() << "': already holds a run " << hint);
+    std::error_code ec;
+    fs::create_directories(f.dir(), ec);
+    XOPD_CHECK(!ec, "'" << f.dir() << "': cannot create (" << ec.message() << ")");
+}
+
+double numberOr(const nlohmann::json& j, const char* key, double fallback) {
+    return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
+std::string stringOr(const nlohmann::json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+const nlohmann::json& objectOr(const nlohmann::json& j, const char* key) {
+    static const nlohmann::json empty = nlohmann::json::object();
+    return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
+}
+
+distill::ModelSource sourceOf(const nlohmann::json& j) {
+    distill::ModelSource s;
+    s.kind = distill::parseModelSourceKind(stringOr(j, "kind"));
+    s.path = stringOr(j, "path");
+    return s;
+}
+
+void flatten(const nlohmann::json& v, const std::string& prefix, std::map<std::string, std::string>& out) {
+    if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+    } else if (v.is_string()) {
+        out[prefix] = v.get<std::string>();
+    } else if (v.is_number_float()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.10g", v.get<double>());
+        out[prefix] = buf;
+    } else {
+        out[prefix] = v.dump();  // integers, booleans, null, arrays (compact JSON)
+    }
+}
+
+}  // namespace
+
+RunFolder::RunFolder(std::string dir) : dir_(std::move(dir)) {}
+
+std::string RunFolder::runJsonPath() const { return (fs::path(dir_) / kRunJsonFile).string(); }
+std::string RunFolder::metricsPath() const { return (fs::path(dir_) / kMetricsFile).string(); }
+std::string RunFolder::checkpointsPath() const { return (fs::path(dir_) / kCheckpointsFolder).string(); }
+
+bool RunFolder::holdsRun() const {
+    std::error_code ec;
+    return fs::is_regular_file(runJsonPath(), ec);
+}
+
+void RunFolder::requireRun() const {
+    XOPD_CHECK(holdsRun(), "'" << dir_ << "': not a run folder (no '" << runJsonPath() << "')");
+}
+
+nlohmann::json RunFolder::readRunJson() const {
+    requireRun();
+    auto j = readJsonFile(runJsonPath());
+    XOPD_CHECK(j.is_object(), "'" << runJsonPath() << "': not a JSON object");
+    return j;
+}
+
+std::string RunFolder::create(const distill::DistillConfig& config) const {
+    prepareNewRun(*this, "(use --resume to continue it, or choose another folder)");
+    const std::string id = runIdOf(dir_);
+    nlohmann::json j;
+    j["schema"] = 1;
+    j["run_id"] = id;
+    j["created"] = timestamp();
+    j["created_unix_s"] = nowUnix();
+    j["program"] = {{"name", "xopd"}, {"version", kVersion}};
+    j["config"] = distill::toJson(config);
+    j["fingerprints"] = nlohmann::json::object();
+    writeJsonFileAtomic(runJsonPath(), j);
+    return id;
+}
+
+std::string RunFolder::createFork(const RunFolder& parent, int64_t step) const {
+    nlohmann::json j = parent.readRunJson();
+    prepareNewRun(*this, "; choose another folder");
+    const std::string id = runIdOf(dir_);
+    const std::string parentId = j.value("run_id", runIdOf(parent.dir()));
+    j["run_id"] = id;
+    j["created"] = timestamp();
+    j["created_unix_s"] = nowUnix();
+    j["parent"] = {{"run_id", parentId}, {"dir", fs::absolute(parent.dir()).lexically_normal().string()}, {"step", step}};
+    writeJsonFileAtomic(runJsonPath(), j);
+    return id;
+}
+
+distill::DistillConfig RunFolder::readConfig() const {
+    const auto j = readRunJson();
+    const std::string path = runJsonPath();
+    XOPD_CHECK(j.contains("config"), "'" << path << "': field 'config' is missing");
+    auto config = distill::distillConfigFromJson(j["config"], path);
+    config.validate(path);
+    return config;
+}
+
+RunInfo RunFolder::readInfo() const {
+    const auto j = readRunJson();
+    RunInfo info;
+    info.run_id = stringOr(j, "run_id");
+    if (info.run_id.empty()) info.run_id = runIdOf(dir_);
+    info.created_unix_s = numberOr(j, "created_unix_s", 0.0);
+    const auto& c = objectOr(j, "config");
+    info.method = stringOr(objectOr(c, "loss"), "method");
+    info.max_steps = int64_t(numberOr(objectOr(c, "train"), "max_steps", 0.0));
+    info.lambda = numberOr(objectOr(c, "loss"), "lambda", std::nan(""));
+    info.lr = numberOr(objectOr(c, "train"), "lr", std::nan(""));
+    info.student = sourceOf(objectOr(c, "student"));
+    info.teacher = sourceOf(objectOr(c, "teacher"));
+    const auto& p = objectOr(j, "parent");
+    if (!p.empty()) info.parent = RunParent{stringOr(p, "run_id"), stringOr(p, "dir"), int64_t(numberOr(p, "step", 0.0))};
+    return info;
+}
+
+std::map<std::string, std::string> RunFolder::flatConfig() const {
+    std::map<std::string, std::string> out;
+    flatten(objectOr(readRunJson(), "config"), {}, out);
+    return out;
+}
+
+nlohmann::json RunFolder::fingerprints() const { return objectOr(readRunJson(), "fingerprints"); }
+
+void RunFolder::writeFingerprints(const nlohmann::json& fingerprints) const {
+    auto j = readRunJson();
+    j["fingerprints"] = fingerprints;
+    writeJsonFileAtomic(runJsonPath(), j);
+}
+
+}  // namespace xopd::run
