@@ -3,6 +3,7 @@
 
 #include "core/audio/Resampler.h"
 #include "core/common/Error.h"
+#include "core/common/TorchErrors.h"
 
 #include <algorithm>
 #include <cmath>
@@ -105,18 +106,20 @@ WhisperFeatureTensors whisperFeatureTensors(const torch::Tensor& waveform, const
 }
 
 WhisperFeatures computeWhisperFeatures(const std::vector<float>& samples_16k, const WhisperFeatureOptions& options) {
-    checkOptions(options);
-    const torch::Tensor wave = torch::from_blob(const_cast<float*>(samples_16k.data()),
-                                                {static_cast<int64_t>(samples_16k.size())}, torch::kFloat32);
-    const WhisperFeatureTensors t = whisperFeatureTensors(wave, options);
-    WhisperFeatures f;
-    f.mel_bins = options.mel_bins;
-    const torch::Tensor v = t.features.contiguous();
-    f.values.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
-    const torch::Tensor m = t.attention_mask.contiguous();
-    f.attention_mask.assign(m.data_ptr<int32_t>(), m.data_ptr<int32_t>() + m.numel());
-    f.valid_frames = whisperValidFrames(static_cast<std::int64_t>(samples_16k.size()));
-    return f;
+    return withTorchErrors("Whisper features", [&]() -> WhisperFeatures {
+        checkOptions(options);
+        const torch::Tensor wave = torch::from_blob(const_cast<float*>(samples_16k.data()),
+                                                    {static_cast<int64_t>(samples_16k.size())}, torch::kFloat32);
+        const WhisperFeatureTensors t = whisperFeatureTensors(wave, options);
+        WhisperFeatures f;
+        f.mel_bins = options.mel_bins;
+        const torch::Tensor v = t.features.contiguous();
+        f.values.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+        const torch::Tensor m = t.attention_mask.contiguous();
+        f.attention_mask.assign(m.data_ptr<int32_t>(), m.data_ptr<int32_t>() + m.numel());
+        f.valid_frames = whisperValidFrames(static_cast<std::int64_t>(samples_16k.size()));
+        return f;
+    });
 }
 
 WhisperFeatures computeWhisperFeatures(const AudioClip& clip, const WhisperFeatureOptions& options) {

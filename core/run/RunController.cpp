@@ -333,6 +333,13 @@ void RunController::work() {
         std::error_code ec;
         fs::remove_all(options_.run_dir, ec);
         emitState(RunState::Cancelled, ec ? "run folder not fully removed: " + ec.message() : "cancelled by the user");
+    } catch (const c10::Error& e) {  // LibTorch's message without its C++ backtrace: no c10::Error leaves the core
+        const std::string reason = e.what_without_backtrace();
+        try {
+            log(LogLevel::Error, reason);
+        } catch (...) {
+        }
+        emitState(RunState::Failed, reason);
     } catch (const std::exception& e) {
         try {
             log(LogLevel::Error, e.what());

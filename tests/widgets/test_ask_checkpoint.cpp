@@ -25,7 +25,7 @@ using namespace xopd;
 using namespace xopd::widgets;
 
 namespace {
-std::vector<float> studentLogprobs(const distill::AskAnswer& a) {
+std::vector<float> studentLogprobs(const session::AskAnswer& a) {
     std::vector<float> out;
     for (const auto& t : a.speech.tokens) out.push_back(t.student_logprob);
     return out;
@@ -45,7 +45,7 @@ class TestAskCheckpoint : public QObject {
     }
 
     /// Asks the first model-set prompt with a fixed seed and returns the answer.
-    static bool askFirst(AskWidget& ask, distill::AskAnswer& out) {
+    static bool askFirst(AskWidget& ask, session::AskAnswer& out) {
         QSignalSpy answered(&ask, &AskWidget::answered);
         ask.choosePrompt(0);
         if (!ask.ask() || !answered.wait(120000)) return false;
@@ -86,7 +86,7 @@ private slots:
         const QString baseDescription = loaded.last().at(0).toString();
         QVERIFY2(baseDescription.contains("student: student"), qPrintable(baseDescription));  // the kit's folder
         QVERIFY(ask.promptCount() > 0);
-        distill::AskAnswer base;
+        session::AskAnswer base;
         QVERIFY(askFirst(ask, base));
         QVERIFY(!base.speech.tokens.empty());
 
@@ -103,7 +103,7 @@ private slots:
         const QString ckptDescription = loaded.last().at(0).toString();
         QVERIFY2(ckptDescription.contains("student: step-000001"), qPrintable(ckptDescription));
         QVERIFY2(ckptDescription.contains("teacher: teacher"), qPrintable(ckptDescription));  // the run's teacher
-        distill::AskAnswer trained;
+        session::AskAnswer trained;
         QVERIFY(askFirst(ask, trained));
         QVERIFY(!trained.speech.tokens.empty());
         // Same prompt, seed and teacher: the student's scores differ, so its weights are the checkpoint's.
@@ -114,7 +114,7 @@ private slots:
         ask.chooseStudent(0);
         ask.loadModels();
         QVERIFY(loaded.wait(120000));
-        distill::AskAnswer again;
+        session::AskAnswer again;
         QVERIFY(askFirst(ask, again));
         QCOMPARE(studentLogprobs(again), studentLogprobs(base));
 

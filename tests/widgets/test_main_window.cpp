@@ -325,8 +325,8 @@ private slots:
         QVERIFY2(failed.front().front().toString().contains("audio"), qPrintable(failed.front().front().toString()));
         QTRY_VERIFY(!ask.busy());
         // A missing clip is named (checked before any model is loaded).
-        distill::AskService service(c);
-        distill::AskRequest q;
+        session::AskService service(c);
+        session::AskRequest q;
         q.prompt.transcript = "what is one plus one";
         q.prompt.audio_path = "/nonexistent/clip.wav";
         try {

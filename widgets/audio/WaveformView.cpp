@@ -2,8 +2,10 @@
 
 #include "core/audio/WhisperFeatures.h"
 
+#include <QFutureWatcher>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,7 @@ WaveformView::WaveformView(QWidget* parent) : QWidget(parent) {
 void WaveformView::setClip(const audio::AudioClip& clip) {
     clip_ = clip;
     spec_ = QImage();
+    ++specGeneration_;  // a spectrogram still being computed is of the old clip
     playhead_ = 0;
     if (spectrogram_) computeSpectrogram();
     update();
@@ -30,12 +33,14 @@ void WaveformView::setSpectrogram(bool on) {
     update();
 }
 
-void WaveformView::computeSpectrogram() {
-    if (clip_.empty() || clip_.sample_rate <= 0) return;
+namespace {
+
+/// The log-mel image of (the first 30 s of) a clip: one column per frame, the highest mel bin on
+/// top, a magma-like ramp. Pure function: runs on a worker thread. Null when it cannot be computed.
+QImage spectrogramImageOf(audio::AudioClip clip) {
     try {
-        audio::AudioClip head = clip_;
-        if (head.durationSeconds() > 30.0) head.samples.resize(size_t(30.0 * head.sample_rate));
-        const auto f = audio::computeWhisperFeatures(head, {128, audio::FeaturePrecision::Float32});
+        if (clip.durationSeconds() > 30.0) clip.samples.resize(size_t(30.0 * clip.sample_rate));
+        const auto f = audio::computeWhisperFeatures(clip, {128, audio::FeaturePrecision::Float32});
         const int frames = std::max(1, f.valid_frames);
         QImage img(frames, f.mel_bins, QImage::Format_RGB32);
         float lo = 1e9f, hi = -1e9f;
@@ -55,10 +60,27 @@ void WaveformView::computeSpectrogram() {
                 row[t] = qRgb(r, g, bl);
             }
         }
-        spec_ = img;
+        return img;
     } catch (const std::exception&) {
-        spec_ = QImage();
+        return {};
     }
+}
+
+}  // namespace
+
+void WaveformView::computeSpectrogram() {
+    if (clip_.empty() || clip_.sample_rate <= 0) return;
+    // The STFT runs on a worker thread; a result for an older clip is dropped (generation).
+    const quint64 generation = ++specGeneration_;
+    auto* watcher = new QFutureWatcher<QImage>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != specGeneration_) return;
+        spec_ = watcher->result();
+        update();
+        emit spectrogramReady();
+    });
+    watcher->setFuture(QtConcurrent::run(spectrogramImageOf, clip_));
 }
 
 double WaveformView::secondsAt(int x) const {

@@ -1,6 +1,6 @@
 #pragma once
 // A clip preview: waveform (min/max per pixel column) or log-mel spectrogram (the Whisper front
-// end of core/audio, computed once per clip), a playhead, an optional loop region, and click to
+// end of core/audio, computed once per clip on a worker thread), a playhead, an optional loop region, and click to
 // seek. GUI thread only.
 
 #include "core/audio/AudioClip.h"
@@ -25,7 +25,8 @@ public:
     void setRegion(double startS, double endS);
     /// Seconds at a widget x coordinate.
     double secondsAt(int x) const;
-    /// Whether the spectrogram image has been computed (tests).
+    /// Whether the spectrogram image of the current clip is in (computed on a worker thread after
+    /// setClip / setSpectrogram(true): spectrogramReady() says when).
     bool hasSpectrogramImage() const { return !spec_.isNull(); }
     /// The spectrogram image: one column per 10 ms frame, one row per mel bin, the highest bin on
     /// top (row 0); brighter = louder (null until computed).
@@ -33,6 +34,8 @@ public:
 
 signals:
     void seekRequested(double seconds);
+    /// The spectrogram image of the current clip is in (it is computed on a worker thread).
+    void spectrogramReady();
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -42,6 +45,7 @@ private:
     void computeSpectrogram();
     audio::AudioClip clip_;
     QImage spec_;
+    quint64 specGeneration_ = 0;  ///< bumped per computation; older results are dropped
     bool spectrogram_ = false;
     double playhead_ = 0, regionStart_ = 0, regionEnd_ = 0;
 };

@@ -247,7 +247,7 @@ bool AskWidget::ask() {
         emit statusMessage("Ask: choose models on the Models and run set-up screen first");
         return false;
     }
-    distill::AskRequest q;
+    session::AskRequest q;
     const int i = prompt_->currentIndex();
     if (i >= 0 && size_t(i) < choices_.size()) q.prompt = choices_[size_t(i)].prompt;
     q.prompt.transcript = transcript_->text().trimmed().toStdString();
@@ -324,10 +324,10 @@ void AskWidget::onLoaded(const QString& description, const std::vector<data::Pro
     emit modelsLoaded(description);
 }
 
-void AskWidget::onAnswered(const distill::AskAnswer& a) {
+void AskWidget::onAnswered(const session::AskAnswer& a) {
     last_ = a;
     ++asks_;
-    distill::AskAnswer copy = a;
+    session::AskAnswer copy = a;
     copy.speech.step = copy.text.step = asks_;
     if (!copy.speech.tokens.empty()) tokens_->add(copy.speech);
     if (!copy.text.tokens.empty()) tokens_->add(copy.text);

@@ -12,7 +12,7 @@
 // Generation runs in an AskWorker on its own QThread; the GUI thread never waits for it.
 // GUI thread only.
 
-#include "core/distill/AskService.h"
+#include "core/session/AskService.h"
 
 #include <QWidget>
 
@@ -76,7 +76,7 @@ public:
 
     QString studentAnswer() const { return last_.student_answer.c_str(); }
     QString teacherAnswer() const { return last_.teacher_answer.c_str(); }
-    const distill::AskAnswer& lastAnswer() const { return last_; }
+    const session::AskAnswer& lastAnswer() const { return last_; }
     TokenStore* tokens() const { return tokens_; }
     TokenView* tokenView() const { return view_; }
     QList<QAction*> screenActions() const { return actions_; }
@@ -102,7 +102,7 @@ private:
     void rebuildChoices();
     void scheduleRebuild();
     void onLoaded(const QString& description, const std::vector<data::PromptItem>& prompts);
-    void onAnswered(const distill::AskAnswer& answer);
+    void onAnswered(const session::AskAnswer& answer);
     void onFailed(const QString& message);
     void setBusy(bool busy, const QString& why = {});
     /// Sends the chosen student (base config or checkpoint) to the worker.
@@ -118,7 +118,7 @@ private:
     QList<AskCheckpoint> checkpoints_;
     std::vector<data::PromptItem> modelPrompts_;
     std::vector<Choice> choices_;
-    distill::AskAnswer last_;
+    session::AskAnswer last_;
     bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false, rebuildPending_ = false;
     bool staleLoad_ = false;  ///< the load in flight is for a previous student choice
     QString pendingSelect_;

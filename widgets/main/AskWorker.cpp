@@ -1,6 +1,6 @@
 #include "widgets/main/AskWorker.h"
 
-#include "widgets/main/CheckpointAskConfig.h"
+#include "core/session/CheckpointAsk.h"
 #include "widgets/main/UserMessage.h"
 
 #include <exception>
@@ -9,7 +9,7 @@
 namespace xopd::widgets {
 
 AskWorker::AskWorker() {
-    qRegisterMetaType<xopd::distill::AskAnswer>("xopd::distill::AskAnswer");
+    qRegisterMetaType<xopd::session::AskAnswer>("xopd::session::AskAnswer");
     qRegisterMetaType<std::vector<xopd::data::PromptItem>>("std::vector<xopd::data::PromptItem>");
 }
 
@@ -27,7 +27,7 @@ void AskWorker::configureCheckpoint(const QString& runDir, const QString& checkp
     service_.reset();
     configured_ = false;
     try {
-        config_ = checkpointAskConfig(runDir, checkpointDir, machine);
+        config_ = session::checkpointAskConfig(runDir.toStdString(), checkpointDir.toStdString(), machine);
         configured_ = true;
         configError_.clear();
     } catch (const std::exception& e) {
@@ -45,7 +45,7 @@ void AskWorker::requireConfigured() const {
 void AskWorker::load() {
     try {
         requireConfigured();
-        if (!service_) service_ = std::make_unique<distill::AskService>(config_);
+        if (!service_) service_ = std::make_unique<session::AskService>(config_);
         service_->load();
         emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
     } catch (const std::exception& e) {
@@ -54,13 +54,13 @@ void AskWorker::load() {
     }
 }
 
-void AskWorker::ask(const distill::AskRequest& request) {
+void AskWorker::ask(const session::AskRequest& request) {
     try {
         requireConfigured();
         const bool fresh = !service_ || !service_->loaded();
-        if (!service_) service_ = std::make_unique<distill::AskService>(config_);
+        if (!service_) service_ = std::make_unique<session::AskService>(config_);
         // ask() checks the request before it loads the models, so a missing clip is reported at once.
-        const distill::AskAnswer a = service_->ask(request);
+        const session::AskAnswer a = service_->ask(request);
         if (fresh) emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
         emit answered(a);
     } catch (const std::exception& e) {

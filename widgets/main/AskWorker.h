@@ -1,11 +1,11 @@
 #pragma once
-// The Ask screen's engine object (lesson 3): owns a core distill::AskService and lives on its own
+// The Ask screen's engine object (lesson 3): owns a core session::AskService and lives on its own
 // QThread, so loading models and generating never run on the GUI thread. Commands arrive as
 // queued calls (QMetaObject::invokeMethod from the widget); results leave as queued signals. Every
 // slot catches xopd::Error (and any std::exception) and emits failed(). Create it without a
 // parent, moveToThread(), and delete it with deleteLater() before the thread quits.
 
-#include "core/distill/AskService.h"
+#include "core/session/AskService.h"
 
 #include <QMetaType>
 #include <QObject>
@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-Q_DECLARE_METATYPE(xopd::distill::AskAnswer)
+Q_DECLARE_METATYPE(xopd::session::AskAnswer)
 Q_DECLARE_METATYPE(std::vector<xopd::data::PromptItem>)
 
 namespace xopd::widgets {
@@ -34,18 +34,18 @@ public:
     /// Worker thread: loads the models; emits loaded() or failed().
     void load();
     /// Worker thread: asks both models; emits answered() or failed().
-    void ask(const distill::AskRequest& request);
+    void ask(const session::AskRequest& request);
 
 signals:
     void loaded(const QString& description, const std::vector<xopd::data::PromptItem>& prompts);
-    void answered(const xopd::distill::AskAnswer& answer);
+    void answered(const xopd::session::AskAnswer& answer);
     void failed(const QString& message);
 
 private:
     /// Throws, with why there is nothing to ask, when no usable configuration is set.
     void requireConfigured() const;
 
-    std::unique_ptr<distill::AskService> service_;
+    std::unique_ptr<session::AskService> service_;
     distill::DistillConfig config_;
     bool configured_ = false;
     QString configError_;  ///< why the last configuration cannot be asked ("" = none)

@@ -1,12 +1,11 @@
 #include "widgets/main/MainWindow.h"
 
-#include "core/audio/Tts.h"
 #include "core/demokit/DemoKit.h"
 #include "core/distill/DistillConfig.h"
-#include "core/run/CheckpointFolders.h"
 #include "core/run/RunController.h"
 #include "core/run/RunFork.h"
 #include "core/run/RunStore.h"
+#include "core/session/Session.h"
 #include "widgets/ab/AbListeningWidget.h"
 #include "widgets/charts/MetricChart.h"
 #include "widgets/charts/MetricStore.h"
@@ -405,10 +404,11 @@ void MainWindow::showScreen(Screen s) {
     d->widget()->setFocus();
 }
 
-QString MainWindow::runsFolder() const { return QDir(workspace_).filePath("runs"); }
+QString MainWindow::runsFolder() const { return QString::fromStdString(session_.runsFolder()); }
 
 void MainWindow::setWorkspace(const QString& folder) {
     workspace_ = QDir(folder).absolutePath();
+    session_.setWorkspace(workspace_.toStdString());
     QDir().mkpath(runsFolder());
     QDir().mkpath(QDir(workspace_).filePath("prompts"));
     prompts_->setWorkspaceFolder(QDir(workspace_).filePath("prompts"));
@@ -501,13 +501,6 @@ void MainWindow::showError(const QString& title, const QString& fullMessage) {
     box->show();
 }
 
-QString MainWindow::newRunFolder(const QString& method) const {
-    const QString base = QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss") + "-" + method;
-    QString dir = QDir(runsFolder()).filePath(base);
-    for (int n = 2; QFileInfo::exists(dir); ++n) dir = QDir(runsFolder()).filePath(QString("%1-%2").arg(base).arg(n));
-    return dir;
-}
-
 bool MainWindow::refuseIfLive(const QString& what) {
     RunControl* live = monitor_->run();
     const RunState s = live ? live->state() : RunState::Idle;
@@ -523,19 +516,20 @@ bool MainWindow::startNewRun() {
     if (refuseIfLive("New run")) return false;
     distill::DistillConfig cfg = setup_->config();
     const QString method = distill::methodName(cfg.loss.method);
-    const QString dir = newRunFolder(method);
+    QString dir;
     std::unique_ptr<RunControl> control;
     try {
-        cfg.validate("run set-up");
         if (options_.simulate) {
+            cfg.validate("run set-up");
             ScriptedRunOptions so;
             so.maxSteps = cfg.train.max_steps > 0 ? cfg.train.max_steps : 60;
+            dir = QString::fromStdString(session_.newRunFolder(method.toStdString()));
             so.runDir = dir.toStdString();
             control = std::make_unique<ScriptedRunControl>(so);
         } else {
-            run::RunOptions o;
-            o.run_dir = dir.toStdString();
-            control = std::make_unique<run::RunController>(cfg, o);
+            std::string made;
+            control = session_.newRun(cfg, &made);
+            dir = QString::fromStdString(made);
         }
     } catch (const std::exception& e) {
         showError("New run", QString::fromUtf8(e.what()));
@@ -557,11 +551,9 @@ bool MainWindow::startNewRun() {
 
 bool MainWindow::resumeRun(const QString& dir) {
     if (refuseIfLive("Resume run")) return false;
-    std::unique_ptr<run::RunController> c;
+    session::ResumedRun resumed;
     try {
-        run::RunOptions o;
-        o.run_dir = dir.toStdString();
-        c = run::RunController::resume(o);
+        resumed = session_.resumeRun(dir.toStdString());
     } catch (const std::exception& e) {
         showError("Resume run", QString::fromUtf8(e.what()));
         return false;
@@ -572,9 +564,9 @@ bool MainWindow::resumeRun(const QString& dir) {
     tokens_->clear();
     // The steps up to the checkpoint stay; later ones are recomputed by the resumed run. They are
     // read on a worker thread, and the run starts when they are in (its new steps follow them).
-    const std::string latest = run::latestCheckpoint(dir.toStdString());
-    const int64_t upTo = latest.empty() ? 0 : run::checkpointStep(QFileInfo(QString::fromStdString(latest)).fileName().toStdString());
-    monitor_->setRun(std::move(c), id);
+    const std::string latest = resumed.latest_checkpoint;
+    const int64_t upTo = resumed.checkpoint_step;
+    monitor_->setRun(std::move(resumed.control), id);
     monitor_->setShownRuns({id});
     RunFolderRequest r;
     r.id = id;
@@ -588,25 +580,45 @@ bool MainWindow::resumeRun(const QString& dir) {
 
 QString MainWindow::forkRun(const QString& dir, qint64 step) {
     if (refuseIfLive("Fork run")) return {};
-    const QString parentId = QFileInfo(dir).fileName();
-    QString child = QDir(runsFolder()).filePath(QString("%1-fork-%2").arg(parentId).arg(step));
-    for (int n = 2; QFileInfo::exists(child); ++n) child = QDir(runsFolder()).filePath(QString("%1-fork-%2-%3").arg(parentId).arg(step).arg(n));
+    QString child;
     try {
-        run::forkRun(dir.toStdString(), child.toStdString(), step);
+        child = QString::fromStdString(session_.planFork(dir.toStdString(), step));
     } catch (const std::exception& e) {
         showError("Fork run", QString::fromUtf8(e.what()));
         return {};
     }
-    log_->append(LogLevel::Info, QString("forked %1 at step %2 into %3").arg(dir).arg(step).arg(child));
-    refreshHistory();
-    return resumeRun(child) ? child : QString();
+    // The copy of the checkpoint and the store runs on a worker thread; the fork starts when it is done.
+    status(QString("Forking %1 at step %2…").arg(dir).arg(step));
+    auto* watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, dir, child, step] {
+        watcher->deleteLater();
+        const QString error = watcher->result();
+        if (!error.isEmpty()) {
+            showError("Fork run", error);
+            return;
+        }
+        log_->append(LogLevel::Info, QString("forked %1 at step %2 into %3").arg(dir).arg(step).arg(child));
+        refreshHistory();
+        if (resumeRun(child)) emit runForked(child);
+    });
+    watcher->setFuture(QtConcurrent::run([session = session_, dir, child, step]() -> QString {
+        try {
+            session.fork(dir.toStdString(), child.toStdString(), step);
+            return {};
+        } catch (const std::exception& e) {
+            return QString::fromUtf8(e.what());
+        }
+    }));
+    return child;
 }
 
 bool MainWindow::openRunFolder(const QString& dir) {
     const QString id = QFileInfo(QDir(dir).absolutePath()).fileName();
     // Only a look at the folder here; the database is read on a worker thread.
-    if (!QFileInfo(QDir(dir).filePath(QString(run::kMetricsFile))).isFile()) {
-        showError("Open run", QString("'%1' is not a run folder (no %2)").arg(dir, QString(run::kMetricsFile)));
+    try {
+        session::Session::requireFollowable(dir.toStdString());
+    } catch (const std::exception& e) {
+        showError("Open run", QString::fromUtf8(e.what()));
         return false;
     }
     stopFollowing();
@@ -782,15 +794,34 @@ void MainWindow::speakAnswers(const QString& student, const QString& teacher) {
     static int n = 0;
     ++n;
     const QString s = QString("student answer %1 (TTS)").arg(n), t = QString("teacher answer %1 (TTS)").arg(n);
-    try {
-        listening_->addCandidate(s, audio::synthesizeSpeech(student.isEmpty() ? "(no answer)" : student.toStdString()));
-        listening_->addCandidate(t, audio::synthesizeSpeech(teacher.isEmpty() ? "(no answer)" : teacher.toStdString()));
-    } catch (const std::exception& e) {
-        showError("Text to speech", QString::fromUtf8(e.what()));
-        return;
-    }
-    listening_->chooseConditions(s, t);
-    showScreen(Screen::Listening);
+    // Speech synthesis runs on a worker thread; the clips reach the A/B screen when they are ready.
+    struct Spoken {
+        std::pair<audio::AudioClip, audio::AudioClip> clips;
+        QString error;
+    };
+    status("Speaking both answers…");
+    auto* watcher = new QFutureWatcher<Spoken>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, s, t] {
+        watcher->deleteLater();
+        const Spoken spoken = watcher->result();
+        if (!spoken.error.isEmpty()) {
+            showError("Text to speech", spoken.error);
+            return;
+        }
+        listening_->addCandidate(s, spoken.clips.first);
+        listening_->addCandidate(t, spoken.clips.second);
+        listening_->chooseConditions(s, t);
+        showScreen(Screen::Listening);
+    });
+    watcher->setFuture(QtConcurrent::run([student = student.toStdString(), teacher = teacher.toStdString()] {
+        Spoken out;
+        try {
+            out.clips = session::Session::speakAnswers(student, teacher);
+        } catch (const std::exception& e) {
+            out.error = QString::fromUtf8(e.what());
+        }
+        return out;
+    }));
 }
 
 KeyReferenceDialog* MainWindow::keyReference() {

@@ -15,6 +15,7 @@
 // core run::RunController on its worker thread; the monitor, token view and history follow it
 // through the RunBridge. The GUI thread never waits for training. GUI thread only.
 
+#include "core/session/Session.h"
 #include "widgets/main/KeyReference.h"
 #include "widgets/main/WorkbenchOptions.h"
 
@@ -92,7 +93,9 @@ public:
     /// The steps up to the checkpoint are read on a worker thread; the run starts once they are in
     /// the metric store (so its new steps follow them).
     bool resumeRun(const QString& dir);
-    /// Forks `dir` at checkpoint `step` into a new run folder and starts it. Returns the new folder ("" on error).
+    /// Forks `dir` at checkpoint `step` into a new run folder and starts it. Returns the new folder
+    /// ("" and the error shown when `dir` has no such checkpoint). The checkpoint is copied on a
+    /// worker thread; the fork starts, and runForked() is emitted, when the copy is done.
     QString forkRun(const QString& dir, qint64 step);
     /// Loads a run folder's metrics and tokens and follows it while it is written. The folder is
     /// read on a worker thread (RunFolderLoader): this returns at once, true when `dir` looks like
@@ -119,6 +122,8 @@ signals:
     void runFolderLoaded(const QString& dir, bool ok);
     /// overlayRuns has put the runs on the charts.
     void runsOverlaid(const QStringList& ids);
+    /// forkRun's copy is done and the fork runs on the monitor.
+    void runForked(const QString& dir);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -139,7 +144,6 @@ private:
     void sendPromptToListening();
     void speakAnswers(const QString& student, const QString& teacher);
     MetricChart* chartByTitle(const QString& title) const;
-    QString newRunFolder(const QString& method) const;
     /// True (and an error shown) when the monitor's run is live.
     bool refuseIfLive(const QString& what);
     /// Re-reads the run history (worker thread); selects `id` when the rows arrive.
@@ -150,6 +154,7 @@ private:
 
     WorkbenchOptions options_;
     QString workspace_;
+    session::Session session_;  ///< the run life cycle (new / resume / fork / follow)
     QString kitFolder_, kitProblem_;
     QString lastError_;
 

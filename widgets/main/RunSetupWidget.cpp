@@ -2,7 +2,7 @@
 
 #include "widgets/common/KnobSpinBox.h"
 
-#include "core/distill/RunSetup.h"
+#include "core/session/RunSetup.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -64,7 +64,7 @@ InspectResult runInspect(const QString& teacher, const QString& student) {
     for (const auto& [label, folder, params] :
          {std::tuple<QString, QString, int64_t*>{"Teacher", teacher, &r.teacherParams},
           std::tuple<QString, QString, int64_t*>{"Student", student, &r.studentParams}}) {
-        const auto info = distill::inspectModelFolder(folder.toStdString());
+        const auto info = session::inspectModelFolder(folder.toStdString());
         out += QString("== %1: %2\n").arg(label, folder);
         if (info.ok) {
             out += QString::fromStdString(info.summary);
@@ -78,7 +78,7 @@ InspectResult runInspect(const QString& teacher, const QString& student) {
     }
     out += "== Compatibility\n";
     try {
-        out += QString::fromStdString(distill::compatibilityReport(teacher.toStdString(), student.toStdString()));
+        out += QString::fromStdString(session::compatibilityReport(teacher.toStdString(), student.toStdString()));
     } catch (const std::exception& e) {
         out += "error: " + QString::fromUtf8(e.what()) + "\n";
     }
@@ -462,7 +462,7 @@ QString RunSetupWidget::reportText() const { return report_->toPlainText(); }
 QString RunSetupWidget::estimateText() const { return estimate_->text(); }
 
 void RunSetupWidget::updateEstimate() {
-    const auto e = distill::estimateRun(config(), studentParams_, teacherParams_);
+    const auto e = session::estimateRun(config(), studentParams_, teacherParams_);
     QString text = QString::fromStdString(e.text).trimmed();
     if (studentParams_ == 0 && source() != Source::Toy) text += "\n(inspect the models for sizes: Ctrl+I)";
     estimate_->setText(text);

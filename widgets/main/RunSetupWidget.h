@@ -1,7 +1,7 @@
 #pragma once
 // The "Models and run set-up" screen: where the teacher and student come from (the demo kit,
 // two Hugging Face folders with a prompt manifest, or the built-in toy models), the inspect summary
-// of each folder and the pair's compatibility report (core/distill/RunSetup.h, computed off the GUI
+// of each folder and the pair's compatibility report (core/session/RunSetup.h, computed off the GUI
 // thread), the objective (X-OPD, SFT, offline KD, GKD) with its knobs preset to
 // distill::defaultDistillConfig(method), a run-size preset, and a memory / step-time estimate.
 // config() is the DistillConfig a new run starts from. GUI thread only.

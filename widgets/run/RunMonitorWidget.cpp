@@ -246,25 +246,15 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
 }
 
 RunMonitorWidget::~RunMonitorWidget() {
-    if (control_) {
-        bridge_->detach();
-        const RunState s = control_->state();
-        if (s == RunState::Running || s == RunState::Paused || s == RunState::Pausing) {
-            control_->stop();
-            control_->wait();
-        }
-    }
+    // The run stops (step and checkpoint finished) and is joined by retired_, whose destructor
+    // is the one wait left: at shut-down.
+    if (control_) bridge_->detach();
+    retired_.retire(std::move(control_));
 }
 
 void RunMonitorWidget::setRun(std::unique_ptr<RunControl> control, const QString& runId) {
-    if (control_) {
-        bridge_->detach();
-        const RunState s = control_->state();
-        if (s == RunState::Running || s == RunState::Paused || s == RunState::Pausing) {
-            control_->stop();
-            control_->wait();
-        }
-    }
+    if (control_) bridge_->detach();
+    retired_.retire(std::move(control_));  // stops a live run on its own thread; never waits here
     control_ = std::move(control);
     runId_ = runId;
     step_ = 0;

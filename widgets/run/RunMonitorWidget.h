@@ -10,6 +10,7 @@
 // zero-interval timer redraws one visible chart whose data changed per event-loop pass, with
 // rpQueuedReplot. The monitor owns the current RunControl. GUI thread only.
 
+#include "core/run/RunRetirement.h"
 #include "widgets/charts/MetricChart.h"
 #include "widgets/run/RunBridge.h"
 
@@ -86,6 +87,7 @@ private:
     TokenStore* tokens_;
     LogPanel* log_;
     RunBridge* bridge_;
+    run::RunRetirement retired_;  ///< replaced runs stop there (declared before control_)
     std::unique_ptr<RunControl> control_;
     QString runId_;
     QStringList shownRuns_;

@@ -4,7 +4,7 @@
 // top-k alternatives and (speech rows) the modality gap. The config uses a loss temperature other
 // than 1 and extra masked ids, so a scorer with its own temperature or masking fails here.
 #include "core/common/Error.h"
-#include "core/distill/AskService.h"
+#include "core/session/AskService.h"
 #include "core/distill/RunModels.h"
 #include "core/distill/Trainer.h"
 
@@ -13,6 +13,7 @@
 #include <cmath>
 
 using namespace xopd::distill;
+using xopd::session::AskService;
 
 namespace {
 

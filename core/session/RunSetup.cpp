@@ -1,6 +1,7 @@
-#include "core/distill/RunSetup.h"
+#include "core/session/RunSetup.h"
 
 #include "core/common/Error.h"
+#include "core/common/TorchErrors.h"
 #include "core/model/checkpoint/InspectSummary.h"
 #include "core/model/checkpoint/ModelConfig.h"
 #include "core/model/runtime/RuntimeConfig.h"
@@ -16,29 +17,33 @@
 #include <memory>
 #include <sstream>
 
-namespace xopd::distill {
+namespace xopd::session {
+
+using namespace distill;  // the policies, scorer and config this service drives
 
 ModelFolderInfo inspectModelFolder(const std::string& folder) {
-    ModelFolderInfo info;
-    info.folder = folder;
-    try {
-        const nlohmann::json report = inspectCheckpoint(folder);
-        info.summary = formatInspectReport(report);
-        if (report.contains("config") && report["config"].contains("model_type"))
-            info.model_type = report["config"]["model_type"].get<std::string>();
-        if (report.contains("weights")) {
-            const auto& w = report["weights"];
-            if (w.contains("data_bytes")) info.data_bytes = w["data_bytes"].get<int64_t>();
-            if (w.contains("parameters")) {
-                info.parameters = w["parameters"].value("total", int64_t(0));
-                info.has_audio = w["parameters"].value("audio_tower", int64_t(0)) > 0;
+    return withTorchErrors("'" + folder + "'", [&]() -> ModelFolderInfo {
+        ModelFolderInfo info;
+        info.folder = folder;
+        try {
+            const nlohmann::json report = inspectCheckpoint(folder);
+            info.summary = formatInspectReport(report);
+            if (report.contains("config") && report["config"].contains("model_type"))
+                info.model_type = report["config"]["model_type"].get<std::string>();
+            if (report.contains("weights")) {
+                const auto& w = report["weights"];
+                if (w.contains("data_bytes")) info.data_bytes = w["data_bytes"].get<int64_t>();
+                if (w.contains("parameters")) {
+                    info.parameters = w["parameters"].value("total", int64_t(0));
+                    info.has_audio = w["parameters"].value("audio_tower", int64_t(0)) > 0;
+                }
             }
+            info.ok = true;
+        } catch (const std::exception& e) {
+            info.error = e.what();
         }
-        info.ok = true;
-    } catch (const std::exception& e) {
-        info.error = e.what();
-    }
-    return info;
+        return info;
+    });
 }
 
 namespace {
@@ -62,9 +67,11 @@ Side sideOf(const std::string& name, const std::string& folder) {
 }  // namespace
 
 std::string compatibilityReport(const std::string& teacher_folder, const std::string& student_folder) {
-    const Side t = sideOf("teacher", teacher_folder);
-    const Side s = sideOf("student", student_folder);
-    return model::checkCompatibility(t.side, s.side).text();
+    return withTorchErrors("compatibility of '" + teacher_folder + "' and '" + student_folder + "'", [&]() -> std::string {
+        const Side t = sideOf("teacher", teacher_folder);
+        const Side s = sideOf("student", student_folder);
+        return model::checkCompatibility(t.side, s.side).text();
+    });
 }
 
 RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int64_t teacher_parameters) {
@@ -111,4 +118,4 @@ RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int6
     return e;
 }
 
-}  // namespace xopd::distill
+}  // namespace xopd::session

@@ -8,7 +8,7 @@
 //     models' top-k alternatives, entropy and the student's modality gap, as TokenDivergenceBatch
 //     rows the GUI's token view draws.
 //
-//   AskService ask(config);                  // student / teacher sources of a DistillConfig
+//   AskService ask(config);                  // student / teacher sources of a distill::DistillConfig
 //   ask.load();                              // builds the models (slow: call on a worker thread)
 //   AskRequest q; q.prompt = ask.prompts()[0];
 //   AskAnswer a = ask.ask(q);                // a.student_answer, a.teacher_answer, a.speech.tokens
@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-namespace xopd::distill {
+namespace xopd::session {
 
 /// Decoding knobs of one ask.
 struct AskRequest {
@@ -71,7 +71,7 @@ class AskService {
 public:
     /// Uses config.student, config.teacher, config.data and config.train.device/dtype. Nothing is
     /// loaded yet. Throws xopd::Error when the config is invalid.
-    explicit AskService(DistillConfig config);
+    explicit AskService(distill::DistillConfig config);
     ~AskService();
     AskService(const AskService&) = delete;
     AskService& operator=(const AskService&) = delete;
@@ -100,4 +100,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace xopd::distill
+}  // namespace xopd::session

@@ -12,12 +12,12 @@
 
 #include "core/distill/DistillConfig.h"
 
-#include <QString>
+#include <string>
 
-namespace xopd::widgets {
+namespace xopd::session {
 
 /// `machine` gives train.device and train.dtype (the workbench's current set-up).
-distill::DistillConfig checkpointAskConfig(const QString& runDir, const QString& checkpointDir,
+distill::DistillConfig checkpointAskConfig(const std::string& run_dir, const std::string& checkpoint_dir,
                                            const distill::DistillConfig& machine);
 
-}  // namespace xopd::widgets
+}  // namespace xopd::session

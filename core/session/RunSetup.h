@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-namespace xopd::distill {
+namespace xopd::session {
 
 /// What `xopd inspect` says about a folder, reduced to what the set-up screen shows.
 struct ModelFolderInfo {
@@ -61,6 +61,6 @@ struct RunEstimate {
 };
 
 /// Estimates from parameter counts (0 = unknown: toy models use a tiny built-in size).
-RunEstimate estimateRun(const DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters);
+RunEstimate estimateRun(const distill::DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters);
 
-}  // namespace xopd::distill
+}  // namespace xopd::session
