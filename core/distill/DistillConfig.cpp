@@ -32,6 +32,8 @@ XOPD_ENUM_TABLE(ImStream, {ImStream::Separate, "separate"}, {ImStream::ReuseSpee
 XOPD_ENUM_TABLE(LossAgg, {LossAgg::SeqMeanTokenMean, "seq_mean_token_mean"}, {LossAgg::TokenMean, "token_mean"})
 XOPD_ENUM_TABLE(LrSchedule, {LrSchedule::Constant, "constant"}, {LrSchedule::Cosine, "cosine"})
 XOPD_ENUM_TABLE(Trainable, {Trainable::Backbone, "backbone"}, {Trainable::Lora, "lora"})
+XOPD_ENUM_TABLE(BatchUnit, {BatchUnit::Prompts, "prompts"}, {BatchUnit::Sequences, "sequences"})
+XOPD_ENUM_TABLE(TrainDtype, {TrainDtype::Auto, "auto"}, {TrainDtype::Float32, "float32"}, {TrainDtype::BFloat16, "bfloat16"})
 XOPD_ENUM_TABLE(ModelSourceKind, {ModelSourceKind::Toy, "toy"}, {ModelSourceKind::Demo, "demo"}, {ModelSourceKind::Hf, "hf"})
 #undef XOPD_ENUM_TABLE
 
@@ -257,6 +259,8 @@ std::string divergenceLabel(Divergence d, double jsd_beta) {
         default: return "invalid";
     }
 }
+const char* batchUnitName(BatchUnit u) { return enumName(u); }
+const char* trainDtypeName(TrainDtype d) { return enumName(d); }
 const char* modelSourceKindName(ModelSourceKind k) { return enumName(k); }
 ModelSourceKind parseModelSourceKind(const std::string& name) {
     for (const auto& [k, n] : EnumTable<ModelSourceKind>::items())
@@ -393,9 +397,8 @@ void DistillConfig::validate(const std::string& source) const {
         if (id < 0) fail("loss.extra_mask_ids", "ids must be >= 0");
 
     if (train.batch_size < 1) fail("train.batch_size", "must be >= 1");
-    if (train.batch_unit != "prompts" && train.batch_unit != "sequences")
-        fail("train.batch_unit", "must be prompts or sequences, got '" + train.batch_unit + "'");
-    if (train.batch_unit == "sequences" && train.batch_size % rollout.rollouts_per_prompt != 0)
+    if (train.batch_unit == BatchUnit::Invalid) fail("train.batch_unit", "must be prompts or sequences");
+    if (train.batch_unit == BatchUnit::Sequences && train.batch_size % rollout.rollouts_per_prompt != 0)
         fail("train.batch_size", "must be a multiple of rollout.rollouts_per_prompt when batch_unit is sequences");
     if (train.micro_batches < 1) fail("train.micro_batches", "must be >= 1");
     if (!(finite(train.weight_decay) && train.weight_decay >= 0)) fail("train.weight_decay", "must be >= 0");
@@ -406,8 +409,7 @@ void DistillConfig::validate(const std::string& source) const {
     if (!inUnit(train.min_lr_ratio)) fail("train.min_lr_ratio", "must be in [0, 1]");
     if (!(finite(train.grad_clip) && train.grad_clip >= 0)) fail("train.grad_clip", "must be >= 0 (0 = off)");
     if (train.epochs < 1) fail("train.epochs", "must be >= 1");
-    static const std::set<std::string> kDtypes{"auto", "float32", "bfloat16"};
-    if (!kDtypes.count(train.dtype)) fail("train.dtype", "must be auto, float32 or bfloat16, got '" + train.dtype + "'");
+    if (train.dtype == TrainDtype::Invalid) fail("train.dtype", "must be auto, float32 or bfloat16");
     auto deviceOk = [](const std::string& d) { return d == "cpu" || d == "cuda" || d.rfind("cuda:", 0) == 0; };
     if (!deviceOk(train.device)) fail("train.device", "must be cpu, cuda or cuda:N, got '" + train.device + "'");
     if (!train.teacher_device.empty() && !deviceOk(train.teacher_device))

@@ -72,6 +72,21 @@ enum class Trainable {
     Lora,      ///< "lora": low-rank adapters on the decoder's linear layers; everything else frozen
 };
 
+/// What train.batch_size counts. Zero is invalid.
+enum class BatchUnit {
+    Invalid = 0,
+    Prompts,    ///< "prompts": each expanded to m rollouts per stream
+    Sequences,  ///< "sequences": rollouts per stream
+};
+
+/// Weight precision of the run. Zero is invalid.
+enum class TrainDtype {
+    Invalid = 0,
+    Auto,      ///< "auto": float32 on the CPU, bfloat16 on CUDA
+    Float32,   ///< "float32"
+    BFloat16,  ///< "bfloat16"
+};
+
 /// What kind of model a source names. Zero is invalid.
 enum class ModelSourceKind {
     Invalid = 0,
@@ -160,8 +175,8 @@ struct DistillLossConfig {
 struct TrainConfig {
     /// Prompts per optimizer step (paper: 256; unit per batch_unit).
     int64_t batch_size = 256;
-    /// "prompts" (each expanded to m rollouts per stream) or "sequences" (rollouts per stream).
-    std::string batch_unit = "prompts";
+    /// What batch_size counts.
+    BatchUnit batch_unit = BatchUnit::Prompts;
     /// Gradient accumulation: the batch is split into this many micro-batches; the loss is
     /// normalised by the global sequence count, so the split does not change it.
     int64_t micro_batches = 1;
@@ -189,8 +204,8 @@ struct TrainConfig {
     int64_t epochs = 1;
     /// Seed of data order, sampling and initialisation.
     uint64_t seed = 0;
-    /// "auto" (float32 on CPU, bfloat16 on CUDA), "float32" or "bfloat16".
-    std::string dtype = "auto";
+    /// Weight precision.
+    TrainDtype dtype = TrainDtype::Auto;
     /// Student device: "cpu", "cuda", "cuda:N".
     std::string device = "cpu";
     /// Teacher device ("" = same as the student).
@@ -275,6 +290,8 @@ const char* lossAggName(LossAgg a);
 const char* lrScheduleName(LrSchedule s);
 const char* trainableName(Trainable t);
 const char* modelSourceKindName(ModelSourceKind k);  ///< "toy", "demo", "hf"
+const char* batchUnitName(BatchUnit u);              ///< "prompts", "sequences"
+const char* trainDtypeName(TrainDtype d);            ///< "auto", "float32", "bfloat16"
 /// The kind a name stands for; Invalid for any other text.
 ModelSourceKind parseModelSourceKind(const std::string& name);
 

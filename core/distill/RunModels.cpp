@@ -12,10 +12,10 @@
 namespace xopd::distill {
 namespace {
 
-torch::ScalarType dtypeFor(const std::string& dtype, const torch::Device& device) {
-    if (dtype == "float32") return torch::kFloat32;
-    if (dtype == "bfloat16") return torch::kBFloat16;
-    return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;  // "auto"
+torch::ScalarType dtypeFor(TrainDtype dtype, const torch::Device& device) {
+    if (dtype == TrainDtype::Float32) return torch::kFloat32;
+    if (dtype == TrainDtype::BFloat16) return torch::kBFloat16;
+    return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;  // auto
 }
 
 std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string& studentDir, const std::string& teacherDir,

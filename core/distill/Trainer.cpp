@@ -90,7 +90,7 @@ Trainer::~Trainer() = default;
 
 int64_t Trainer::promptsPerStep() const {
     const auto& t = config_.train;
-    const int64_t b = t.batch_unit == "sequences" ? t.batch_size / config_.rollout.rollouts_per_prompt : t.batch_size;
+    const int64_t b = t.batch_unit == BatchUnit::Sequences ? t.batch_size / config_.rollout.rollouts_per_prompt : t.batch_size;
     return std::max<int64_t>(1, b);
 }
 

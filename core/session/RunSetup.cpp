@@ -80,14 +80,14 @@ RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int6
     const double ps = double(student_parameters > 0 ? student_parameters : (toy ? 5e4 : 0));
     const double pt = double(teacher_parameters > 0 ? teacher_parameters : (toy ? 5e4 : ps));
     const bool cuda = c.train.device.rfind("cuda", 0) == 0;
-    const bool bf16 = c.train.dtype == "bfloat16" || (c.train.dtype == "auto" && cuda);
+    const bool bf16 = c.train.dtype == TrainDtype::BFloat16 || (c.train.dtype == TrainDtype::Auto && cuda);
     const double bytes = bf16 ? 2.0 : 4.0;
     const bool lora = c.train.trainable == Trainable::Lora;
     // Trainable share: LoRA adapters are ~1 % of the decoder at rank 16; full fine-tuning trains
     // the decoder (the audio tower and projector are frozen by default, most of the rest).
     const double trainable = lora ? ps * 0.01 * (double(c.train.lora_rank) / 16.0) : ps * 0.9;
     const double streams = (c.loss.lambda > 0 ? 1 : 0) + (c.loss.lambda < 1 ? 1 : 0);
-    const double prompts = c.train.batch_unit == "prompts" ? double(c.train.batch_size) : double(c.train.batch_size) / double(std::max<int64_t>(1, c.rollout.rollouts_per_prompt));
+    const double prompts = c.train.batch_unit == BatchUnit::Prompts ? double(c.train.batch_size) : double(c.train.batch_size) / double(std::max<int64_t>(1, c.rollout.rollouts_per_prompt));
     const double seqs = prompts * double(c.rollout.rollouts_per_prompt) * std::max(1.0, streams);
     // Mean response length: about half the budget.
     e.tokens_per_step = seqs * double(c.rollout.max_new_tokens) * 0.5;

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
         c.train.max_steps = steps + 1;
         c.train.trainable = distill::Trainable::Lora;
         c.train.device = device;
-        c.train.dtype = dev.is_cuda() ? "bfloat16" : "float32";
+        c.train.dtype = dev.is_cuda() ? distill::TrainDtype::BFloat16 : distill::TrainDtype::Float32;
         c.train.log_token_samples = 2;
         c.train.lr = 1e-4;
         distill::Trainer trainer(c, student, teacher, items);
