@@ -1,5 +1,6 @@
 #include "core/run/RunController.h"
 
+#include "core/common/Clock.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/distill/Knobs.h"
@@ -22,17 +23,6 @@ namespace fs = std::filesystem;
 
 namespace xopd::run {
 namespace {
-
-double nowUnix() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string timestamp() {
-    const std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
 
 const char* levelName(LogLevel l) {
     switch (l) {
@@ -140,7 +130,7 @@ void RunController::notify(F&& f) {
 void RunController::log(LogLevel level, const std::string& message) {
     {
         std::ofstream out(fs::path(options_.run_dir) / "log.txt", std::ios::app);
-        if (out) out << timestamp() << " " << levelName(level) << ": " << message << "\n";
+        if (out) out << utcTimestamp() << " " << levelName(level) << ": " << message << "\n";
     }
     notify([&](RunObserver& o) { o.onLog(level, message); });
 }
@@ -169,7 +159,7 @@ void RunController::emitState(RunState s, const std::string& reason) {
 }
 
 void RunController::setup() {
-    started_ = nowUnix();
+    started_ = nowUnixSeconds();
     auto factory = options_.factory ? options_.factory : ModelFactory(&distill::makeRunModels);
     models_ = factory(config_);
     XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
@@ -317,8 +307,8 @@ void RunController::work() {
                 pause_requested_ = true;
                 continue;
             }
-            out.metrics.wall_time_s = nowUnix() - started_;
-            out.metrics.unix_time_s = nowUnix();
+            out.metrics.wall_time_s = nowUnixSeconds() - started_;
+            out.metrics.unix_time_s = nowUnixSeconds();
             store_->commitStep(out.metrics, out.tokens, out.samples);
             steps_ = trainer_->completedSteps();
             notify([&](RunObserver& o) { o.onStep(out.metrics); });

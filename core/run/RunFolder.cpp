@@ -1,5 +1,6 @@
 #include "core/run/RunFolder.h"
 
+#include "core/common/Clock.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/common/Version.h"
@@ -14,17 +15,6 @@ namespace xopd::run {
 namespace fs = std::filesystem;
 
 namespace {
-
-double nowUnix() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string timestamp() {
-    const std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
-}
 
 /// The run id of a folder: its normalised name.
 std::string runIdOf(const std::string& dir) { return fs::absolute(dir).lexically_normal().filename().string(); }
@@ -102,8 +92,8 @@ std::string RunFolder::create(const distill::DistillConfig& config) const {
     nlohmann::json j;
     j["schema"] = 1;
     j["run_id"] = id;
-    j["created"] = timestamp();
-    j["created_unix_s"] = nowUnix();
+    j["created"] = utcTimestamp();
+    j["created_unix_s"] = nowUnixSeconds();
     j["program"] = {{"name", "xopd"}, {"version", kVersion}};
     j["config"] = distill::toJson(config);
     j["fingerprints"] = nlohmann::json::object();
@@ -117,8 +107,8 @@ std::string RunFolder::createFork(const RunFolder& parent, int64_t step) const {
     const std::string id = runIdOf(dir_);
     const std::string parentId = j.value("run_id", runIdOf(parent.dir()));
     j["run_id"] = id;
-    j["created"] = timestamp();
-    j["created_unix_s"] = nowUnix();
+    j["created"] = utcTimestamp();
+    j["created_unix_s"] = nowUnixSeconds();
     j["parent"] = {{"run_id", parentId}, {"dir", fs::absolute(parent.dir()).lexically_normal().string()}, {"step", step}};
     writeJsonFileAtomic(runJsonPath(), j);
     return id;

@@ -1,5 +1,6 @@
 #include "core/run/RunStore.h"
 
+#include "core/common/Clock.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/run/CheckpointFolders.h"
@@ -21,10 +22,6 @@ namespace fs = std::filesystem;
 
 namespace xopd::run {
 namespace {
-
-double nowUnix() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string quoteIdent(const std::string& name) {
     std::string q = "\"";
@@ -215,12 +212,12 @@ void RunStore::commitStep(const StepMetrics& m, const std::vector<TokenDivergenc
 
 void RunStore::addEvaluation(const EvaluationRecord& r) {
     Stmt st(db_, path_, "INSERT INTO evaluations(step, name, value, json, unix_time_s) VALUES(?,?,?,?,?)");
-    st.bind(1, r.step).bind(2, r.name).bind(3, r.value).bind(4, r.json).bind(5, r.unix_time_s > 0 ? r.unix_time_s : nowUnix());
+    st.bind(1, r.step).bind(2, r.name).bind(3, r.value).bind(4, r.json).bind(5, r.unix_time_s > 0 ? r.unix_time_s : nowUnixSeconds());
     st.step();
 }
 
 void RunStore::addEvent(RunEventRecord e) {
-    if (e.unix_time_s <= 0) e.unix_time_s = nowUnix();
+    if (e.unix_time_s <= 0) e.unix_time_s = nowUnixSeconds();
     if (e.pid == 0) e.pid = int64_t(::getpid());
     Stmt st(db_, path_, "INSERT INTO events(step, unix_time_s, kind, name, value, message, pid) VALUES(?,?,?,?,?,?,?)");
     st.bind(1, e.step).bind(2, e.unix_time_s).bind(3, e.kind).bind(4, e.name).bind(5, e.value).bind(6, e.message).bind(7, e.pid);
