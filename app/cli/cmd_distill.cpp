@@ -2,20 +2,26 @@
 //   xopd distill (--config RUN.json | --toy | --demo) --run-dir DIR [--max-steps N]
 //   xopd distill --resume --run-dir DIR [--max-steps N]
 //   xopd runs list [DIR]
-// A progress bar (step, loss, divergence, ETA) on a terminal, plain lines otherwise. Ctrl-C stops
-// the run at the next step boundary with a checkpoint (resumable); a second Ctrl-C kills.
+// A progress bar (step, loss, divergence, ETA) on a terminal, plain lines otherwise. A stop signal
+// (Ctrl-C's SIGINT, or SIGTERM and SIGHUP, which Slurm and systemd send) stops the run at the next
+// step boundary with a checkpoint (resumable), and the exit status is 128 + the signal's number
+// (130, 143, 129): the run did not finish. A second stop signal kills at once.
 #include "app/cli/Commands.h"
 #include "core/common/Error.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
 #include "core/run/RunStore.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstring>
+#include <iterator>
+#include <optional>
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
@@ -28,14 +34,39 @@
 namespace xopd::cli {
 namespace {
 
-std::atomic<int> g_interrupts{0};
+/// The stop signals: what a user, Slurm (scancel, time limit) and systemd send.
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
-void onSigint(int) {
-    if (g_interrupts.fetch_add(1) >= 1) {
-        std::signal(SIGINT, SIG_DFL);
-        std::raise(SIGINT);
+std::atomic<int> g_interrupts{0};
+std::atomic<int> g_stop_signal{0};  ///< the first stop signal received (0 = none)
+
+void onStopSignal(int signo) {
+    if (g_interrupts.fetch_add(1) >= 1) {  // the second: die of it, as without a handler
+        std::signal(signo, SIG_DFL);
+        std::raise(signo);
+        return;
     }
+    g_stop_signal = signo;
 }
+
+/// Installs onStopSignal for every stop signal for its lifetime; restores the previous handlers.
+class StopSignalHandlers {
+public:
+    StopSignalHandlers() {
+        struct sigaction sa {};
+        sa.sa_handler = onStopSignal;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &sa, &previous_[i]);
+    }
+    ~StopSignalHandlers() {
+        for (size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &previous_[i], nullptr);
+    }
+    StopSignalHandlers(const StopSignalHandlers&) = delete;
+    StopSignalHandlers& operator=(const StopSignalHandlers&) = delete;
+
+private:
+    struct sigaction previous_[std::size(kStopSignals)] {};
+};
 
 std::string fmt(double v, int precision = 4) {
     if (!std::isfinite(v)) return "-";
@@ -126,14 +157,17 @@ int drive(run::RunController& c) {
     ProgressPrinter printer(::isatty(STDOUT_FILENO) != 0);
     c.addObserver(&printer);
     g_interrupts = 0;
-    auto previous = std::signal(SIGINT, onSigint);
+    g_stop_signal = 0;
+    std::optional<StopSignalHandlers> handlers(std::in_place);
     c.start();
     bool stopRequested = false;
     while (true) {
         const RunState s = c.state();
         if (s == RunState::Finished || s == RunState::Stopped || s == RunState::Failed || s == RunState::Cancelled) break;
         if (!stopRequested && g_interrupts.load() > 0) {
-            std::cout << "\nxopd: stopping at the next step boundary (checkpoint kept; Ctrl-C again to kill)\n" << std::flush;
+            std::cout << "\nxopd: " << ::strsignal(g_stop_signal.load())
+                      << ": stopping at the next step boundary (checkpoint kept; the same signal again kills)\n"
+                      << std::flush;
             c.stop();
             stopRequested = true;
         }
@@ -147,12 +181,16 @@ int drive(run::RunController& c) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     c.wait();
-    std::signal(SIGINT, previous);
+    handlers.reset();
     c.removeObserver(&printer);
     const RunState s = c.state();
     if (s == RunState::Failed) XOPD_FAIL("run '" << c.runDir() << "' failed: " << c.lastReason());
     std::cout << "run folder: " << c.runDir() << " (" << runStateName(s) << ", " << c.completedSteps() << " steps)\n";
-    return s == RunState::Finished || (s == RunState::Stopped && g_interrupts.load() > 0) ? 0 : 1;
+    if (s == RunState::Finished) return 0;
+    // Stopped by a signal: not finished, and the status says which signal (as a shell reports it).
+    const int signo = g_stop_signal.load();
+    if (signo != 0) std::cout << "xopd: the run did not finish; continue with: xopd distill --resume --run-dir " << c.runDir() << "\n";
+    return signo != 0 ? 128 + signo : 1;
 }
 
 /// A small configuration that runs in seconds on a CPU: toy teacher and student.
@@ -171,7 +209,9 @@ void printRuns(const std::string& root) {
     std::cout << std::left << std::setw(28) << "RUN" << std::setw(12) << "METHOD" << std::setw(12) << "STEPS"
               << std::setw(13) << "STATE" << std::setw(12) << "LOSS" << std::setw(12) << "DIVERGENCE"
               << "CHECKPOINT\n";
+    std::vector<std::string> problems;
     for (const auto& r : runs) {
+        if (!r.problem.empty()) problems.push_back(r.id + ": " + r.problem);
         std::ostringstream steps;
         steps << r.steps << "/" << r.max_steps;
         std::cout << std::left << std::setw(28) << r.id << std::setw(12) << (r.method.empty() ? "?" : r.method)
@@ -179,6 +219,8 @@ void printRuns(const std::string& root) {
                   << std::setw(12) << fmt(r.last_divergence) << (r.latest_checkpoint.empty() ? "-" : r.latest_checkpoint)
                   << "\n";
     }
+    // Folders that could not be read are rows above ("unreadable"); here is why.
+    for (const auto& p : problems) std::cout << "problem: " << p << "\n";
 }
 
 }  // namespace

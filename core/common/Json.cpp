@@ -24,7 +24,7 @@ nlohmann::json readJsonFile(const std::string& path) {
     const std::string text = readTextFile(path);
     try {
         return nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
         XOPD_FAIL("'" << path << "': not valid JSON (" << e.what() << ")");
     }
 }

@@ -39,12 +39,16 @@ const char* levelName(LogLevel l) {
 RunController::RunController(distill::DistillConfig config, RunOptions options)
     : config_(std::move(config)), options_(std::move(options)) {
     if (options_.max_steps > 0) config_.train.max_steps = options_.max_steps;
-    config_.validate(RunFolder(options_.run_dir).runJsonPath());
-    RunFolder(options_.run_dir).create(config_);
+    const RunFolder folder(options_.run_dir);
+    config_.validate(folder.runJsonPath());
+    folder.create(config_);
+    writer_lock_ = folder.lockForWriting();
 }
 
 RunController::RunController(ResumeTag, distill::DistillConfig config, RunOptions options)
-    : config_(std::move(config)), options_(std::move(options)), resuming_(true) {}
+    : config_(std::move(config)), options_(std::move(options)), resuming_(true) {
+    writer_lock_ = RunFolder(options_.run_dir).lockForWriting();  // refuses a second writer
+}
 
 std::unique_ptr<RunController> RunController::resume(RunOptions options) {
     auto config = RunFolder(options.run_dir).readConfig();
@@ -155,6 +159,9 @@ void RunController::emitState(RunState s, const std::string& reason) {
     }
     if (s != RunState::Cancelled)
         log(LogLevel::Info, std::string("state: ") + runStateName(s) + (reason.empty() ? "" : " (" + reason + ")"));
+    // The run has written its last: let the next writer in before anyone hears that it ended.
+    const bool ended = s == RunState::Finished || s == RunState::Stopped || s == RunState::Failed || s == RunState::Cancelled;
+    if (ended) writer_lock_.reset();
     notify([&](RunObserver& o) { o.onStateChanged(s, reason); });
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunControl.h"
+#include "core/run/RunFolder.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -112,6 +113,8 @@ private:
     std::shared_ptr<distill::RunModels> models_;
     std::unique_ptr<distill::Trainer> trainer_;
     std::unique_ptr<RunStore> store_;
+    /// This controller is the run folder's one writer from construction until the run ends.
+    std::unique_ptr<RunFolderLock> writer_lock_;
     int64_t last_checkpoint_step_ = -1;
     double started_ = 0.0;
 };

@@ -5,7 +5,13 @@
 #include "core/common/Json.h"
 #include "core/common/Version.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -63,6 +69,31 @@ void flatten(const nlohmann::json& v, const std::string& prefix, std::map<std::s
 }
 
 }  // namespace
+
+RunFolderLock::RunFolderLock(const std::string& dir) {
+    const std::string path = (fs::path(dir) / kLockFile).string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    XOPD_CHECK(fd_ >= 0, "'" << path << "': cannot create the run folder's lock (" << std::strerror(errno) << ")");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int err = errno;
+        char buf[32] = {};
+        const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+        ::close(fd_);
+        fd_ = -1;
+        XOPD_CHECK(err == EWOULDBLOCK, "'" << path << "': cannot lock (" << std::strerror(err) << ")");
+        const std::string holder = n > 0 ? std::string(buf, size_t(n)) : std::string("?");
+        XOPD_FAIL("'" << dir << "': run folder in use by process " << holder.substr(0, holder.find_first_of("\n "))
+                      << " (it is being written by another run; wait until it stops, or open it read-only to follow it)");
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
+        // The lock holds without the pid; only the refusal message of a second writer is poorer.
+    }
+}
+
+RunFolderLock::~RunFolderLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
 
 RunFolder::RunFolder(std::string dir) : dir_(std::move(dir)) {}
 
@@ -146,6 +177,8 @@ std::map<std::string, std::string> RunFolder::flatConfig() const {
     flatten(objectOr(readRunJson(), "config"), {}, out);
     return out;
 }
+
+std::unique_ptr<RunFolderLock> RunFolder::lockForWriting() const { return std::make_unique<RunFolderLock>(dir_); }
 
 nlohmann::json RunFolder::fingerprints() const { return objectOr(readRunJson(), "fingerprints"); }
 

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -32,6 +33,8 @@ namespace xopd::run {
 inline constexpr const char* kRunJsonFile = "run.json";
 inline constexpr const char* kMetricsFile = "metrics.sqlite";
 inline constexpr const char* kCheckpointsFolder = "checkpoints";
+/// The writer's lock file (RunFolderLock).
+inline constexpr const char* kLockFile = ".lock";
 
 /// Kinds of the run store's events (RunEventRecord::kind).
 namespace event_kind {
@@ -65,6 +68,25 @@ struct RunInfo {
     std::optional<RunParent> parent;  ///< set for forks
 };
 
+/// The one writer of a run folder: an exclusive flock on RUN/.lock, which also records the
+/// holder's pid. The kernel releases it when the holder exits, however it exits (kill -9
+/// included), so a stale lock file never blocks a resume. Every process that writes a run (the
+/// CLI, the workbench, a distributed job's rank 0) holds one for as long as it writes; readers
+/// that follow a run never take it. Lock files are per open file description: a second lock in the
+/// same process is refused too.
+class RunFolderLock {
+public:
+    /// Takes the lock of `dir`. Throws xopd::Error naming the folder and the holder's pid when
+    /// another writer holds it, or naming the file when it cannot be created.
+    explicit RunFolderLock(const std::string& dir);
+    ~RunFolderLock();
+    RunFolderLock(const RunFolderLock&) = delete;
+    RunFolderLock& operator=(const RunFolderLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 class RunFolder {
 public:
     explicit RunFolder(std::string dir);
@@ -93,6 +115,9 @@ public:
     RunInfo readInfo() const;
     /// The config as "section.key" → value text (arrays as compact JSON), for config diffs.
     std::map<std::string, std::string> flatConfig() const;
+
+    /// Takes the writer's lock (RunFolderLock); the folder must exist.
+    std::unique_ptr<RunFolderLock> lockForWriting() const;
 
     /// Fingerprints of the models and data (fingerprintPath of each), {} when none yet.
     nlohmann::json fingerprints() const;

@@ -425,7 +425,8 @@ RunSummary RunReader::summarize(const std::string& run_dir) {
         s.problem = e.what();
     }
     s.latest_checkpoint = latestCheckpointName(run_dir);
-    if (!fs::exists(dir / kMetricsFile)) return s;
+    std::error_code ec;
+    if (!fs::exists(dir / kMetricsFile, ec)) return s;
     try {
         RunReader r(run_dir);
         s.steps = r.lastStep();
@@ -445,8 +446,9 @@ RunSummary RunReader::summarize(const std::string& run_dir) {
                 s.max_steps = int64_t(e.value);
             }
         }
-    } catch (const Error&) {
+    } catch (const Error& e) {
         s.state = "unreadable";
+        if (s.problem.empty()) s.problem = e.what();
     }
     return s;
 }
@@ -454,8 +456,28 @@ RunSummary RunReader::summarize(const std::string& run_dir) {
 std::vector<RunSummary> RunReader::listRuns(const std::string& root) {
     XOPD_CHECK(fs::is_directory(root), "'" << root << "': not a folder");
     std::vector<RunSummary> out;
-    for (const auto& entry : fs::directory_iterator(root))
-        if (entry.is_directory() && RunFolder(entry.path().string()).holdsRun()) out.push_back(summarize(entry.path().string()));
+    std::error_code ec;
+    fs::directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
+    XOPD_CHECK(!ec, "'" << root << "': cannot list (" << ec.message() << ")");
+    // One bad entry (unreadable, a link loop, a broken run.json) becomes a row saying what is wrong
+    // with it; it never hides the others.
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        const std::string path = it->path().string();
+        std::error_code entry_ec;
+        const bool dir = it->is_directory(entry_ec);
+        if (entry_ec) {
+            RunSummary bad;
+            bad.dir = path;
+            bad.id = it->path().filename().string();
+            bad.state = "unreadable";
+            bad.problem = "'" + path + "': " + entry_ec.message();
+            bad.last_loss = bad.last_divergence = bad.lambda = bad.lr = std::nan("");
+            out.push_back(bad);
+            continue;
+        }
+        if (dir && RunFolder(path).holdsRun()) out.push_back(summarize(path));
+    }
     std::sort(out.begin(), out.end(), [](const RunSummary& a, const RunSummary& b) {
         return a.created_unix_s != b.created_unix_s ? a.created_unix_s > b.created_unix_s : a.id < b.id;
     });

@@ -3,12 +3,14 @@
 // metrics equal those of an uninterrupted run with the same seed, and metrics.sqlite passes
 // PRAGMA integrity_check. Malformed configs fail with the file and field named.
 #include "core/common/Error.h"
+#include "core/run/CheckpointFolders.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestSupport.h"
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -35,6 +37,26 @@ void writeConfig(const QString& path) {
 QStringList env() { return {"XOPD_THREADS=1"}; }
 
 bool comparable(const std::string& key) { return key.rfind("time/", 0) != 0 && key != "tokens_per_s"; }
+
+/// Starts `xopd ARGS` as a child and waits until its run folder has `steps` steps (false if the
+/// child ended first or it took over a minute).
+bool startRunAndWaitForSteps(QProcess& p, const QStringList& args, const QString& run_dir, int64_t steps) {
+    auto e = QProcessEnvironment::systemEnvironment();
+    e.insert("XOPD_THREADS", "1");
+    p.setProcessEnvironment(e);
+    p.start(test::cliPath(), args);
+    if (!p.waitForStarted()) return false;
+    for (int i = 0; i < 6000; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (p.state() != QProcess::Running) return false;
+        if (!QFile::exists(run_dir + "/metrics.sqlite")) continue;
+        try {
+            if (run::RunReader(run_dir.toStdString()).lastStep() >= steps) return true;
+        } catch (const Error&) {
+        }
+    }
+    return false;
+}
 
 }  // namespace
 
@@ -116,6 +138,53 @@ private slots:
         const auto list2 = test::runProgram(test::cliPath(), {"runs", "list", tmp.filePath("runs")});
         QCOMPARE(list2.exitCode, 0);
         QVERIFY2(list2.out.contains("killed") && list2.out.contains("uninterrupted") && list2.out.contains("finished"), qPrintable(list2.out));
+    }
+
+    // SIGTERM and SIGHUP (Slurm, systemd) stop like Ctrl-C: at a step boundary, with a checkpoint,
+    // and an exit status of 128 + the signal that says the run did not finish.
+    void stopSignalsStopAtAStepBoundary_data() {
+        QTest::addColumn<int>("signo");
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+        QTest::newRow("SIGHUP") << int(SIGHUP);
+        QTest::newRow("SIGINT") << int(SIGINT);
+    }
+    void stopSignalsStopAtAStepBoundary() {
+        QFETCH(int, signo);
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        QProcess p;
+        QVERIFY(startRunAndWaitForSteps(p, {"distill", "--toy", "--max-steps", "100000", "--run-dir", dir}, dir, 2));
+        ::kill(pid_t(p.processId()), signo);
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);  // it stopped itself; the signal did not kill it
+        QCOMPARE(p.exitCode(), 128 + signo);
+        QVERIFY2(QString(p.readAllStandardOutput()).contains("did not finish"), "no word that the run did not finish");
+        run::RunReader r(dir.toStdString());
+        const int64_t steps = r.lastStep();
+        QVERIFY(steps >= 2);
+        QString state;
+        for (const auto& e : r.eventsSince(0))
+            if (e.kind == "state") state = QString::fromStdString(e.name);
+        QCOMPARE(state, QString("stopped"));
+        QCOMPARE(QString::fromStdString(run::latestCheckpointName(dir.toStdString())),
+                 QString::fromStdString(run::checkpointName(steps)));  // checkpointed at the last step
+    }
+
+    // Two writers of one run folder: the second `--resume` is refused, naming the folder and the
+    // first one's pid; the first run goes on undisturbed.
+    void aSecondResumeIsRefused() {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("run");
+        QProcess p;
+        QVERIFY(startRunAndWaitForSteps(p, {"distill", "--toy", "--max-steps", "100000", "--run-dir", dir}, dir, 1));
+        const auto second = test::runCli({"distill", "--resume", "--run-dir", dir, "--max-steps", "3"});
+        QCOMPARE(second.exitCode, 1);
+        QVERIFY2(second.err.contains(dir) && second.err.contains("in use by process " + QString::number(p.processId())),
+                 qPrintable(second.err));
+        QCOMPARE(p.state(), QProcess::Running);
+        ::kill(pid_t(p.processId()), SIGTERM);
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 128 + SIGTERM);
     }
 
     void malformedConfigFailsClearly() {

@@ -12,6 +12,8 @@
 #include "tests/support/TestSupport.h"
 
 #include <QtTest/QtTest>
+
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <atomic>
@@ -255,6 +257,32 @@ private slots:
         c.wait();
         QCOMPARE(c.state(), RunState::Failed);
         QVERIFY(QString::fromStdString(c.lastReason()).contains("config.json is missing"));
+    }
+
+    // A run folder has one writer: a second controller (a second resume, here or in another
+    // process) is refused with the folder and the holder's pid, until the first run has ended.
+    void aRunFolderHasOneWriter() {
+        QTemporaryDir tmp;
+        RunOptions o;
+        o.run_dir = tmp.filePath("run").toStdString();
+        auto first = std::make_unique<RunController>(test::toyRunConfig({3, 16, 10, 4, 2}), o);
+        QString refusal;
+        try {
+            RunController::resume(o);
+        } catch (const xopd::Error& e) {
+            refusal = e.what();
+        }
+        QVERIFY2(refusal.contains(QString::fromStdString(o.run_dir)) && refusal.contains("in use by process " + QString::number(::getpid())),
+                 qPrintable(refusal));
+        first->start();
+        first->wait();
+        QCOMPARE(first->state(), RunState::Finished);
+        auto second = RunController::resume(o);  // the first run ended: its lock is released
+        second.reset();
+        first.reset();
+        // A kill leaves the lock file behind, never the lock: a stale file does not block.
+        QVERIFY(QFile::exists(QString::fromStdString(o.run_dir) + "/.lock"));
+        QVERIFY(RunController::resume(o) != nullptr);
     }
 };
 

@@ -2,6 +2,7 @@
 // resume, integrity check; checkpoint folders are atomic and `latest` names the newest.
 #include "core/common/Error.h"
 #include "core/run/CheckpointFolders.h"
+#include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestSupport.h"
 
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace xopd;
 using namespace xopd::run;
@@ -154,6 +156,41 @@ private slots:
         QCOMPARE(QString::fromStdString(latestCheckpoint(d)), dir.filePath("checkpoints/step-000030"));
         QCOMPARE(checkpointStep("step-000123"), int64_t(123));
         QCOMPARE(checkpointStep(".tmp-step-1"), int64_t(-1));
+    }
+
+    // One bad folder does not hide the others: a run.json that is an array, one with a number
+    // that overflows a double, one with fields of the wrong type, and a link that loops each
+    // become a row (the first, second and fourth "unreadable", saying why); the good run is listed.
+    void oneBadRunFolderDoesNotHideTheOthers() {
+        QTemporaryDir root;
+        const auto writeRunJson = [&](const QString& name, const std::string& text) {
+            QDir().mkpath(root.filePath(name));
+            std::ofstream(root.filePath(name + "/run.json").toStdString()) << text;
+        };
+        RunFolder(root.filePath("good").toStdString()).create(distill::toyDistillConfig());
+        writeRunJson("array", "[1, 2, 3]");
+        writeRunJson("overflow", R"({"run_id": "overflow", "created_unix_s": 1e400})");
+        writeRunJson("wrong-types", R"({"run_id": 7, "config": {"loss": {"lambda": "half", "method": 3}, "train": []}})");
+        QVERIFY(QFile::link(root.filePath("loop"), root.filePath("loop")));  // a symlink to itself
+
+        std::vector<RunSummary> runs;
+        try {
+            runs = RunReader::listRuns(root.path().toStdString());
+        } catch (const std::exception& e) {
+            QFAIL(qPrintable(QString("one bad folder failed the whole list: ") + e.what()));
+        }
+        std::map<std::string, RunSummary> byId;
+        for (const auto& r : runs) byId[r.id] = r;
+        QCOMPARE(int(byId.size()), 5);
+        QCOMPARE(QString::fromStdString(byId["good"].method), QString("x-opd"));
+        QVERIFY(byId["good"].problem.empty());
+        for (const char* bad : {"array", "overflow", "loop"}) {
+            QCOMPARE(QString::fromStdString(byId[bad].state), QString("unreadable"));
+            QVERIFY2(QString::fromStdString(byId[bad].problem).contains(QString(bad)), byId[bad].problem.c_str());
+        }
+        QVERIFY2(QString::fromStdString(byId["array"].problem).contains("not a JSON object"), byId["array"].problem.c_str());
+        QVERIFY(byId["wrong-types"].problem.empty());  // read leniently: the fields it can, empty the rest
+        QVERIFY(std::isnan(byId["wrong-types"].lambda));
     }
 };
 
