@@ -56,7 +56,8 @@ PromptItem parsePromptLine(const std::string& line, const std::string& where) {
     nlohmann::json obj;
     try {
         obj = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error, and out_of_range for a number that overflows a double (1e400).
         XOPD_FAIL(where << ": not valid JSON (" << e.what() << ")");
     }
     XOPD_CHECK(obj.is_object(), where << ": must be a JSON object, got " << obj.type_name());

@@ -16,7 +16,11 @@ constexpr size_t kSmallPiece = 48;
 BpeModel::BpeModel(const TokenizerFiles& files) : vocab_(files.vocab) {
     const std::string& src = files.source;
     int32_t maxId = -1;
-    for (const auto& [tok, id] : vocab_) maxId = std::max(maxId, id);
+    for (const auto& [tok, id] : vocab_) {
+        XOPD_CHECK(id >= 0 && id < kMaxTokenIds, "'" << src << "': vocabulary token \"" << tok << "\" has id "
+                                                     << id << " (unchecked files: see checkTokenIds())");
+        maxId = std::max(maxId, id);
+    }
     tokens_.assign(static_cast<size_t>(maxId + 1), std::string());
     bytes_.assign(static_cast<size_t>(maxId + 1), std::string());
     for (const auto& [tok, id] : vocab_) {

@@ -16,8 +16,9 @@ namespace xopd::text {
 
 class BpeModel {
 public:
-    /// Builds the tables. Throws xopd::Error naming files.source when a byte symbol is missing
-    /// from the vocabulary or a merge names a token that is not in it.
+    /// Builds the tables. files must have passed checkTokenIds() (the tables are sized by the
+    /// largest id). Throws xopd::Error naming files.source when a byte symbol is missing from the
+    /// vocabulary or a merge names a token that is not in it.
     explicit BpeModel(const TokenizerFiles& files);
 
     /// Appends the ids of the raw bytes of one piece: repeatedly merges the adjacent pair with
@@ -28,6 +29,8 @@ public:
     int32_t byteId(uint8_t b) const { return byteIds_[b]; }
     /// Token string -> id (vocabulary only, no added tokens); -1 when absent.
     int32_t tokenId(const std::string& token) const;
+    /// Token string -> id of the whole vocabulary.
+    const std::unordered_map<std::string, int32_t>& vocab() const { return vocab_; }
     /// The vocabulary: token string per id ("" for ids not in it), and the raw bytes per id.
     const std::vector<std::string>& tokens() const { return tokens_; }
     const std::vector<std::string>& tokenBytes() const { return bytes_; }

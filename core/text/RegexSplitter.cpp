@@ -79,7 +79,9 @@ void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& 
             out.emplace_back(text.data() + start, end - start);
             pos = end;
         } else {
-            // Empty match: step over one whole character (keeps UTF-8 boundaries).
+            // Empty match: it ends the gap before it (as in HF tokenizers); then step over one
+            // whole character (keeps UTF-8 boundaries).
+            last = start;
             pos = start + 1;
             while (pos < length && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
             continue;

@@ -37,22 +37,20 @@ struct Tokenizer::Impl {
     mutable std::mutex cacheMutex;
     mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
 
+    // Files may be built by hand: the ids are checked before any table is sized by them.
+    static const TokenizerFiles& checked(const TokenizerFiles& f) {
+        checkTokenIds(f);
+        return f;
+    }
+
     explicit Impl(const TokenizerFiles& f)
-        : source(f.source), nfc(f.nfc), bpe(f), splitter(f.pattern, f.source) {
-        for (const AddedToken& t : f.added) {
-            // Same id twice (tokenizer.json + config) keeps the last definition.
-            added[t.id] = t;
-        }
+        : source(checked(f).source), nfc(f.nfc), bpe(f), splitter(f.pattern, f.source) {
+        for (const AddedToken& t : f.added) added[t.id] = t;  // ids and texts are unique (checked)
         rebuild();
     }
 
+    /// Rebuilds the matcher and the id tables from `added`, whose ids passed checkTokenIds().
     void rebuild() {
-        std::map<std::string, int32_t> seen;
-        for (const auto& [id, t] : added) {
-            XOPD_CHECK(seen.emplace(t.content, id).second,
-                       "'" << source << "': added token \"" << t.content << "\" has two ids (" << seen[t.content]
-                           << " and " << id << ")");
-        }
         for (auto& v : byFirstByte) v.clear();
         for (const auto& [id, t] : added) byFirstByte[static_cast<uint8_t>(t.content[0])].push_back(&t);
         for (auto& v : byFirstByte)
@@ -201,14 +199,19 @@ bool Tokenizer::isSpecial(int32_t id) const {
 }
 
 void Tokenizer::setAddedToken(const AddedToken& token) {
-    XOPD_CHECK(!token.content.empty() && token.id >= 0, "tokenizer: added token needs text and an id >= 0");
-    for (auto it = impl_->added.begin(); it != impl_->added.end();) {
+    std::map<int32_t, AddedToken> next = impl_->added;
+    for (auto it = next.begin(); it != next.end();) {
         if (it->second.content == token.content)
-            it = impl_->added.erase(it);
+            it = next.erase(it);
         else
             ++it;
     }
-    impl_->added[token.id] = token;
+    next[token.id] = token;
+    std::vector<AddedToken> list;
+    list.reserve(next.size());
+    for (const auto& [id, t] : next) list.push_back(t);
+    checkTokenIds(impl_->bpe.vocab(), list, impl_->source, impl_->source);
+    impl_->added = std::move(next);
     impl_->rebuild();
 }
 

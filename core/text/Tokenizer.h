@@ -50,10 +50,12 @@ class Tokenizer {
 public:
     /// Loads a tokenizer.json file, a folder with one, or a folder with vocab.json + merges.txt.
     /// Throws xopd::Error naming the file on any problem (missing file, bad JSON, zero merges,
-    /// unsupported component, a merge or byte symbol missing from the vocabulary).
+    /// unsupported component, a merge or byte symbol missing from the vocabulary, a token id out
+    /// of range or inconsistent: checkTokenIds()).
     static Tokenizer fromFile(const std::string& fileOrDir);
 
-    /// Builds a tokenizer from already-read files (see readTokenizerFiles()).
+    /// Builds a tokenizer from already-read files (see readTokenizerFiles()); checks their ids
+    /// first (checkTokenIds()).
     explicit Tokenizer(const TokenizerFiles& files);
     ~Tokenizer();
     Tokenizer(Tokenizer&&) noexcept;
@@ -84,7 +86,8 @@ public:
     /// Whether id is a special added token.
     bool isSpecial(int32_t id) const;
     /// Adds an added token, replacing any added token with the same id or text (e.g. Qwen2-Audio's
-    /// <|AUDIO|> 151646 over Qwen2.5's <|object_ref_start|>). Not thread-safe.
+    /// <|AUDIO|> 151646 over Qwen2.5's <|object_ref_start|>). Throws xopd::Error, leaving the
+    /// tokenizer unchanged, for an empty text or an id checkTokenIds() refuses. Not thread-safe.
     void setAddedToken(const AddedToken& token);
 
     /// The file the tokenizer was read from.

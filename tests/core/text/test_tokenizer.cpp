@@ -16,6 +16,7 @@
 
 #include <fstream>
 
+using xopd::text::kMaxUnusedTokenIds;
 using xopd::text::Tokenizer;
 
 namespace {
@@ -114,6 +115,13 @@ private slots:
         QCOMPARE(split("WE'LL"), (std::vector<std::string>{"WE", "'LL"}));
         // Unicode \s: U+3000 and U+00A0 are whitespace, so the letters keep no prefix from them.
         QCOMPARE(split("a\u3000b"), (std::vector<std::string>{"a", "\u3000b"}));
+        // A pattern that matches empty (a mutated Llama 3 file, found by fuzz_tokenizer_file): every
+        // byte lands in exactly one piece; the gap before an empty match used to be emitted again.
+        const xopd::text::RegexSplitter empty(R"(\p{N}{0,3})", "test");
+        std::vector<std::string_view> views;
+        empty.split("a!12b", views);
+        QCOMPARE(std::vector<std::string>(views.begin(), views.end()),
+                 (std::vector<std::string>{"a", "!", "12", "b"}));
     }
 
     void longPiecesUseTheSameMerges() {
@@ -206,6 +214,151 @@ private slots:
         const std::string msg = xopd::test::errorOf([&] { Tokenizer::fromFile(path.toStdString()); }).toStdString();
         QVERIFY2(msg.find(path.toStdString()) != std::string::npos, msg.c_str());
         QVERIFY2(msg.find(expected.toStdString()) != std::string::npos, msg.c_str());
+    }
+
+    // Ids from the files are checked before anything is sized by them (issue 18): -5 was a
+    // "double free or corruption", 2147483647 a segfault, 300000000 took 27 s and 9.8 GB.
+    // `patch` is a JSON merge patch on the fixture tokenizer.json, or the whole text of the named
+    // file next to the vocab.json + merges.txt fixture.
+    void badTokenIdsAreRefused_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("patch");
+        QTest::addColumn<QStringList>("expected");
+        const QString added =
+            R"({"added_tokens": [{"id": %1, "content": "<|endoftext|>", "special": true}]})";
+        const QString vocab = R"({"model": {"vocab": {"!": %1}}})";
+        for (const char* id :
+             {"-5", "2147483647", "300000000", "4194304", "18446744073709551615", "-9223372036854775808"}) {
+            QTest::addRow("tokenizer.json added token id %s", id)
+                << "tokenizer.json" << added.arg(id)
+                << QStringList{"added token \"<|endoftext|>\" has id " + QString(id)};
+            QTest::addRow("tokenizer.json vocabulary id %s", id)
+                << "tokenizer.json" << vocab.arg(id)
+                << QStringList{"vocabulary token \"!\" has id " + QString(id)};
+        }
+        QTest::newRow("tokenizer.json added token id 1e9 (not an integer)")
+            << "tokenizer.json" << added.arg("1e9") << QStringList{"added token without an integer id"};
+        QTest::newRow("tokenizer.json two added tokens with one id")
+            << "tokenizer.json"
+            << R"({"added_tokens": [{"id": 270, "content": "<|endoftext|>"}, {"id": 270, "content": "<|im_end|>"}]})"
+            << QStringList{"id 270 is used by two added tokens", "<|endoftext|>", "<|im_end|>"};
+        QTest::newRow("tokenizer.json one added token twice")
+            << "tokenizer.json"
+            << R"({"added_tokens": [{"id": 270, "content": "<|endoftext|>"}, {"id": 271, "content": "<|endoftext|>"}]})"
+            << QStringList{"added token \"<|endoftext|>\" has two ids (270 and 271)"};
+        QTest::newRow("tokenizer.json two vocabulary tokens with one id")
+            << "tokenizer.json" << vocab.arg(1)
+            << QStringList{"id 1 is used by both vocabulary tokens", "\"!\""};
+        QTest::newRow("tokenizer.json added token on a vocabulary id")
+            << "tokenizer.json"
+            << R"({"added_tokens": [{"id": 5, "content": "<|endoftext|>"}]})"
+            << QStringList{"added token \"<|endoftext|>\" has id 5, which is vocabulary token \"&\""};
+        QTest::newRow("tokenizer.json added token with another vocabulary id")
+            << "tokenizer.json"
+            << R"({"added_tokens": [{"id": 270, "content": "!"}]})"
+            << QStringList{"added token \"!\" has id 270, but the vocabulary", "gives it id 0"};
+        QTest::newRow("tokenizer.json added token far past the vocabulary")
+            << "tokenizer.json" << added.arg(270 + kMaxUnusedTokenIds + 1)
+            << QStringList{"has id " + QString::number(270 + kMaxUnusedTokenIds + 1),
+                           "only 271 ids are used"};
+        QTest::newRow("tokenizer.json vocabulary id far past the others")
+            << "tokenizer.json" << vocab.arg(3000000)
+            << QStringList{"vocabulary token \"!\" has id 3000000", "only"};
+        for (const char* id : {"-5", "2147483647", "300000000", "99999999999999999999"}) {
+            QTest::addRow("tokenizer_config.json added token id %s", id)
+                << "tokenizer_config.json"
+                << QString(
+                       R"({"added_tokens_decoder": {"%1": {"content": "<|endoftext|>", "special": true}}})")
+                       .arg(id)
+                << QStringList{QString(id).size() > 19
+                                   ? "added_tokens_decoder key '" + QString(id) + "' is not a token id"
+                                   : "added token \"<|endoftext|>\" has id " + QString(id)};
+            QTest::addRow("added_tokens.json id %s", id)
+                << "added_tokens.json" << QString(R"({"<|endoftext|>": %1})").arg(id)
+                << QStringList{QString(id).size() > 19
+                                   ? "\"<|endoftext|>\" has no integer id"  // JSON: a float
+                                   : "added token \"<|endoftext|>\" has id " + QString(id)};
+        }
+        QTest::newRow("tokenizer_config.json one id twice (\"270\", \"0270\")")
+            << "tokenizer_config.json"
+            << R"({"added_tokens_decoder": {"270": {"content": "<|endoftext|>"}, "0270": {"content": "<|im_end|>"}}})"
+            << QStringList{"id 270 is used by two added tokens"};
+        QTest::newRow("added_tokens.json empty token")
+            << "added_tokens.json"
+            << R"({"": 270})" << QStringList{"an added token is empty"};
+    }
+    void badTokenIdsAreRefused() {
+        QFETCH(QString, file);
+        QFETCH(QString, patch);
+        QFETCH(QStringList, expected);
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/" + file;
+        QString load = path;
+        if (file == "tokenizer.json") {
+            xopd::test::writeFixtureTokenizerJson(path);
+            auto doc = nlohmann::json::parse(std::ifstream(path.toStdString()));
+            doc.merge_patch(nlohmann::json::parse(patch.toStdString()));
+            writeText(path, doc.dump());
+        } else {
+            xopd::test::writeFixtureSlowFiles(dir.path());
+            writeText(path, patch.toStdString());
+            load = dir.path();
+        }
+        const std::string msg =
+            xopd::test::errorOf([&] { Tokenizer::fromFile(load.toStdString()); }).toStdString();
+        if (qEnvironmentVariableIsSet("XOPD_TEST_PRINT")) qInfo("%s", msg.c_str());
+        QVERIFY2(msg.find("'" + path.toStdString() + "'") != std::string::npos, msg.c_str());
+        for (const QString& e : expected)
+            QVERIFY2(msg.find(e.toStdString()) != std::string::npos, msg.c_str());
+    }
+
+    void setAddedTokenChecksIds_data() {
+        QTest::addColumn<int>("id");
+        QTest::addColumn<QString>("content");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("-5") << -5 << "<|a|>"
+                            << "has id -5";
+        QTest::newRow("2147483647") << 2147483647 << "<|a|>"
+                                    << "has id 2147483647";
+        QTest::newRow("300000000") << 300000000 << "<|a|>"
+                                   << "has id 300000000";
+        QTest::newRow("a vocabulary id") << 5 << "<|a|>"
+                                         << "which is vocabulary token";
+        QTest::newRow("empty") << 300 << ""
+                               << "is empty";
+    }
+    void setAddedTokenChecksIds() {
+        QFETCH(int, id);
+        QFETCH(QString, content);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        xopd::test::writeFixtureSlowFiles(dir.path());
+        Tokenizer tok = Tokenizer::fromFile(dir.path().toStdString());
+        const auto before = tok.encode("lower<|endoftext|>");
+        const std::string msg = xopd::test::errorOf([&] {
+                                    tok.setAddedToken({content.toStdString(), id, true});
+                                }).toStdString();
+        QVERIFY2(msg.find(expected.toStdString()) != std::string::npos &&
+                     msg.find("vocab.json") != std::string::npos,
+                 msg.c_str());
+        QCOMPARE(tok.size(), 271);  // unchanged
+        QCOMPARE(tok.encode("lower<|endoftext|>"), before);
+    }
+
+    void idsAtTheLimitsLoad() {
+        // kMaxUnusedTokenIds unused ids below the largest are allowed (HF files are dense).
+        QTemporaryDir dir;
+        const QString path = dir.path() + "/tokenizer.json";
+        xopd::test::writeFixtureTokenizerJson(path);
+        auto doc = nlohmann::json::parse(std::ifstream(path.toStdString()));
+        const int32_t last = 270 + kMaxUnusedTokenIds;
+        doc["added_tokens"][0]["id"] = last;
+        writeText(path, doc.dump());
+        const Tokenizer tok = Tokenizer::fromFile(path.toStdString());
+        QCOMPARE(tok.size(), last + 1);
+        QCOMPARE(tok.encode("<|endoftext|>"), ids({last}));
+        QCOMPARE(tok.decode({last}), std::string("<|endoftext|>"));
+        QVERIFY(!xopd::test::errorOf([&] { tok.decode({270}); }).isEmpty());  // unused id
     }
 
     void missingFilesNameThePath() {
