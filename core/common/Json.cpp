@@ -1,5 +1,6 @@
 #include "core/common/Json.h"
 
+#include "core/common/AtomicFile.h"
 #include "core/common/Error.h"
 
 #include <fcntl.h>
@@ -30,28 +31,9 @@ nlohmann::json readJsonFile(const std::string& path) {
 }
 
 void writeFileAtomic(const std::string& path, const std::string& contents) {
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    XOPD_CHECK(fd >= 0, "'" << tmp << "': cannot create (" << std::strerror(errno) << ")");
-    size_t done = 0;
-    while (done < contents.size()) {
-        const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            XOPD_FAIL("'" << tmp << "': write failed (" << std::strerror(err) << ")");
-        }
-        done += static_cast<size_t>(n);
-    }
-    const bool synced = ::fsync(fd) == 0;
-    ::close(fd);
-    if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        XOPD_FAIL("'" << path << "': cannot write (" << std::strerror(err) << ")");
-    }
+    AtomicFile f(path);
+    f.write(contents.data(), contents.size());
+    f.commit();
 }
 
 void writeJsonFileAtomic(const std::string& path, const nlohmann::json& value) {

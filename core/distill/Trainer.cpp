@@ -2,6 +2,7 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/TorchSave.h"
 #include "core/distill/DataOrder.h"
 #include "core/distill/Knobs.h"
 #include "core/distill/LrSchedule.h"
@@ -530,8 +531,9 @@ void Trainer::saveState(const std::string& folder) {
         tensors.push_back(t.detach().to(torch::kCPU).clone());
     }
     tensors.push_back(generator_.get_state());
-    torch::save(tensors, folder + "/trainable.pt");
-    torch::save(*optimizer_, folder + "/optimizer.pt");
+    // Through AtomicFile: a full disk is an xopd::Error naming the file, never a LibTorch abort.
+    saveTorchArchive(tensors, folder + "/trainable.pt");
+    saveTorchArchive(*optimizer_, folder + "/optimizer.pt");
     nlohmann::json j;
     j["step"] = step_;
     j["max_steps"] = config_.train.max_steps;

@@ -44,12 +44,19 @@ std::string beginCheckpoint(const std::string& run_dir, int64_t step) {
     std::error_code ec;
     fs::create_directories(root, ec);
     XOPD_CHECK(!ec, "'" << root.string() << "': cannot create (" << ec.message() << ")");
-    for (const auto& e : fs::directory_iterator(root))
-        if (e.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(e.path(), ec);
+    removeCheckpointLeftovers(run_dir);
     const fs::path tmp = root / (".tmp-" + checkpointName(step) + "-" + std::to_string(::getpid()));
     fs::create_directories(tmp, ec);
     XOPD_CHECK(!ec, "'" << tmp.string() << "': cannot create (" << ec.message() << ")");
     return tmp.string();
+}
+
+void removeCheckpointLeftovers(const std::string& run_dir) {
+    const fs::path root = fs::path(run_dir) / kCheckpointsFolder;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) return;
+    for (const auto& e : fs::directory_iterator(root, ec))
+        if (e.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(e.path(), ec);
 }
 
 std::string commitCheckpoint(const std::string& run_dir, const std::string& tmp_dir, int64_t step, int64_t keep) {

@@ -25,6 +25,10 @@ std::string checkpointName(int64_t step);
 /// of earlier crashed attempts).
 std::string beginCheckpoint(const std::string& run_dir, int64_t step);
 
+/// Removes the temporary folders (".tmp-*") that an interrupted or failed checkpoint left in
+/// checkpoints/ (a resume calls it first: they may hold the space a full disk needs).
+void removeCheckpointLeftovers(const std::string& run_dir);
+
 /// Renames `tmp_dir` to checkpoints/step-NNNNNN (replacing an older folder of that step), writes
 /// checkpoints/latest, and deletes the oldest complete checkpoints beyond `keep` (0 = keep all).
 /// Returns the final folder.

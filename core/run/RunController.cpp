@@ -167,6 +167,8 @@ void RunController::emitState(RunState s, const std::string& reason) {
 
 void RunController::setup() {
     started_ = nowUnixSeconds();
+    // Left by a checkpoint that was killed or failed (a full disk): free the space first.
+    if (resuming_) removeCheckpointLeftovers(options_.run_dir);
     auto factory = options_.factory ? options_.factory : ModelFactory(&distill::makeRunModels);
     models_ = factory(config_);
     XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
@@ -244,8 +246,17 @@ void RunController::checkpoint() {
     const int64_t step = trainer_->completedSteps();
     if (step == last_checkpoint_step_) return;
     const std::string tmp = beginCheckpoint(options_.run_dir, step);
-    trainer_->saveState(tmp);
-    const std::string dir = commitCheckpoint(options_.run_dir, tmp, step, config_.train.keep_checkpoints);
+    std::string dir;
+    try {
+        trainer_->saveState(tmp);
+        dir = commitCheckpoint(options_.run_dir, tmp, step, config_.train.keep_checkpoints);
+    } catch (...) {
+        // A failed write (a full disk): drop the partial folder; the previous checkpoint and
+        // `latest` stay as they were, and the run ends failed with the reason.
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        throw;
+    }
     last_checkpoint_step_ = step;
     RunEventRecord e;
     e.step = step;

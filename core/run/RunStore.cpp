@@ -29,6 +29,12 @@ std::string quoteIdent(const std::string& name) {
     return q + "\"";
 }
 
+/// SQLite's message, with "disk full" first when the device is (SQLITE_FULL), as AtomicFile says it.
+std::string sqliteError(sqlite3* db) {
+    const std::string msg = sqlite3_errmsg(db);
+    return sqlite3_errcode(db) == SQLITE_FULL ? "disk full: " + msg : msg;
+}
+
 /// Prepared statement with RAII finalize and errors naming the database.
 class Stmt {
 public:
@@ -49,7 +55,7 @@ public:
         const int rc = sqlite3_step(st_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
-        XOPD_FAIL("'" << path_ << "': " << sqlite3_errmsg(db_));
+        XOPD_FAIL("'" << path_ << "': " << sqliteError(db_));
     }
     void reset() {
         sqlite3_reset(st_);
@@ -69,7 +75,7 @@ public:
 
 private:
     Stmt& check(int rc) {
-        if (rc != SQLITE_OK) XOPD_FAIL("'" << path_ << "': " << sqlite3_errmsg(db_));
+        if (rc != SQLITE_OK) XOPD_FAIL("'" << path_ << "': " << sqliteError(db_));
         return *this;
     }
     sqlite3* db_;
@@ -144,7 +150,7 @@ RunStore::~RunStore() {
 void RunStore::exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-        const std::string msg = err ? err : "unknown error";
+        const std::string msg = sqlite3_errcode(db_) == SQLITE_FULL ? sqliteError(db_) : err ? err : "unknown error";
         sqlite3_free(err);
         XOPD_FAIL("'" << path_ << "': " << msg);
     }

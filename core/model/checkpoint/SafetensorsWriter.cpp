@@ -1,5 +1,6 @@
 #include "core/model/checkpoint/SafetensorsWriter.h"
 
+#include "core/common/AtomicFile.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
@@ -20,46 +21,6 @@
 namespace xopd {
 
 namespace {
-
-// A file written at PATH.tmp-<pid> and renamed over PATH by commit(); removed if never committed.
-class AtomicFile {
-public:
-    explicit AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp-" + std::to_string(::getpid())) {
-        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        XOPD_CHECK(fd_ >= 0, "'" << tmp_ << "': cannot create (" << std::strerror(errno) << ")");
-    }
-    ~AtomicFile() {
-        if (fd_ >= 0) ::close(fd_);
-        if (!committed_) ::unlink(tmp_.c_str());
-    }
-    AtomicFile(const AtomicFile&) = delete;
-    AtomicFile& operator=(const AtomicFile&) = delete;
-
-    void write(const void* data, size_t n) {
-        const auto* p = static_cast<const uint8_t*>(data);
-        while (n > 0) {
-            const ssize_t w = ::write(fd_, p, std::min<size_t>(n, size_t{1} << 30));
-            if (w < 0 && errno == EINTR) continue;
-            XOPD_CHECK(w > 0, "'" << tmp_ << "': write failed (" << std::strerror(errno) << ")");
-            p += w;
-            n -= static_cast<size_t>(w);
-        }
-    }
-    void commit() {
-        XOPD_CHECK(::fsync(fd_) == 0, "'" << tmp_ << "': fsync failed (" << std::strerror(errno) << ")");
-        ::close(fd_);
-        fd_ = -1;
-        XOPD_CHECK(::rename(tmp_.c_str(), path_.c_str()) == 0,
-                   "'" << path_ << "': cannot rename into place (" << std::strerror(errno) << ")");
-        committed_ = true;
-    }
-
-private:
-    std::string path_;
-    std::string tmp_;
-    int fd_ = -1;
-    bool committed_ = false;
-};
 
 struct Prepared {
     std::string name;
