@@ -44,6 +44,8 @@ std::int64_t fileSizeOrThrow(const std::string& path) {
         XOPD_FAIL("'" << path << "': cannot open: " << std::strerror(errno));
     }
     XOPD_CHECK(!S_ISDIR(st.st_mode), "'" << path << "': is a folder, not an audio file");
+    XOPD_CHECK(!S_ISFIFO(st.st_mode), "'" << path << "': is a FIFO (named pipe), not an audio file");
+    XOPD_CHECK(S_ISREG(st.st_mode), "'" << path << "': is not a regular file (a device or socket), not an audio file");
     XOPD_CHECK(st.st_size > 0, "'" << path << "': file is empty (0 bytes)");
     return static_cast<std::int64_t>(st.st_size);
 }

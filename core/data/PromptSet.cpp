@@ -106,8 +106,13 @@ PromptSet loadPromptSet(const std::string& manifest_path, const LoadPromptSetOpt
         item.audio_path = (audio.is_absolute() ? audio : base / audio).lexically_normal().string();
         if (options.require_audio) {
             std::error_code ec;
-            XOPD_CHECK(fs::is_regular_file(item.audio_path, ec),
-                       where.str() << ": audio: file '" << item.audio_path << "' does not exist");
+            const auto status = fs::status(item.audio_path, ec);
+            const char* what = status.type() == fs::file_type::not_found ? "does not exist"
+                               : fs::is_directory(status)              ? "is a folder, not an audio file"
+                               : fs::is_fifo(status)                   ? "is a FIFO (named pipe), not an audio file"
+                               : !fs::is_regular_file(status)          ? "is not a regular file"
+                                                                       : nullptr;
+            XOPD_CHECK(!what, where.str() << ": audio: '" << item.audio_path << "' " << what);
         }
         set.items.push_back(std::move(item));
     }

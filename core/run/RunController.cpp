@@ -41,8 +41,9 @@ RunController::RunController(distill::DistillConfig config, RunOptions options)
     if (options_.max_steps > 0) config_.train.max_steps = options_.max_steps;
     const RunFolder folder(options_.run_dir);
     config_.validate(folder.runJsonPath());
+    folder.createFolder();
+    writer_lock_ = folder.lockForWriting();  // before run.json: replacing a folder needs its lock
     folder.create(config_);
-    writer_lock_ = folder.lockForWriting();
 }
 
 RunController::RunController(ResumeTag, distill::DistillConfig config, RunOptions options)
@@ -133,7 +134,7 @@ void RunController::notify(F&& f) {
 
 void RunController::log(LogLevel level, const std::string& message) {
     {
-        std::ofstream out(fs::path(options_.run_dir) / "log.txt", std::ios::app);
+        std::ofstream out(fs::path(options_.run_dir) / kLogFile, std::ios::app);
         if (out) out << utcTimestamp() << " " << levelName(level) << ": " << message << "\n";
     }
     notify([&](RunObserver& o) { o.onLog(level, message); });
@@ -169,11 +170,12 @@ void RunController::setup() {
     started_ = nowUnixSeconds();
     // Left by a checkpoint that was killed or failed (a full disk): free the space first.
     if (resuming_) removeCheckpointLeftovers(options_.run_dir);
+    // The store first: a run that fails while its models load is recorded as failed, with the reason.
+    store_ = std::make_unique<RunStore>(options_.run_dir);
     auto factory = options_.factory ? options_.factory : ModelFactory(&distill::makeRunModels);
     models_ = factory(config_);
     XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
     trainer_ = std::make_unique<distill::Trainer>(config_, models_->student, models_->teacher, models_->prompts);
-    store_ = std::make_unique<RunStore>(options_.run_dir);
     log(LogLevel::Info, "student: " + models_->student->describe() + "; teacher: " + models_->teacher->describe());
 
     // Fingerprints into run.json (once; a resume checks nothing changed silently by logging them).

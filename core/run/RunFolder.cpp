@@ -4,6 +4,7 @@
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/common/Version.h"
+#include "core/run/RunStore.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -27,11 +28,8 @@ std::string runIdOf(const std::string& dir) { return fs::absolute(dir).lexically
 
 /// Creates `dir` (and parents) for a new run; refuses one that already holds a run.
 void prepareNewRun(const RunFolder& f, const char* hint) {
-    XOPD_CHECK(!f.dir().empty(), "run folder: no path given");
     XOPD_CHECK(!f.holdsRun(), "'" << f.dir() << "': already holds a run " << hint);
-    std::error_code ec;
-    fs::create_directories(f.dir(), ec);
-    XOPD_CHECK(!ec, "'" << f.dir() << "': cannot create (" << ec.message() << ")");
+    f.createFolder();
 }
 
 double numberOr(const nlohmann::json& j, const char* key, double fallback) {
@@ -117,7 +115,34 @@ nlohmann::json RunFolder::readRunJson() const {
     return j;
 }
 
+void RunFolder::createFolder() const {
+    XOPD_CHECK(!dir_.empty(), "run folder: no path given");
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    XOPD_CHECK(!ec, "'" << dir_ << "': cannot create (" << ec.message() << ")");
+}
+
+bool RunFolder::holdsEmptyRun() const {
+    if (!holdsRun()) return false;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(checkpointsPath(), ec))
+        if (e.path().filename().string().rfind("step-", 0) == 0) return false;
+    if (!fs::exists(metricsPath(), ec)) return true;
+    try {
+        return RunReader(dir_).lastStep() == 0;
+    } catch (const Error&) {
+        return false;  // an unreadable store is not replaced: someone should look at it
+    }
+}
+
 std::string RunFolder::create(const distill::DistillConfig& config) const {
+    if (holdsEmptyRun()) {
+        // A run that never recorded a step (it failed to start): a corrected run takes its place.
+        std::error_code ec;
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(metricsPath() + suffix, ec);
+        fs::remove(fs::path(dir_) / kLogFile, ec);
+        fs::remove(runJsonPath(), ec);
+    }
     prepareNewRun(*this, "(use --resume to continue it, or choose another folder)");
     const std::string id = runIdOf(dir_);
     nlohmann::json j;

@@ -33,6 +33,7 @@ namespace xopd::run {
 inline constexpr const char* kRunJsonFile = "run.json";
 inline constexpr const char* kMetricsFile = "metrics.sqlite";
 inline constexpr const char* kCheckpointsFolder = "checkpoints";
+inline constexpr const char* kLogFile = "log.txt";
 /// The writer's lock file (RunFolderLock).
 inline constexpr const char* kLockFile = ".lock";
 
@@ -101,9 +102,15 @@ public:
     /// Throws xopd::Error naming the folder when it holds no run.
     void requireRun() const;
 
+    /// Creates the folder and its parents (nothing when it exists). Throws naming it on failure.
+    void createFolder() const;
     /// Creates the folder (and parents) and writes run.json for a new run of `config`. Refuses a
-    /// folder that already holds a run. Returns the run id (the folder's name).
+    /// folder that holds a run with recorded steps or checkpoints; a run that ended before its first
+    /// step (it failed to start) is replaced, its store and log removed. Returns the run id (the
+    /// folder's name). Call with the folder's lock held (RunController does).
     std::string create(const distill::DistillConfig& config) const;
+    /// True when the folder holds a run that recorded no step and no checkpoint.
+    bool holdsEmptyRun() const;
     /// Writes run.json of a fork of `parent` at checkpoint `step`: the parent's config and
     /// fingerprints under a new run id, with the parent recorded. Refuses a folder holding a run.
     std::string createFork(const RunFolder& parent, int64_t step) const;

@@ -8,7 +8,6 @@
 // received, chart replots, events drained). Target from the issue: p99 ≤ 16 ms (one frame).
 //
 // usage: bench_gui_latency [--seconds S] [--threads N]     prints a markdown section
-#include "tests/support/TestHelpers.h"
 #include "core/common/TorchRuntime.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
@@ -18,6 +17,7 @@
 #include "widgets/run/RunMonitorWidget.h"
 #include "widgets/tokens/TokenStore.h"
 #include "widgets/tokens/TokenView.h"
+#include "tests/support/TestHelpers.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -5,10 +5,10 @@
 // on a worker thread and the rows arrive asynchronously.
 #include "widgets/main/RunHistoryModel.h"
 
-#include "tests/support/TestHelpers.h"
-#include "tests/support/WidgetTestHelpers.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
+#include "tests/support/TestHelpers.h"
+#include "tests/support/WidgetTestHelpers.h"
 
 #include <QAbstractItemModelTester>
 #include <QColor>

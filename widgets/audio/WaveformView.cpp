@@ -1,11 +1,10 @@
 #include "widgets/audio/WaveformView.h"
 
 #include "core/audio/WhisperFeatures.h"
+#include "widgets/common/Background.h"
 
-#include <QFutureWatcher>
 #include <QMouseEvent>
 #include <QPainter>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <cmath>
@@ -72,15 +71,15 @@ void WaveformView::computeSpectrogram() {
     if (clip_.empty() || clip_.sample_rate <= 0) return;
     // The STFT runs on a worker thread; a result for an older clip is dropped (generation).
     const quint64 generation = ++specGeneration_;
-    auto* watcher = new QFutureWatcher<QImage>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
-        watcher->deleteLater();
-        if (generation != specGeneration_) return;
-        spec_ = watcher->result();
-        update();
-        emit spectrogramReady();
-    });
-    watcher->setFuture(QtConcurrent::run(spectrogramImageOf, clip_));
+    runInBackground(
+        this, [clip = clip_] { return spectrogramImageOf(clip); },
+        [this, generation](const QImage& image) {
+            if (generation != specGeneration_) return;
+            spec_ = image;
+            update();
+            emit spectrogramReady();
+        },
+        [](const QString&) {});  // spectrogramImageOf does not throw
 }
 
 double WaveformView::secondsAt(int x) const {

@@ -9,6 +9,7 @@
 #include "widgets/ab/AbListeningWidget.h"
 #include "widgets/charts/MetricChart.h"
 #include "widgets/charts/MetricStore.h"
+#include "widgets/common/Background.h"
 #include "widgets/common/RunColors.h"
 #include "widgets/common/Theme.h"
 #include "widgets/main/AskWidget.h"
@@ -35,7 +36,6 @@
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
@@ -46,7 +46,6 @@
 #include <QToolBar>
 #include <QRegularExpression>
 #include <QToolButton>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <exception>
@@ -67,6 +66,23 @@ struct KitPrompts {
     QStringList problems;
     double seconds = 0;
 };
+
+/// The prompts of the kit's manifests (worker thread: headers probed, loudness measured).
+KitPrompts readKitPrompts(const QStringList& manifests) {
+    KitPrompts r;
+    QElapsedTimer t;
+    t.start();
+    for (const auto& m : manifests) {
+        try {
+            auto e = PromptLibraryModel::readManifest(m);
+            r.entries.insert(r.entries.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
+        } catch (const std::exception& e) {
+            r.problems << QString::fromUtf8(e.what());
+        }
+    }
+    r.seconds = t.elapsed() / 1000.0;
+    return r;
+}
 /// Runs drawn on one chart at most (W&B's default); more selected runs get a notice.
 constexpr int kMaxOverlaidRuns = 10;
 
@@ -434,10 +450,8 @@ void MainWindow::openDemoKit(const QString& folder) {
         // The prompts (headers probed, loudness measured: seconds for a thousand clips) are read on
         // a worker thread and added in one insertion; the window is usable meanwhile.
         const QStringList manifests{QString::fromStdString(kit.train_manifest), QString::fromStdString(kit.eval_manifest)};
-        auto* watcher = new QFutureWatcher<KitPrompts>(this);
-        connect(watcher, &QFutureWatcher<KitPrompts>::finished, this, [this, watcher] {
-            watcher->deleteLater();
-            KitPrompts r = watcher->result();
+        runInBackground(this, [manifests] { return readKitPrompts(manifests); },
+                        [this](KitPrompts r) {
             for (const auto& p : r.problems) log_->append(LogLevel::Warning, p);
             const int first = library_->addEntries(std::move(r.entries));
             // Two clips of the kit as ready-made A/B conditions.
@@ -453,22 +467,8 @@ void MainWindow::openDemoKit(const QString& folder) {
                                              .arg(library_->rowCount() - first)
                                              .arg(r.seconds, 0, 'f', 2));
             emit demoKitLoaded();
-        });
-        watcher->setFuture(QtConcurrent::run([manifests] {
-            KitPrompts r;
-            QElapsedTimer t;
-            t.start();
-            for (const auto& m : manifests) {
-                try {
-                    auto e = PromptLibraryModel::readManifest(m);
-                    r.entries.insert(r.entries.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
-                } catch (const std::exception& e) {
-                    r.problems << QString::fromUtf8(e.what());
-                }
-            }
-            r.seconds = t.elapsed() / 1000.0;
-            return r;
-        }));
+        },
+                        [this](const QString& error) { log_->append(LogLevel::Warning, error); });
         status("Reading the demo kit's prompts…");
     } catch (const std::exception& e) {
         kitFolder_.clear();
@@ -589,26 +589,14 @@ QString MainWindow::forkRun(const QString& dir, qint64 step) {
     }
     // The copy of the checkpoint and the store runs on a worker thread; the fork starts when it is done.
     status(QString("Forking %1 at step %2…").arg(dir).arg(step));
-    auto* watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, dir, child, step] {
-        watcher->deleteLater();
-        const QString error = watcher->result();
-        if (!error.isEmpty()) {
-            showError("Fork run", error);
-            return;
-        }
-        log_->append(LogLevel::Info, QString("forked %1 at step %2 into %3").arg(dir).arg(step).arg(child));
-        refreshHistory();
-        if (resumeRun(child)) emit runForked(child);
-    });
-    watcher->setFuture(QtConcurrent::run([session = session_, dir, child, step]() -> QString {
-        try {
-            session.fork(dir.toStdString(), child.toStdString(), step);
-            return {};
-        } catch (const std::exception& e) {
-            return QString::fromUtf8(e.what());
-        }
-    }));
+    runInBackground(
+        this, [session = session_, dir, child, step] { session.fork(dir.toStdString(), child.toStdString(), step); },
+        [this, dir, child, step] {
+            log_->append(LogLevel::Info, QString("forked %1 at step %2 into %3").arg(dir).arg(step).arg(child));
+            refreshHistory();
+            if (resumeRun(child)) emit runForked(child);
+        },
+        [this](const QString& error) { showError("Fork run", error); });
     return child;
 }
 
@@ -795,33 +783,16 @@ void MainWindow::speakAnswers(const QString& student, const QString& teacher) {
     ++n;
     const QString s = QString("student answer %1 (TTS)").arg(n), t = QString("teacher answer %1 (TTS)").arg(n);
     // Speech synthesis runs on a worker thread; the clips reach the A/B screen when they are ready.
-    struct Spoken {
-        std::pair<audio::AudioClip, audio::AudioClip> clips;
-        QString error;
-    };
     status("Speaking both answers…");
-    auto* watcher = new QFutureWatcher<Spoken>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, s, t] {
-        watcher->deleteLater();
-        const Spoken spoken = watcher->result();
-        if (!spoken.error.isEmpty()) {
-            showError("Text to speech", spoken.error);
-            return;
-        }
-        listening_->addCandidate(s, spoken.clips.first);
-        listening_->addCandidate(t, spoken.clips.second);
-        listening_->chooseConditions(s, t);
-        showScreen(Screen::Listening);
-    });
-    watcher->setFuture(QtConcurrent::run([student = student.toStdString(), teacher = teacher.toStdString()] {
-        Spoken out;
-        try {
-            out.clips = session::Session::speakAnswers(student, teacher);
-        } catch (const std::exception& e) {
-            out.error = QString::fromUtf8(e.what());
-        }
-        return out;
-    }));
+    runInBackground(
+        this, [student = student.toStdString(), teacher = teacher.toStdString()] { return session::Session::speakAnswers(student, teacher); },
+        [this, s, t](const std::pair<audio::AudioClip, audio::AudioClip>& clips) {
+            listening_->addCandidate(s, clips.first);
+            listening_->addCandidate(t, clips.second);
+            listening_->chooseConditions(s, t);
+            showScreen(Screen::Listening);
+        },
+        [this](const QString& error) { showError("Text to speech", error); });
 }
 
 KeyReferenceDialog* MainWindow::keyReference() {

@@ -1,12 +1,12 @@
 // Audio file I/O: every libsndfile format reads with the right duration and content, mono
 // downmix, soxr resampling keeps a tone's frequency, atomic writes, and bad input gives an
 // xopd::Error that names the file (API) or exit code 1 with the file on stderr (CLI).
-#include "tests/support/TestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/audio/Npy.h"
 #include "core/audio/Resampler.h"
 #include "core/common/Error.h"
 #include "tests/core/audio/AudioTestUtil.h"
+#include "tests/support/TestHelpers.h"
 
 #include <sndfile.h>
 
@@ -14,6 +14,8 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <sys/stat.h>
 
 using namespace xopd::audio;
 using namespace xopd::test;
@@ -226,6 +228,15 @@ private slots:
             QVERIFY2(r.err.contains("xopd: error: '" + path + "'"), qPrintable(r.err));
         }
         QVERIFY(!QFile::exists(dir.filePath("f.npy")));
+    }
+
+    // A FIFO (named pipe) is named for what it is, not read as an empty file (issue 18.8).
+    void aFifoIsNotAnAudioFile() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("pipe.wav");
+        QVERIFY(::mkfifo(path.toStdString().c_str(), 0644) == 0);
+        const QString e = xopd::test::errorOf([&] { readAudioFile(path.toStdString()); });
+        QVERIFY2(e.contains(path) && e.contains("FIFO"), qPrintable(e));
     }
 
     void truncatedFlacIsRefused() {

@@ -1,9 +1,9 @@
 // SafetensorsFile / parseSafetensorsHeader: every malformed file gives an xopd::Error naming the file
 // (and the tensor at fault), never a crash; valid files give the right values, as zero-copy views
 // when aligned and as copies when not.
-#include "tests/support/TestHelpers.h"
 #include "core/common/Error.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
+#include "tests/support/TestHelpers.h"
 
 #include <QTemporaryDir>
 #include <QtTest/QtTest>

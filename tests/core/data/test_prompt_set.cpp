@@ -1,13 +1,15 @@
 // Prompt-set manifests: validation errors that name the file, the line and the field; atomic
 // writes; and the speech side built from text with espeak-ng (several voices, held-out voices).
-#include "tests/support/TestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/common/Error.h"
 #include "core/data/PromptSet.h"
 #include "core/data/PromptSynthesis.h"
+#include "tests/support/TestHelpers.h"
 
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <sys/stat.h>
 
 #include <fstream>
 
@@ -68,6 +70,20 @@ private slots:
         const std::string err = xopd::test::errorOf([&] { loadPromptSet(path.toStdString()); }).toStdString();
         QVERIFY2(err.find("bad.jsonl") != std::string::npos, err.c_str());
         QVERIFY2(err.find(expected.toStdString()) != std::string::npos, err.c_str());
+    }
+
+    // The manifest names something that is not an audio file: say what it is (issue 18.8).
+    void audioThatIsAFolderOrAFifoIsNamedForWhatItIs() {
+        QTemporaryDir dir;
+        QVERIFY(QDir(dir.path()).mkdir("clip.wav"));
+        QVERIFY(::mkfifo(dir.filePath("pipe.wav").toStdString().c_str(), 0644) == 0);
+        for (const auto& [name, expected] : {std::pair<QString, std::string>{"clip.wav", "is a folder"},
+                                             std::pair<QString, std::string>{"pipe.wav", "is a FIFO"}}) {
+            const QString path = dir.filePath("set.jsonl");
+            writeFile(path, "{\"id\":\"q\",\"audio\":\"" + name.toStdString() + "\",\"transcript\":\"t\",\"split\":\"train\"}\n");
+            const std::string err = xopd::test::errorOf([&] { loadPromptSet(path.toStdString()); }).toStdString();
+            QVERIFY2(err.find(name.toStdString()) != std::string::npos && err.find(expected) != std::string::npos, err.c_str());
+        }
     }
 
     void missingManifestIsNamed() {

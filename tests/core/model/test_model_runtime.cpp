@@ -5,7 +5,6 @@
 // and clear errors on bad input.
 #include "ModelTestUtil.h"
 
-#include "tests/support/TestHelpers.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/common/TorchRuntime.h"
@@ -15,6 +14,7 @@
 #include "core/model/runtime/TinyModels.h"
 #include "core/model/runtime/VocabAlignment.h"
 #include "core/model/runtime/VocabMask.h"
+#include "tests/support/TestHelpers.h"
 
 #include <QTemporaryDir>
 

@@ -8,8 +8,8 @@
 #include "core/distill/ToyPolicy.h"
 #include "core/distill/Trainer.h"
 #include "core/run/CheckpointFolders.h"
-#include "core/run/RunFork.h"
 #include "core/run/RunController.h"
+#include "core/run/RunFork.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestHelpers.h"
 

@@ -259,6 +259,33 @@ private slots:
         QVERIFY(QString::fromStdString(c.lastReason()).contains("config.json is missing"));
     }
 
+    // A run that fails while its models load is recorded as failed with the reason, and a corrected
+    // run may take the folder, which holds no step (issue 18.8).
+    void aRunThatFailedToStartIsRecordedAndReplaceable() {
+        QTemporaryDir tmp;
+        RunOptions o;
+        o.run_dir = tmp.filePath("run").toStdString();
+        {
+            RunOptions broken = o;
+            broken.factory = [](const distill::DistillConfig&) -> std::shared_ptr<distill::RunModels> {
+                throw xopd::Error("'/models/student': config.json is missing");
+            };
+            RunController c(test::toyRunConfig({3, 16, 10, 4, 2}), broken);
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Failed);
+        }
+        const auto summary = RunReader::summarize(o.run_dir);
+        QCOMPARE(QString::fromStdString(summary.state), QString("failed"));
+        RunController fixed(test::toyRunConfig({2, 16, 10, 4, 2}), o);  // no "already holds a run"
+        fixed.start();
+        fixed.wait();
+        QCOMPARE(fixed.state(), RunState::Finished);
+        QCOMPARE(RunReader(o.run_dir).lastStep(), int64_t(2));
+        // A folder with steps is still never replaced.
+        QVERIFY_EXCEPTION_THROWN(RunController(test::toyRunConfig({2, 16, 10, 4, 2}), o), xopd::Error);
+    }
+
     // A run folder has one writer: a second controller (a second resume, here or in another
     // process) is refused with the folder and the holder's pid, until the first run has ended.
     void aRunFolderHasOneWriter() {
