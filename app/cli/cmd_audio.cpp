@@ -124,7 +124,11 @@ void addFeatures(CLI::App& app, Action& run) {
         ->check(CLI::IsMember({"float64", "float32"}));
     cmd->callback([&run, a] {
         run = [a] {
-            const AudioClip clip = readAudioFile(a->audio, {kWhisperSampleRate});
+            AudioReadOptions ro;
+            ro.target_rate = kWhisperSampleRate;
+            ro.max_read_s = double(kWhisperSamples) / kWhisperSampleRate;  // the window: never decode more
+            AudioFileInfo info;
+            const AudioClip clip = readAudioFile(a->audio, ro, &info);
             WhisperFeatureOptions opt;
             opt.mel_bins = a->mel_bins;
             opt.precision = a->precision == "float32" ? FeaturePrecision::Float32 : FeaturePrecision::Float64;
@@ -133,8 +137,8 @@ void addFeatures(CLI::App& app, Action& run) {
             std::cout << "features: " << a->out << " (" << f.mel_bins << ", " << f.frames << ") float32\n"
                       << "valid frames: " << f.valid_frames << "\n"
                       << "audio tokens: " << audioTokenCount(f.valid_frames) << "\n";
-            if (clip.durationSeconds() > 30.0)
-                std::cout << "note: the audio is " << std::fixed << std::setprecision(2) << clip.durationSeconds()
+            if (info.durationSeconds() > 30.0)
+                std::cout << "note: the audio is " << std::fixed << std::setprecision(2) << info.durationSeconds()
                           << " s; only the first 30 s are used\n";
             return 0;
         };

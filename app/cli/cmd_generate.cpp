@@ -62,6 +62,7 @@ text::ChatTemplateKind templateFor(const GenerateArgs& a, const model::SpeechLm&
 model::AudioFeatures readFeatures(const std::string& path, const model::SpeechLm& lm) {
     audio::AudioReadOptions ro;
     ro.target_rate = audio::kWhisperSampleRate;
+    ro.max_read_s = double(audio::kWhisperSamples) / audio::kWhisperSampleRate;  // the encoder's window
     audio::AudioClip clip = audio::readAudioFile(path, ro);
     audio::WhisperFeatureOptions fo;
     fo.mel_bins = static_cast<int>(lm.config().audio.num_mel_bins);

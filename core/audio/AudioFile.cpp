@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <memory>
 
 namespace xopd::audio {
@@ -190,17 +191,32 @@ AudioFileInfo probeAudioFile(const std::string& path, double max_duration_s) {
 
 AudioClip readAudioFile(const std::string& path, const AudioReadOptions& options, AudioFileInfo* info_out) {
     XOPD_CHECK(options.target_rate >= 0, "'" << path << "': target rate must be >= 0");
+    XOPD_CHECK(options.max_read_s >= 0, "'" << path << "': max_read_s must be >= 0");
     AudioFileInfo info;
     SF_INFO sfinfo{};
     SndfilePtr f = openChecked(path, options.max_duration_s, info, sfinfo);
     const int ch = sfinfo.channels;
+    // Frames to decode: the whole file, or the window asked for plus 0.1 s so that resampling sees
+    // the samples just after the window (the window's last output samples then match a full read).
+    sf_count_t want = sfinfo.frames;
+    sf_count_t keep_native = sfinfo.frames;
+    if (options.max_read_s > 0) {
+        keep_native = std::min<sf_count_t>(sfinfo.frames, sf_count_t(std::ceil(options.max_read_s * sfinfo.samplerate)));
+        want = std::min<sf_count_t>(sfinfo.frames, keep_native + sfinfo.samplerate / 10);
+    }
+    const double values = double(want) * ch;
+    XOPD_CHECK(values <= double(options.max_sample_values),
+               "'" << path << "': " << formatDuration(double(want) / sfinfo.samplerate) << " at " << sfinfo.samplerate
+                   << " Hz x " << ch << " channels is " << static_cast<std::int64_t>(values)
+                   << " sample values to decode, more than the limit of " << options.max_sample_values
+                   << " (rate x channels x duration); convert it to fewer channels or a lower rate first");
     AudioClip clip;
     clip.sample_rate = sfinfo.samplerate;
-    clip.samples.reserve(static_cast<size_t>(sfinfo.frames));  // bounded by the checks above
+    clip.samples.reserve(static_cast<size_t>(want));  // bounded by the checks above
     constexpr sf_count_t kBlock = 65536;
     std::vector<float> buf(static_cast<size_t>(kBlock * ch));
-    for (;;) {
-        const sf_count_t got = sf_readf_float(f.get(), buf.data(), kBlock);
+    while (sf_count_t(clip.samples.size()) < want) {
+        const sf_count_t got = sf_readf_float(f.get(), buf.data(), std::min(kBlock, want - sf_count_t(clip.samples.size())));
         if (got <= 0) break;
         for (sf_count_t i = 0; i < got; ++i) {
             float sum = 0.0f;
@@ -211,15 +227,26 @@ AudioClip readAudioFile(const std::string& path, const AudioReadOptions& options
     const int err = sf_error(f.get());
     XOPD_CHECK(err == SF_ERR_NO_ERROR, "'" << path << "': decoding failed after " << clip.samples.size()
                                            << " frames: " << sf_error_number(err));
-    XOPD_CHECK(static_cast<sf_count_t>(clip.samples.size()) >= sfinfo.frames,
+    XOPD_CHECK(static_cast<sf_count_t>(clip.samples.size()) >= want,
                "'" << path << "': truncated: the header claims " << sfinfo.frames << " frames but only "
                    << clip.samples.size() << " could be decoded");
-    clip.samples.resize(static_cast<size_t>(sfinfo.frames));
-    for (float v : clip.samples)
+    clip.samples.resize(static_cast<size_t>(want));
+    float peak = 0.0f;
+    for (float v : clip.samples) {
         XOPD_CHECK(std::isfinite(v), "'" << path << "': contains NaN or infinite samples");
+        peak = std::max(peak, std::abs(v));
+    }
+    XOPD_CHECK(peak <= kMaxSampleMagnitude,
+               "'" << path << "': samples reach " << peak << " (" << std::showpos << std::fixed << std::setprecision(0)
+                   << 20.0 * std::log10(double(peak)) << " dBFS); audio lies within +-1 (0 dBFS) and values above "
+                   << kMaxSampleMagnitude << " (+60 dBFS) are corrupt data, not sound");
     if (info_out) *info_out = info;
     if (options.target_rate > 0 && options.target_rate != clip.sample_rate)
         clip = resampled(clip, options.target_rate);
+    if (keep_native < want) {  // drop the resampling margin
+        const auto keep = static_cast<size_t>(std::llround(double(keep_native) * clip.sample_rate / sfinfo.samplerate));
+        clip.samples.resize(std::min(keep, clip.samples.size()));
+    }
     return clip;
 }
 

@@ -46,7 +46,18 @@ struct AudioReadOptions {
     int target_rate = 0;
     /// Refuse files whose header claims a longer duration (seconds). Default 4 hours.
     double max_duration_s = 4.0 * 3600.0;
+    /// Read only the first this many seconds (0 = the whole file); the rest is never decoded. Callers
+    /// that use a fixed window (Whisper features: 30 s) set it so a long file costs only the window.
+    double max_read_s = 0.0;
+    /// Refuse to decode more than this many sample values (frames read x channels): bounds
+    /// rate x channels x duration. Default 2^30 (4 h of 48 kHz mono; 43 min of 192 kHz x 8 channels
+    /// is over it).
+    std::int64_t max_sample_values = std::int64_t(1) << 30;
 };
+
+/// Largest magnitude a decoded sample may have: 1000 (+60 dBFS). Float files may exceed full scale
+/// (1.0) a little; anything this large is corrupt data (its square overflows float power spectra).
+constexpr float kMaxSampleMagnitude = 1000.0f;
 
 /// Formats the writer produces.
 enum class AudioFileFormat {
@@ -67,9 +78,11 @@ AudioFileFormat parseAudioFileFormat(const std::string& name);
 /// Reads the header of `path` and validates it (see the file comment). Throws xopd::Error.
 AudioFileInfo probeAudioFile(const std::string& path, double max_duration_s = 4.0 * 3600.0);
 
-/// Reads the whole file as mono (mean of the channels), resampled per options. When info is not
-/// null it receives the header facts. Throws xopd::Error on bad input, including a file that
-/// decodes to fewer frames than its header claims (truncated).
+/// Reads the file (or its first options.max_read_s seconds) as mono (mean of the channels), resampled
+/// per options. When info is not null it receives the header facts of the whole file. Throws
+/// xopd::Error on bad input, including a file that decodes to fewer frames than its header claims
+/// (truncated), more sample values than options.max_sample_values, and samples that are NaN,
+/// infinite or larger than kMaxSampleMagnitude.
 AudioClip readAudioFile(const std::string& path, const AudioReadOptions& options = {},
                         AudioFileInfo* info = nullptr);
 

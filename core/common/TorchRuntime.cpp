@@ -1,5 +1,7 @@
 #include "core/common/TorchRuntime.h"
 
+#include "core/common/Error.h"
+
 #include <unistd.h>
 
 #include <torch/torch.h>
@@ -36,6 +38,19 @@ std::string torchVersion() {
 }
 
 bool cudaAvailable() { return torch::cuda::is_available(); }
+
+void checkDeviceAvailable(const std::string& device, const std::string& what) {
+    if (device.rfind("cuda", 0) != 0) return;
+    XOPD_CHECK(torch::cuda::is_available(),
+               what << " '" << device << "': CUDA is not available in this build/machine (LibTorch " << torchVersion()
+                    << (torch::cuda::device_count() == 0 ? ", no CUDA device visible" : "") << "); use cpu");
+    if (device.size() > 5 && device[4] == ':') {
+        const long index = std::strtol(device.c_str() + 5, nullptr, 10);
+        const auto count = static_cast<long>(torch::cuda::device_count());
+        XOPD_CHECK(index >= 0 && index < count,
+                   what << " '" << device << "': there is no such CUDA device (" << count << " visible)");
+    }
+}
 
 namespace {
 int findBlas(dl_phdr_info* info, size_t, void* out) {

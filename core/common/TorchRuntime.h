@@ -28,6 +28,12 @@ std::string torchVersion();
 /// True when LibTorch was built with CUDA and a device is visible.
 bool cudaAvailable();
 
+/// Throws xopd::Error in one line when `device` ("cpu", "cuda", "cuda:N") cannot be used here,
+/// e.g. "train.device 'cuda': CUDA is not available in this build/machine (...)". `what` names
+/// where the device came from. Call before placing anything on the device: LibTorch's own error
+/// carries a C++ backtrace.
+void checkDeviceAvailable(const std::string& device, const std::string& what);
+
 /// The BLAS library actually loaded into this process (resolved path of libblas/libopenblas), or
 /// "unknown". Debian's reference BLAS here means roughly 17x slower matrix products.
 std::string blasLibrary();

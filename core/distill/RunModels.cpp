@@ -1,6 +1,7 @@
 #include "core/distill/RunModels.h"
 
 #include "core/common/Error.h"
+#include "core/common/TorchRuntime.h"
 #include "core/demokit/DemoKit.h"
 #include "core/data/PromptSet.h"
 #include "core/distill/SpeechLmPolicy.h"
@@ -68,6 +69,9 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
 }  // namespace
 
 std::shared_ptr<RunModels> makeRunModels(const DistillConfig& config) {
+    // Before any model loads: LibTorch's own "no CUDA" error is a page of C++ backtrace.
+    checkDeviceAvailable(config.train.device, "train.device");
+    if (!config.train.teacher_device.empty()) checkDeviceAvailable(config.train.teacher_device, "train.teacher_device");
     if (config.student.kind == ModelSourceKind::Toy) {
         auto m = std::make_shared<RunModels>();
         ToyPolicyOptions o;

@@ -191,9 +191,32 @@ void RunController::setup() {
     }
 
     if (resuming_) {
-        const std::string latest = latestCheckpoint(options_.run_dir);
-        if (!latest.empty()) {
-            trainer_->loadState(latest);
+        const std::string newest = latestCheckpoint(options_.run_dir);
+        std::string latest;  // the checkpoint actually loaded
+        if (!newest.empty()) {
+            // The newest first, then the older complete ones: a corrupt file (optimizer.pt, ...) in
+            // the newest costs the steps since the previous checkpoint, not the run.
+            std::vector<std::string> candidates{newest};
+            const int64_t newestStep = checkpointStep(fs::path(newest).filename().string());
+            const auto all = listCheckpoints(options_.run_dir);
+            for (auto it = all.rbegin(); it != all.rend(); ++it)
+                if (checkpointStep(fs::path(*it).filename().string()) < newestStep) candidates.push_back(*it);
+            std::string firstError;
+            for (const auto& cp : candidates) {
+                try {
+                    trainer_->loadState(cp);
+                    latest = cp;
+                    break;
+                } catch (const std::exception& err) {
+                    if (firstError.empty()) firstError = err.what();
+                    log(LogLevel::Warning, "checkpoint '" + cp + "' cannot be loaded: " + err.what() +
+                                               (&cp != &candidates.back() ? "; trying the previous complete checkpoint" : ""));
+                    // A failed load may have set part of the state: start the next try afresh.
+                    trainer_ = std::make_unique<distill::Trainer>(config_, models_->student, models_->teacher, models_->prompts);
+                }
+            }
+            XOPD_CHECK(!latest.empty(), "run '" << options_.run_dir << "': none of its " << candidates.size()
+                                                << " checkpoints can be loaded; the newest: " << firstError);
             last_checkpoint_step_ = trainer_->completedSteps();
         }
         const int64_t step = trainer_->completedSteps();
@@ -204,6 +227,7 @@ void RunController::setup() {
         e.name = latest.empty() ? "" : fs::path(latest).filename().string();
         e.value = double(step);
         e.message = latest.empty() ? "no checkpoint: starting from step 0" : "resumed from " + latest;
+        if (!latest.empty() && latest != newest) e.message += " (the newer '" + newest + "' cannot be loaded)";
         store_->addEvent(e);
         log(LogLevel::Info, e.message);
     }

@@ -70,6 +70,7 @@ GenerationResult generate(const Qwen2Decoder& decoder, const std::vector<PromptI
     torch::NoGradGuard no_grad;
     PaddedBatch batch = padBatch(decoder, prompts, {}, o.pad_token_id);
     const int64_t B = static_cast<int64_t>(prompts.size()), P = batch.prompt_columns;
+    checkPositions(decoder, P, o.max_new_tokens, "max_new_tokens");  // before the cache is sized by it
     GenerationResult r;
     r.tokens.resize(B);
     r.logprobs.resize(B);

@@ -9,6 +9,7 @@ namespace xopd::model {
 AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins) {
     audio::AudioReadOptions ro;
     ro.target_rate = audio::kWhisperSampleRate;
+    ro.max_read_s = double(audio::kWhisperSamples) / audio::kWhisperSampleRate;  // the encoder's window
     const auto clip = audio::readAudioFile(path, ro);
     audio::WhisperFeatureOptions fo;
     fo.mel_bins = mel_bins;

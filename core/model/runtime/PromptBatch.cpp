@@ -8,6 +8,15 @@ PromptInput PromptInput::fromIds(const std::vector<int64_t>& ids) {
     return {torch::tensor(ids, torch::kInt64), {}};
 }
 
+void checkPositions(const Qwen2Decoder& decoder, int64_t prompt_tokens, int64_t more_tokens, const char* more_what) {
+    const int64_t limit = decoder.config().max_position_embeddings;
+    if (limit <= 0) return;  // not stated by the config
+    XOPD_CHECK(more_tokens <= limit && prompt_tokens <= limit - more_tokens,
+               "a prompt of " << prompt_tokens << " tokens and " << more_what << " " << more_tokens
+                              << " tokens need " << prompt_tokens + more_tokens
+                              << " positions, more than the model's max_position_embeddings of " << limit);
+}
+
 PaddedBatch padBatch(const Qwen2Decoder& decoder, const std::vector<PromptInput>& prompts,
                      const std::vector<std::vector<int64_t>>& continuations, int64_t pad_id) {
     XOPD_CHECK(!prompts.empty(), "empty prompt batch");
@@ -28,6 +37,7 @@ PaddedBatch padBatch(const Qwen2Decoder& decoder, const std::vector<PromptInput>
         b.response_columns = std::max<int64_t>(b.response_columns, static_cast<int64_t>(c.size()));
     }
     const int64_t P = b.prompt_columns, R = b.response_columns, S = P + R;
+    checkPositions(decoder, P, R, "a response of");
     const torch::Device dev = decoder.device();
     torch::Tensor ids = torch::full({B, S}, pad_id, torch::kInt64);
     torch::Tensor mask = torch::zeros({B, S}, torch::kInt64);

@@ -36,6 +36,11 @@ struct PaddedBatch {
     std::vector<int64_t> response_lengths;  ///< per row (empty without continuations)
 };
 
+/// Throws xopd::Error with the numbers when prompt_tokens + more_tokens exceeds the decoder's
+/// max_position_embeddings (no check when the config leaves it 0). Called before anything is sized
+/// by the sum: a 20,000-token transcript or max_new_tokens 10^9 is refused, not allocated.
+void checkPositions(const Qwen2Decoder& decoder, int64_t prompt_tokens, int64_t more_tokens, const char* more_what);
+
 /// Left-pads prompts and appends right-padded continuations (may be empty). pad_id fills padded id
 /// slots (never attended). Throws xopd::Error on an empty batch or a zero-length prompt.
 PaddedBatch padBatch(const Qwen2Decoder& decoder, const std::vector<PromptInput>& prompts,

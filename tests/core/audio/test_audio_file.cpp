@@ -260,6 +260,66 @@ private slots:
         QCOMPARE(readAudioFile(path.toStdString(), {0, 2.0}).frames(), size_t(16000));
     }
 
+    // Only the window asked for is decoded (issue 18.8): the damaged second half of a FLAC is never
+    // reached, and the window matches the start of a full read, resampling included.
+    void readsOnlyTheWindowAskedFor() {
+        QTemporaryDir dir;
+        const QString cut = dir.filePath("cut.flac");
+        sfWrite(cut, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16000, 1, noise(48000, 0.2, 9));
+        QFile f(cut);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.resize(f.size() / 2));
+        f.close();
+        AudioReadOptions ro;
+        ro.max_read_s = 0.5;
+        QCOMPARE(readAudioFile(cut.toStdString(), ro).frames(), size_t(8000));
+
+        const QString tone = dir.filePath("t.wav");
+        sfWrite(tone, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 1, sineTone(700, 3.0, 44100, 0.5));
+        ro.target_rate = 16000;
+        ro.max_read_s = 1.0;
+        AudioFileInfo info;
+        const AudioClip window = readAudioFile(tone.toStdString(), ro, &info);
+        const AudioClip whole = readAudioFile(tone.toStdString(), {16000});
+        QCOMPARE(info.frames, std::int64_t(3 * 44100));  // the header facts are the whole file's
+        QCOMPARE(window.frames(), size_t(16000));
+        double m = 0;
+        for (size_t i = 0; i < window.frames(); ++i) m = std::max(m, double(std::abs(window.samples[i] - whole.samples[i])));
+        QVERIFY2(m < 1e-4, qPrintable(QString("max diff %1").arg(m)));
+    }
+
+    // rate x channels x duration is bounded before decoding (issue 18.8).
+    void sampleValuesAreBounded() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("quad.wav");
+        sfWrite(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 4, std::vector<float>(4 * 8000, 0.1f));
+        AudioReadOptions ro;
+        ro.max_sample_values = 10000;
+        const QString e = xopd::test::errorOf([&] { readAudioFile(path.toStdString(), ro); });
+        QVERIFY2(e.contains(path) && e.contains("4 channels") && e.contains("32000 sample values"), qPrintable(e));
+        ro.max_read_s = 0.25;  // 2000 frames + 0.1 s margin = 2800 frames x 4 = 11200: still over
+        QVERIFY(!xopd::test::errorOf([&] { readAudioFile(path.toStdString(), ro); }).isEmpty());
+        ro.max_read_s = 0.1;  // 1600 frames x 4
+        QCOMPARE(readAudioFile(path.toStdString(), ro).frames(), size_t(800));
+    }
+
+    // Float samples of 1e30 (+600 dBFS) are refused, not read as sound (issue 18.8): refusing rather
+    // than warning because their squares overflow the float power spectrum (features become NaN).
+    void absurdFloatSamplesAreRefused() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("loud.wav");
+        std::vector<float> x = sineTone(440, 0.2, 16000, 0.5);
+        x[100] = 1e30f;
+        sfWrite(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, x);
+        const QString e = xopd::test::errorOf([&] { readAudioFile(path.toStdString()); });
+        QVERIFY2(e.contains(path) && e.contains("600 dBFS"), qPrintable(e));
+        const ProcessResult r = runCli({"audio", "info", path});
+        QVERIFY2(r.exitCode == 1 && r.err.contains(path) && r.err.contains("dBFS"), qPrintable(r.err));
+        x[100] = 4.0f;  // +12 dBFS over full scale is a float file's right
+        sfWrite(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, x);
+        QCOMPARE(readAudioFile(path.toStdString()).frames(), x.size());
+    }
+
     void cliInfo() {
         QTemporaryDir dir;
         const QString path = dir.filePath("i.flac");

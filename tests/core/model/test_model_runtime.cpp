@@ -145,6 +145,24 @@ private slots:
         QCOMPARE(loadModel(bdir.toStdString()).decoder().dtype(), torch::kBFloat16);
     }
 
+    // Lengths are checked against max_position_embeddings before anything is sized by them (issue
+    // 18.4): max_new_tokens 10^9 asked for a 512 GB cache; a 20,000-token transcript took 14 GB.
+    void lengthsAreCheckedAgainstMaxPositions() {
+        const int64_t limit = text_.decoder().config().max_position_embeddings;
+        QVERIFY(limit > 0);
+        SamplingOptions o;
+        o.max_new_tokens = 1000000000;
+        const QString e = xopd::test::errorOf([&] { generate(text_.decoder(), {PromptInput::fromIds({3, 9, 27})}, o); });
+        QVERIFY2(e.contains("max_new_tokens 1000000000") && e.contains("max_position_embeddings of " + QString::number(limit)),
+                 qPrintable(e));
+        const std::vector<int64_t> longPrompt(size_t(limit + 1), 5);
+        const QString e2 = xopd::test::errorOf([&] { score(text_.decoder(), {PromptInput::fromIds(longPrompt)}, {{7}}); });
+        QVERIFY2(e2.contains(QString::number(limit + 2) + " positions"), qPrintable(e2));
+        o.max_new_tokens = limit - 3;  // exactly fits
+        o.seed = 1;
+        QVERIFY(generate(text_.decoder(), {PromptInput::fromIds({3, 9, 27})}, o).tokens[0].size() <= size_t(limit - 3));
+    }
+
     void sameSeedSameTokens() {
         SamplingOptions o;
         o.max_new_tokens = 12;

@@ -3,6 +3,7 @@
 // metrics equal those of an uninterrupted run with the same seed, and metrics.sqlite passes
 // PRAGMA integrity_check. Malformed configs fail with the file and field named.
 #include "core/common/Error.h"
+#include "core/common/TorchRuntime.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestSupport.h"
@@ -198,6 +199,20 @@ private slots:
         const auto r2 = test::runCli({"distill", "--resume", "--run-dir", tmp.filePath("nothing")});
         QCOMPARE(r2.exitCode, 1);
         QVERIFY2(r2.err.contains("not a run folder"), qPrintable(r2.err));
+    }
+
+    // "train": {"device": "cuda"} without CUDA: one line naming the problem, no C++ backtrace
+    // (issue 18.8).
+    void cudaWithoutCudaIsOneClearLine() {
+        if (xopd::cudaAvailable()) QSKIP("CUDA is available here");
+        QTemporaryDir tmp;
+        const QString cfg = tmp.filePath("cuda.json");
+        std::ofstream(cfg.toStdString()) << R"({"student": {"kind": "toy"}, "teacher": {"kind": "toy"},
+                                               "train": {"device": "cuda", "max_steps": 2}})";
+        const auto r = test::runCli({"distill", "--config", cfg, "--run-dir", tmp.filePath("r")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("CUDA is not available in this build/machine"), qPrintable(r.err));
+        QVERIFY2(!r.err.contains("Exception raised from") && !r.err.contains("frame #"), qPrintable(r.err));
     }
 };
 

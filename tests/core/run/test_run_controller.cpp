@@ -3,6 +3,7 @@
 // with the reason.
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/TorchRuntime.h"
 #include "core/distill/RunModels.h"
 #include "core/distill/ToyPolicy.h"
 #include "core/run/CheckpointFolders.h"
@@ -12,6 +13,8 @@
 #include "tests/support/TestSupport.h"
 
 #include <QtTest/QtTest>
+
+#include <fstream>
 
 #include <unistd.h>
 #include <torch/torch.h>
@@ -197,6 +200,74 @@ private slots:
         for (size_t i = 0; i < steps.size(); ++i) QCOMPARE(steps[i].step, int64_t(i + 1));
         // Creating a new run in a folder that holds one is refused.
         QVERIFY_EXCEPTION_THROWN(RunController(test::toyRunConfig({2, 16, 10, 4, 2}), o), xopd::Error);
+    }
+
+    // A corrupt optimizer.pt in the newest checkpoint falls back to the previous complete one with a
+    // warning (issue 18.8); when none loads, the run fails naming the newest's problem.
+    void aCorruptCheckpointFallsBackToThePreviousOne() {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.filePath("run").toStdString();
+        {
+            RunOptions o;
+            o.run_dir = dir;
+            RunController c(test::toyRunConfig({8, 16, 10, 4, 2}), o);
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Finished);
+        }
+        QCOMPARE(listCheckpoints(dir).size(), size_t(2));  // steps 4 and 8
+        const std::string bad = dir + "/checkpoints/step-000008/optimizer.pt";
+        std::ofstream(bad, std::ios::trunc) << "not a torch archive";
+        RunOptions o;
+        o.run_dir = dir;
+        o.max_steps = 10;
+        {
+            auto c = RunController::resume(o);
+            c->start();
+            c->wait();
+            QVERIFY2(c->state() == RunState::Finished, c->lastReason().c_str());
+            QCOMPARE(c->completedSteps(), int64_t(10));
+            RunReader r(dir);
+            QString resume;
+            for (const auto& e : r.eventsSince(0))
+                if (e.kind == "resume") resume = QString::fromStdString(e.message);
+            QVERIFY2(resume.contains("step-000004") && resume.contains("cannot be loaded"), qPrintable(resume));
+            QFile log(QString::fromStdString(dir + "/log.txt"));
+            QVERIFY(log.open(QIODevice::ReadOnly));
+            const QString text = QString::fromUtf8(log.readAll());
+            QVERIFY2(text.contains("warning") && text.contains("step-000008"), qPrintable(text));
+            const auto steps = r.stepsSince(0);
+            QCOMPARE(steps.size(), size_t(10));
+        }
+        // Every checkpoint corrupt: the run fails with the reason, not a crash.
+        for (const auto& cp : listCheckpoints(dir)) std::ofstream(cp + "/optimizer.pt", std::ios::trunc) << "x";
+        o.max_steps = 12;
+        auto c = RunController::resume(o);
+        c->start();
+        c->wait();
+        QCOMPARE(c->state(), RunState::Failed);
+        QVERIFY2(QString::fromStdString(c->lastReason()).contains("checkpoints can be loaded"), c->lastReason().c_str());
+    }
+
+    // train.device "cuda" without CUDA fails in one line that names the problem, not a C++
+    // backtrace (issue 18.8).
+    void cudaWithoutCudaIsOneClearLine() {
+        if (xopd::cudaAvailable()) QSKIP("CUDA is available here");
+        QTemporaryDir tmp;
+        RunOptions o;
+        o.run_dir = tmp.filePath("run").toStdString();
+        for (const char* device : {"cuda", "cuda:1"}) {
+            auto cfg = test::toyRunConfig({2, 16, 10, 4, 2});
+            cfg.train.device = device;
+            RunController c(cfg, o);
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Failed);
+            const QString reason = QString::fromStdString(c.lastReason());
+            QVERIFY2(reason.contains("train.device") && reason.contains("CUDA is not available in this build/machine"),
+                     qPrintable(reason));
+            QVERIFY2(!reason.contains('\n') && !reason.contains("Exception raised from"), qPrintable(reason));
+        }
     }
 
     void cancelDiscardsTheFolder() {
