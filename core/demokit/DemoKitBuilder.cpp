@@ -104,7 +104,7 @@ private:
 
 model::TensorMap initDecoder(const model::DecoderConfig& c, Initializer& init) {
     model::TensorMap t;
-    for (const auto& tensor : qwen2DecoderTensors(model::decoderSize(c), /*with_head=*/true)) {
+    for (const auto& tensor : decoderTensors(model::decoderSize(c), /*with_head=*/true)) {
         const bool head = tensor.role == DecoderTensorRole::Head;
         const std::string name = head ? tensor.name : "model." + tensor.name;
         switch (tensor.role) {

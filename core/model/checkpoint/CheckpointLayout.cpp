@@ -19,7 +19,8 @@ struct Spelling {
 
 std::vector<Spelling> spellingsFor(ModelArchitecture a) {
     switch (a) {
-        case ModelArchitecture::Qwen2: return {{"model.", "lm_head.weight", "", ""}};
+        case ModelArchitecture::Qwen2:
+        case ModelArchitecture::Qwen3: return {{"model.", "lm_head.weight", "", ""}};
         case ModelArchitecture::Qwen2Audio:
             return {{"language_model.model.", "language_model.lm_head.weight", "audio_tower.", "multi_modal_projector."},
                     {"model.language_model.", "lm_head.weight", "model.audio_tower.", "model.multi_modal_projector."}};
@@ -116,10 +117,11 @@ void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout&
     const TextModelConfig& t = config.text;
     const int64_t H = t.hidden_size;
     const std::string& d = layout.decoder_prefix;
-    const DecoderSize size{t.vocab_size, t.hidden_size, t.intermediate_size, t.num_hidden_layers,
-                           t.num_attention_heads, t.num_key_value_heads, t.head_dim};
+    const DecoderSize size{t.vocab_size,          t.hidden_size,         t.intermediate_size, t.num_hidden_layers,
+                           t.num_attention_heads, t.num_key_value_heads, t.head_dim,          t.qkv_bias,
+                           t.o_bias,              t.qk_norm};
     // The head's name depends on the checkpoint's spelling (layout.lm_head); the rest sits under d.
-    for (const auto& tensor : qwen2DecoderTensors(size, /*with_head=*/false)) c.expect(d + tensor.name, tensor.shape);
+    for (const auto& tensor : decoderTensors(size, /*with_head=*/false)) c.expect(d + tensor.name, tensor.shape);
     c.absent(d + decoderLayerPrefix(t.num_hidden_layers) + kInputNormName,
              "the config has " + std::to_string(t.num_hidden_layers) + " layers");
     if (!layout.lm_head_tied) c.expect(layout.lm_head, {t.vocab_size, t.hidden_size});

@@ -1,18 +1,19 @@
 #pragma once
-// The tensors of a Qwen2-family decoder, described once (model-formats.md §2.4): their names under
+// The tensors of a Qwen-family decoder (Qwen2, Qwen2.5, Qwen3), described once (model-formats.md §2.4): their names under
 // the decoder body ("layers.3.self_attn.q_proj.weight", "norm.weight", ...), their shapes for a
 // given size, and what each is (embedding, norm, weight, bias, head). Everything that reads or
 // writes the layout takes the names from here: the checkpoint shape check (CheckpointLayout), the
 // decoder's loader and its parameter list (Qwen2Decoder), the tiny random models (TinyModels) and
 // the demo kit's initial weights (DemoKitBuilder).
 //
-//   for (const auto& t : qwen2DecoderTensors(size, /*with_head=*/true))
+//   for (const auto& t : decoderTensors(size, /*with_head=*/true))
 //       writer[body + t.name] = init(t.role, t.shape);   // t.name: relative to the body
 //
 // No LibTorch. Threading: pure functions.
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xopd {
@@ -26,6 +27,9 @@ struct DecoderSize {
     int64_t num_attention_heads = 0;
     int64_t num_key_value_heads = 0;
     int64_t head_dim = 0;            ///< D
+    bool qkv_bias = true;            ///< q/k/v have biases (Qwen2; Qwen3 when attention_bias)
+    bool o_bias = false;             ///< o_proj has a bias (Qwen3 when attention_bias)
+    bool qk_norm = false;            ///< q_norm / k_norm [D] per layer (Qwen3)
 };
 
 /// What a tensor is, for writers that initialise one (norm weights near 1, biases near 0).
@@ -48,7 +52,7 @@ struct DecoderTensor {
 /// One linear layer of a decoder layer: name under "layers.N." and whether it has a bias.
 struct DecoderLinear {
     const char* name;  ///< "self_attn.q_proj"
-    bool bias;         ///< q/k/v have biases in Qwen2; o and the MLP do not
+    bool bias;         ///< Qwen2: q/k/v yes, o no; Qwen3: q/k/v/o per attention_bias; the MLP never
 };
 
 /// Names under the decoder body.
@@ -56,21 +60,27 @@ inline constexpr const char* kEmbedTokensName = "embed_tokens.weight";
 inline constexpr const char* kFinalNormName = "norm.weight";
 inline constexpr const char* kInputNormName = "input_layernorm.weight";
 inline constexpr const char* kPostAttentionNormName = "post_attention_layernorm.weight";
+/// Qwen3's per-head norms of the queries and keys (under "layers.N.").
+inline constexpr const char* kQNormName = "self_attn.q_norm.weight";
+inline constexpr const char* kKNormName = "self_attn.k_norm.weight";
 /// Name of the untied head, relative to the model's prefix ("", "thinker.", "language_model.").
 inline constexpr const char* kLmHeadName = "lm_head.weight";
 
 /// "layers.N." (under the decoder body).
 std::string decoderLayerPrefix(int64_t layer);
 
-/// The linear layers of one decoder layer, in checkpoint order: q, k, v, o, gate, up, down.
-const std::vector<DecoderLinear>& qwen2LayerLinears();
+/// The linear layers of one decoder layer, in checkpoint order (q, k, v, o, gate, up, down), with
+/// their biases for this decoder.
+std::vector<DecoderLinear> decoderLayerLinears(const DecoderSize& size);
 
-/// [out, in] of a linear layer of qwen2LayerLinears() for this size.
-std::vector<int64_t> qwen2LinearShape(const DecoderSize& size, const std::string& linear);
+/// [out, in] of a linear layer of decoderLayerLinears() for this size.
+std::vector<int64_t> decoderLinearShape(const DecoderSize& size, const std::string& linear);
 
-/// Every tensor of the decoder, in the order writers draw them: embedding; per layer the input
-/// norm, the post-attention norm, then each linear's weight and bias; the final norm; the head
-/// when `with_head`.
-std::vector<DecoderTensor> qwen2DecoderTensors(const DecoderSize& size, bool with_head);
+/// The norms of one layer: input, post-attention, and (Qwen3) q_norm, k_norm, with their widths.
+std::vector<std::pair<std::string, int64_t>> decoderLayerNorms(const DecoderSize& size);
+
+/// Every tensor of the decoder, in the order writers draw them: embedding; per layer its norms
+/// (decoderLayerNorms), then each linear's weight and bias; the final norm; the head when `with_head`.
+std::vector<DecoderTensor> decoderTensors(const DecoderSize& size, bool with_head);
 
 }  // namespace xopd

@@ -89,6 +89,16 @@ private:
 
 TextModelConfig qwen2TextDefaults() { return TextModelConfig{}; }  // Qwen2Config class defaults
 
+/// Qwen3Config class defaults (configuration_qwen3.py): head_dim 128 whatever the width, no biases
+/// unless attention_bias, q/k RMSNorm.
+TextModelConfig qwen3TextDefaults() {
+    TextModelConfig d;
+    d.head_dim = 128;
+    d.qkv_bias = d.o_bias = false;
+    d.qk_norm = true;
+    return d;
+}
+
 TextModelConfig omniTextDefaults() {
     TextModelConfig d;
     d.vocab_size = 152064;
@@ -133,6 +143,8 @@ TextModelConfig parseText(const Reader& r, TextModelConfig t, const std::string&
         t.num_key_value_heads = r.positive("num_key_value_heads", t.num_key_value_heads);
     if (r.present("head_dim")) {
         t.head_dim = r.positive("head_dim", 0);
+    } else if (t.qk_norm) {
+        // Qwen3: the class default (128), not hidden_size / num_attention_heads.
     } else {
         XOPD_CHECK(t.hidden_size % t.num_attention_heads == 0,
                    "'" << source << "': " << r.where() << "hidden_size " << t.hidden_size
@@ -163,8 +175,19 @@ TextModelConfig parseText(const Reader& r, TextModelConfig t, const std::string&
     t.dtype = r.string("torch_dtype", r.string("dtype", ""));
     XOPD_CHECK(!r.boolean("use_sliding_window", false),
                "'" << source << "': " << r.where()
-                   << "use_sliding_window is true; sliding-window attention is not supported (official Qwen2/2.5 "
-                      "configs set it to false)");
+                   << "use_sliding_window is true; sliding-window attention is not supported (official Qwen2, Qwen2.5 "
+                      "and Qwen3 configs set it to false)");
+    if (r.raw().contains("layer_types") && !r.raw()["layer_types"].is_null()) {
+        const json& types = r.raw()["layer_types"];
+        XOPD_CHECK(types.is_array(), "'" << source << "': " << r.where() << "layer_types must be a list");
+        for (size_t i = 0; i < types.size(); ++i)
+            XOPD_CHECK(types[i].is_string() && types[i].get<std::string>() == "full_attention",
+                       "'" << source << "': " << r.where() << "layer_types[" << i << "] is " << types[i].dump()
+                           << "; only full_attention layers are supported (no sliding window)");
+    }
+    if (t.qk_norm) {  // Qwen3: one switch for the biases of all four projections
+        t.qkv_bias = t.o_bias = r.boolean("attention_bias", false);
+    }
     return t;
 }
 
@@ -223,13 +246,14 @@ const char* architectureName(ModelArchitecture architecture) {
         case ModelArchitecture::Qwen2Audio: return "qwen2-audio";
         case ModelArchitecture::Qwen25Omni: return "qwen2.5-omni";
         case ModelArchitecture::Qwen25OmniThinker: return "qwen2.5-omni-thinker";
+        case ModelArchitecture::Qwen3: return "qwen3";
         case ModelArchitecture::Unknown: break;
     }
     return "unknown";
 }
 
 std::vector<std::string> supportedModelTypes() {
-    return {"qwen2", "qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker"};
+    return {"qwen2", "qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker", "qwen3"};
 }
 
 ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source) {
@@ -248,6 +272,10 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
     if (c.model_type == "qwen2") {
         c.architecture = ModelArchitecture::Qwen2;
         c.text = parseText(top, qwen2TextDefaults(), source);
+        c.weight_prefix = "";
+    } else if (c.model_type == "qwen3") {
+        c.architecture = ModelArchitecture::Qwen3;
+        c.text = parseText(top, qwen3TextDefaults(), source);
         c.weight_prefix = "";
     } else if (c.model_type == "qwen2_audio") {
         c.architecture = ModelArchitecture::Qwen2Audio;

@@ -5,6 +5,8 @@
 //   - Qwen2-Audio                          model_type "qwen2_audio"           weight prefix "language_model."
 //   - Qwen2.5-Omni (the thinker is used)   model_type "qwen2_5_omni"          weight prefix "thinker."
 //   - a stand-alone Qwen2.5-Omni thinker   model_type "qwen2_5_omni_thinker"  weight prefix ""
+//   - Qwen3 dense text models              model_type "qwen3"                 weight prefix ""
+//     (per-head RMSNorm of q and k before RoPE; biases per attention_bias; head_dim default 128)
 // Absent keys take the transformers class defaults of that architecture (e.g. num_key_value_heads
 // defaults to 32 for a Qwen2 text config, not to num_attention_heads).
 //
@@ -23,7 +25,7 @@
 namespace xopd {
 
 /// The supported model families. Zero is invalid.
-enum class ModelArchitecture { Unknown = 0, Qwen2 = 1, Qwen2Audio = 2, Qwen25Omni = 3, Qwen25OmniThinker = 4 };
+enum class ModelArchitecture { Unknown = 0, Qwen2 = 1, Qwen2Audio = 2, Qwen25Omni = 3, Qwen25OmniThinker = 4, Qwen3 = 5 };
 
 /// Human-readable name ("Qwen2ForCausalLM"-like family name: "qwen2", "qwen2-audio", ...).
 const char* architectureName(ModelArchitecture architecture);
@@ -46,6 +48,12 @@ struct TextModelConfig {
     int64_t num_key_value_heads = 32;
     /// Per-head width D: `head_dim` when given, else hidden_size / num_attention_heads.
     int64_t head_dim = 128;
+    /// Biases of q_proj, k_proj, v_proj (Qwen2: always; Qwen3: `attention_bias`, default false).
+    bool qkv_bias = true;
+    /// Bias of o_proj (Qwen2: never; Qwen3: `attention_bias`).
+    bool o_bias = false;
+    /// Per-head RMSNorm of the queries and keys before RoPE, weights q_norm / k_norm [head_dim] (Qwen3).
+    bool qk_norm = false;
     /// MLP activation ("silu" in real models).
     std::string hidden_act = "silu";
     /// RMSNorm epsilon (1e-6 Qwen2/2.5, 1e-5 Qwen2-Audio's LLM).

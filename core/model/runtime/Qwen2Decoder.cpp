@@ -20,7 +20,7 @@ Linear readLinear(const TensorMap& t, const std::string& name, const std::vector
 
 std::vector<std::pair<std::string, Linear*>> DecoderLayerWeights::linears() {
     std::vector<std::pair<std::string, Linear*>> out;
-    for (const auto& lin : qwen2LayerLinears()) {
+    for (const auto& lin : decoderLayerLinears(DecoderSize{})) {  // the names; biases do not matter here
         const std::string n = lin.name;
         Linear* slot = n == "self_attn.q_proj" ? &q_proj : n == "self_attn.k_proj" ? &k_proj
                      : n == "self_attn.v_proj" ? &v_proj : n == "self_attn.o_proj" ? &o_proj
@@ -32,13 +32,24 @@ std::vector<std::pair<std::string, Linear*>> DecoderLayerWeights::linears() {
     return out;
 }
 
-std::vector<std::pair<std::string, torch::Tensor*>> DecoderLayerWeights::norms() {
-    return {{kInputNormName, &input_layernorm}, {kPostAttentionNormName, &post_attention_layernorm}};
+std::vector<std::pair<std::string, torch::Tensor*>> DecoderLayerWeights::norms(const DecoderSize& size) {
+    std::vector<std::pair<std::string, torch::Tensor*>> out;
+    for (const auto& [name, width] : decoderLayerNorms(size)) {
+        torch::Tensor* slot = name == kInputNormName           ? &input_layernorm
+                            : name == kPostAttentionNormName   ? &post_attention_layernorm
+                            : name == kQNormName               ? &q_norm
+                            : name == kKNormName               ? &k_norm
+                                                               : nullptr;
+        XOPD_ASSERT(slot);
+        out.emplace_back(name, slot);
+    }
+    return out;
 }
 
 DecoderSize decoderSize(const DecoderConfig& c) {
-    return {c.vocab_size, c.hidden_size, c.intermediate_size, c.num_hidden_layers,
-            c.num_attention_heads, c.num_key_value_heads, c.head_dim};
+    return {c.vocab_size,          c.hidden_size,         c.intermediate_size, c.num_hidden_layers,
+            c.num_attention_heads, c.num_key_value_heads, c.head_dim,          c.qkv_bias,
+            c.o_bias,              c.qk_norm};
 }
 
 Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const TensorMap& tensors,
@@ -65,11 +76,13 @@ Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const Tensor
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
         const std::string p = body + decoderLayerPrefix(i);
         DecoderLayerWeights l;
-        for (auto& [name, norm] : l.norms()) *norm = requireShaped(tensors, p + name, {H}, what);
-        const auto& layout = qwen2LayerLinears();
+        const auto widths = decoderLayerNorms(size);
+        auto norms = l.norms(size);
+        for (size_t k = 0; k < norms.size(); ++k) *norms[k].second = requireShaped(tensors, p + norms[k].first, {widths[k].second}, what);
+        const auto layout = decoderLayerLinears(size);
         auto slots = l.linears();
         for (size_t k = 0; k < slots.size(); ++k)
-            *slots[k].second = readLinear(tensors, p + slots[k].first, qwen2LinearShape(size, slots[k].first), layout[k].bias, what);
+            *slots[k].second = readLinear(tensors, p + slots[k].first, decoderLinearShape(size, slots[k].first), layout[k].bias, what);
         d.layers_.push_back(std::move(l));
     }
     torch::Tensor head;
@@ -126,8 +139,14 @@ DecoderOutput Qwen2Decoder::forward(const DecoderInput& in) const {
         const DecoderLayerWeights& l = layers_[li];
         if (in.output_hidden_states) out.hidden_states.push_back(x);
         torch::Tensor h = rmsNorm(x, l.input_layernorm, config_.rms_norm_eps);
-        torch::Tensor q = l.q_proj.forward(h).view({B, T, nH, D}).transpose(1, 2);
-        torch::Tensor k = l.k_proj.forward(h).view({B, T, nKV, D}).transpose(1, 2);
+        torch::Tensor q = l.q_proj.forward(h).view({B, T, nH, D});
+        torch::Tensor k = l.k_proj.forward(h).view({B, T, nKV, D});
+        if (config_.qk_norm) {  // Qwen3: RMSNorm over each head's D values, before RoPE
+            q = rmsNorm(q, l.q_norm, config_.rms_norm_eps);
+            k = rmsNorm(k, l.k_norm, config_.rms_norm_eps);
+        }
+        q = q.transpose(1, 2);
+        k = k.transpose(1, 2);
         torch::Tensor v = l.v_proj.forward(h).view({B, T, nKV, D}).transpose(1, 2);
         q = applyRope(q, cos, sin);
         k = applyRope(k, cos, sin);
@@ -156,7 +175,7 @@ std::vector<std::pair<std::string, torch::Tensor*>> Qwen2Decoder::namedParameter
     for (size_t i = 0; i < layers_.size(); ++i) {
         const std::string p = body + decoderLayerPrefix(int64_t(i));
         auto& l = layers_[i];
-        for (auto& [n, norm] : l.norms()) out.emplace_back(p + n, norm);
+        for (auto& [n, norm] : l.norms(decoderSize(config_))) out.emplace_back(p + n, norm);
         for (auto& [n, lin] : l.linears()) {
             out.emplace_back(p + n + ".weight", &lin->weight);
             if (lin->bias.defined()) out.emplace_back(p + n + ".bias", &lin->bias);

@@ -33,13 +33,14 @@ namespace xopd::model {
 struct DecoderLayerWeights {
     torch::Tensor input_layernorm;           ///< [H]
     torch::Tensor post_attention_layernorm;  ///< [H]
-    Linear q_proj, k_proj, v_proj, o_proj;   ///< q/k/v biased, o unbiased
+    torch::Tensor q_norm, k_norm;            ///< [D] each (Qwen3); undefined for Qwen2
+    Linear q_proj, k_proj, v_proj, o_proj;   ///< biases per DecoderConfig (Qwen2: q/k/v; Qwen3: attention_bias)
     Linear gate_proj, up_proj, down_proj;    ///< SwiGLU, unbiased
 
-    /// The linear layers under their names of the layout (qwen2LayerLinears(), DecoderLayout.h).
+    /// The linear layers under their names of the layout (decoderLayerLinears(), DecoderLayout.h).
     std::vector<std::pair<std::string, Linear*>> linears();
-    /// The two norms under their names of the layout.
-    std::vector<std::pair<std::string, torch::Tensor*>> norms();
+    /// The layer's norms under their names of the layout (decoderLayerNorms(size)).
+    std::vector<std::pair<std::string, torch::Tensor*>> norms(const DecoderSize& size);
 };
 
 /// The decoder sizes that fix its tensor shapes (DecoderLayout.h).

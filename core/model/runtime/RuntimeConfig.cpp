@@ -13,6 +13,7 @@ std::string modelKindName(ModelKind kind) {
         case ModelKind::Qwen2Text: return "qwen2";
         case ModelKind::Qwen2Audio: return "qwen2_audio";
         case ModelKind::Qwen25OmniThinker: return "qwen2_5_omni_thinker";
+        case ModelKind::Qwen3Text: return "qwen3";
         default: return "invalid";
     }
 }
@@ -21,6 +22,7 @@ ModelRuntimeConfig runtimeConfigFrom(const xopd::ModelConfig& m) {
     ModelRuntimeConfig c;
     switch (m.architecture) {
         case ModelArchitecture::Qwen2: c.kind = ModelKind::Qwen2Text; break;
+        case ModelArchitecture::Qwen3: c.kind = ModelKind::Qwen3Text; break;
         case ModelArchitecture::Qwen2Audio: c.kind = ModelKind::Qwen2Audio; break;
         case ModelArchitecture::Qwen25Omni:
         case ModelArchitecture::Qwen25OmniThinker: c.kind = ModelKind::Qwen25OmniThinker; break;
@@ -39,6 +41,9 @@ ModelRuntimeConfig runtimeConfigFrom(const xopd::ModelConfig& m) {
     c.text.max_position_embeddings = t.max_position_embeddings;
     c.text.tie_word_embeddings = t.tie_word_embeddings;
     c.text.hidden_act = t.hidden_act;
+    c.text.qkv_bias = t.qkv_bias;
+    c.text.o_bias = t.o_bias;
+    c.text.qk_norm = t.qk_norm;
     XOPD_CHECK(t.hidden_act == "silu" || t.hidden_act == "gelu" || t.hidden_act == "gelu_pytorch_tanh",
                m.source << ": hidden_act '" << t.hidden_act << "' is not supported (silu, gelu, gelu_pytorch_tanh)");
     XOPD_CHECK(t.head_dim % 2 == 0, m.source << ": head_dim " << t.head_dim << " must be even for RoPE");
@@ -108,6 +113,16 @@ nlohmann::json toConfigJson(const ModelRuntimeConfig& c) {
         case ModelKind::Qwen2Text:
             text["architectures"] = {"Qwen2ForCausalLM"};
             text["model_type"] = "qwen2";
+            return text;
+        case ModelKind::Qwen3Text:
+            XOPD_CHECK(c.text.qk_norm && c.text.qkv_bias == c.text.o_bias,
+                       "toConfigJson: a Qwen3 decoder has q/k norms and one attention_bias for all projections");
+            text["architectures"] = {"Qwen3ForCausalLM"};
+            text["model_type"] = "qwen3";
+            text["head_dim"] = c.text.head_dim;  // Qwen3's default is 128, not H / nH: always written
+            text["attention_bias"] = c.text.qkv_bias;
+            text["layer_types"] = json::array();
+            for (int64_t i = 0; i < c.text.num_hidden_layers; ++i) text["layer_types"].push_back("full_attention");
             return text;
         case ModelKind::Qwen2Audio: {
             text["model_type"] = "qwen2";

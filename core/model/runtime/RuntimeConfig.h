@@ -23,13 +23,14 @@ enum class ModelKind {
     Invalid = 0,
     Qwen2Text,         ///< Qwen2ForCausalLM (Qwen2, Qwen2.5), tensor prefix ""
     Qwen2Audio,        ///< Qwen2AudioForConditionalGeneration, LLM prefix "language_model."
-    Qwen25OmniThinker  ///< Qwen2.5-Omni thinker, LLM prefix "thinker."
+    Qwen25OmniThinker, ///< Qwen2.5-Omni thinker, LLM prefix "thinker."
+    Qwen3Text          ///< Qwen3ForCausalLM (dense): q/k RMSNorm, biases per attention_bias; prefix ""
 };
 
-/// "qwen2", "qwen2_audio" or "qwen2_5_omni_thinker".
+/// "qwen2", "qwen2_audio", "qwen2_5_omni_thinker" or "qwen3".
 std::string modelKindName(ModelKind kind);
 
-/// The Qwen2 decoder (§2.5).
+/// The Qwen-family decoder (§2.5): Qwen2 / Qwen2.5, and Qwen3 with qk_norm and its own biases.
 struct DecoderConfig {
     int64_t vocab_size = 0;               ///< rows of embed_tokens and lm_head
     int64_t hidden_size = 0;              ///< H
@@ -43,6 +44,9 @@ struct DecoderConfig {
     int64_t max_position_embeddings = 0;  ///< informational; positions are not clamped
     bool tie_word_embeddings = false;     ///< head = embed_tokens when lm_head.weight is absent
     std::string hidden_act = "silu";      ///< "silu", "gelu" (erf) or "gelu_pytorch_tanh"
+    bool qkv_bias = true;                 ///< q/k/v projections have biases (Qwen2; Qwen3: attention_bias)
+    bool o_bias = false;                  ///< o_proj has a bias (Qwen3 with attention_bias)
+    bool qk_norm = false;                 ///< per-head RMSNorm of q and k before RoPE (Qwen3)
     int64_t bos_token_id = -1;            ///< -1 when absent
     std::vector<int64_t> eos_token_ids;   ///< eos_token_id as a list (may be empty)
     std::string torch_dtype = "float32";  ///< torch_dtype / dtype of the checkpoint

@@ -35,6 +35,14 @@ ModelRuntimeConfig tinyConfig(ModelKind kind) {
             t.num_hidden_layers = 5;
             t.max_position_embeddings = 512;
             break;
+        case ModelKind::Qwen3Text:  // head_dim 16 != H / nH = 8, as Qwen3's head_dim is its own
+            t.intermediate_size = 37;
+            t.num_hidden_layers = 4;
+            t.max_position_embeddings = 512;
+            t.head_dim = 16;
+            t.qk_norm = true;
+            t.qkv_bias = t.o_bias = false;
+            break;
         case ModelKind::Qwen2Audio:
             t.intermediate_size = 36;
             t.num_hidden_layers = 2;
@@ -113,7 +121,7 @@ TensorMap randomWeights(const ModelRuntimeConfig& c, const RandomWeightOptions& 
     const DecoderConfig& t = c.text;
     const int64_t H = t.hidden_size;
     const std::string body = c.tensor_prefix + "model.";
-    for (const auto& tensor : qwen2DecoderTensors(decoderSize(t), !t.tie_word_embeddings)) {
+    for (const auto& tensor : decoderTensors(decoderSize(t), !t.tie_word_embeddings)) {
         switch (tensor.role) {
             case DecoderTensorRole::Embedding: f.normal(body + tensor.name, tensor.shape, 1.0); break;
             case DecoderTensorRole::Norm: f.norm(body + tensor.name, tensor.shape[0]); break;

@@ -247,6 +247,46 @@ private slots:
         QVERIFY(l.projector_prefix.empty());
     }
 
+    // Qwen3 dense (configuration_qwen3.py): head_dim is its own key with the class default 128, the
+    // four projections share attention_bias (default false), q/k are normed; what we do not
+    // implement (a sliding window, a RoPE type other than default) is refused with the file and key.
+    void qwen3Dense() {
+        const json qwen3_8b = {{"architectures", {"Qwen3ForCausalLM"}}, {"model_type", "qwen3"}, {"hidden_size", 4096},
+                               {"intermediate_size", 12288}, {"num_hidden_layers", 36}, {"num_attention_heads", 32},
+                               {"num_key_value_heads", 8}, {"head_dim", 128}, {"rms_norm_eps", 1e-6},
+                               {"rope_theta", 1000000}, {"max_position_embeddings", 40960}, {"vocab_size", 151936},
+                               {"tie_word_embeddings", false}, {"attention_bias", false}, {"use_sliding_window", false},
+                               {"sliding_window", nullptr}, {"max_window_layers", 36}, {"torch_dtype", "bfloat16"}};
+        const ModelConfig c = xopd::parseModelConfig(qwen3_8b, "q3.json");
+        QCOMPARE(int(c.architecture), int(ModelArchitecture::Qwen3));
+        QCOMPARE(c.text.head_dim, int64_t(128));
+        QVERIFY(c.text.qk_norm && !c.text.qkv_bias && !c.text.o_bias);
+        QCOMPARE(c.text.rope_theta, 1e6);
+        QVERIFY(!c.hasAudio());
+
+        json small = {{"model_type", "qwen3"}, {"hidden_size", 1024}, {"num_attention_heads", 16},
+                      {"num_key_value_heads", nullptr}, {"attention_bias", true}};
+        const ModelConfig s = xopd::parseModelConfig(small, "q3.json");
+        QCOMPARE(s.text.head_dim, int64_t(128));  // not 1024 / 16 = 64: Qwen3's head_dim is its own
+        QCOMPARE(s.text.num_key_value_heads, int64_t(16));  // explicit null: num_attention_heads
+        QVERIFY(s.text.qkv_bias && s.text.o_bias);
+
+        json sliding = qwen3_8b;
+        sliding["use_sliding_window"] = true;
+        expectError(sliding, {"use_sliding_window"});
+        json types = qwen3_8b;
+        types["layer_types"] = json::array();
+        for (int i = 0; i < 36; ++i) types["layer_types"].push_back(i < 30 ? "full_attention" : "sliding_attention");
+        expectError(types, {"layer_types[30]", "sliding_attention"});
+        json yarn = qwen3_8b;
+        yarn["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+        expectError(yarn, {"rope_scaling", "yarn"});
+        json params = qwen3_8b;
+        params.erase("rope_theta");
+        params["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 5e6}};
+        QCOMPARE(xopd::parseModelConfig(params, "q3.json").text.rope_theta, 5e6);
+    }
+
     void shapeValidation() {
         for (const char* file : {"tiny-qwen2.config.json", "tiny-qwen2-audio.config.json",
                                  "tiny-qwen2.5-omni-thinker.config.json"}) {

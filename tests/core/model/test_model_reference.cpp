@@ -1,6 +1,7 @@
 // The C++ runtime against the float64 Python reference (tests/reference/model/qwen2_ref.py, written
-// from the spec with Debian's python3-torch): decoder logits and hidden states, both audio towers
-// and the speech-LM splice, on tiny random models written in the Hugging Face folder format.
+// from the spec with Debian's python3-torch): decoder logits and hidden states (Qwen2 and Qwen3
+// dense), both audio towers and the speech-LM splice, on tiny random models written in the Hugging
+// Face folder format.
 // Tolerance (fp32 vs float64): atol 1e-5, rtol 1e-4 on logits, hidden states and audio embeddings.
 #include "ModelTestUtil.h"
 
@@ -46,10 +47,18 @@ private slots:
         QTest::newRow("gqa-untied") << 0;
         QTest::newRow("mha-tied") << 1;
         QTest::newRow("gelu-headdim16") << 2;
+        // Qwen3 dense: q/k RMSNorm before RoPE, head_dim 16 != H / nH, no biases; then all four
+        // projections biased (attention_bias) and a tied head.
+        QTest::newRow("qwen3-qknorm") << 3;
+        QTest::newRow("qwen3-attention-bias-tied") << 4;
     }
     void decoderMatchesReference() {
         QFETCH(int, variant);
-        ModelRuntimeConfig c = tinyConfig(ModelKind::Qwen2Text);
+        ModelRuntimeConfig c = tinyConfig(variant >= 3 ? ModelKind::Qwen3Text : ModelKind::Qwen2Text);
+        if (variant == 4) {
+            c.text.qkv_bias = c.text.o_bias = true;
+            c.text.tie_word_embeddings = true;
+        }
         if (variant == 1) {
             c.text.num_key_value_heads = 4;
             c.text.tie_word_embeddings = true;
@@ -64,7 +73,7 @@ private slots:
         wo.seed = 11 + static_cast<uint64_t>(variant);
         writeModelFolder(model.toStdString(), c, randomWeights(c, wo));
         SpeechLm lm = loadModel(model.toStdString());
-        QCOMPARE(lm.decoder().tiedHead(), variant == 1);
+        QCOMPARE(lm.decoder().tiedHead(), variant == 1 || variant == 4);
 
         auto seqs = randomSequences(5, {9, 4, 13}, 0, c.text.vocab_size);
         xopd::NamedTensors in;

@@ -84,7 +84,7 @@ def parse_config(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
     mt = c.get("model_type")
-    if mt == "qwen2":
+    if mt in ("qwen2", "qwen3"):
         return "text", c, None, "", {}
     if mt == "qwen2_audio":
         return "qwen2_audio", c["text_config"], c["audio_config"], "language_model.", \
@@ -101,10 +101,17 @@ def text_shapes(t):
     nkv = t["num_key_value_heads"] if "num_key_value_heads" in t else 32
     if nkv is None:
         nkv = nh
-    d = t.get("head_dim") or h // nh
+    qwen3 = t.get("model_type") == "qwen3"
+    # Qwen3Config: head_dim defaults to 128 whatever the width; Qwen2: hidden_size // heads.
+    d = t.get("head_dim") or (128 if qwen3 else h // nh)
+    # Qwen2: q/k/v always have biases, o never; Qwen3: all four per attention_bias (default False),
+    # and an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE.
+    qkv_bias = t.get("attention_bias", False) if qwen3 else True
+    o_bias = t.get("attention_bias", False) if qwen3 else False
     theta = t.get("rope_theta", (t.get("rope_parameters") or {}).get("rope_theta", 10000.0))
     return dict(H=h, nH=nh, nKV=nkv, D=d, L=t["num_hidden_layers"], eps=t.get("rms_norm_eps", 1e-6),
-                theta=theta, act=t.get("hidden_act", "silu"), tie=t.get("tie_word_embeddings", False))
+                theta=theta, act=t.get("hidden_act", "silu"), tie=t.get("tie_word_embeddings", False),
+                qkv_bias=qkv_bias, o_bias=o_bias, qk_norm=qwen3)
 
 
 # ---------------------------------------------------------------- Qwen2 decoder (§2.1, §2.2)
@@ -156,16 +163,23 @@ def decoder(w, s, prefix, embeds):
         p = f"{body}layers.{i}."
         hidden.append(x)
         h = rmsnorm(x, w[p + "input_layernorm.weight"], s["eps"])
-        q = (h @ w[p + "self_attn.q_proj.weight"].T + w[p + "self_attn.q_proj.bias"]).view(T, nH, D).transpose(0, 1)
-        k = (h @ w[p + "self_attn.k_proj.weight"].T + w[p + "self_attn.k_proj.bias"]).view(T, nKV, D).transpose(0, 1)
-        v = (h @ w[p + "self_attn.v_proj.weight"].T + w[p + "self_attn.v_proj.bias"]).view(T, nKV, D).transpose(0, 1)
+        def proj(x_, name, bias):
+            y = x_ @ w[p + name + ".weight"].T
+            return y + w[p + name + ".bias"] if bias else y
+        q = proj(h, "self_attn.q_proj", s["qkv_bias"]).view(T, nH, D)
+        k = proj(h, "self_attn.k_proj", s["qkv_bias"]).view(T, nKV, D)
+        v = proj(h, "self_attn.v_proj", s["qkv_bias"]).view(T, nKV, D).transpose(0, 1)
+        if s["qk_norm"]:
+            q = rmsnorm(q, w[p + "self_attn.q_norm.weight"], s["eps"])
+            k = rmsnorm(k, w[p + "self_attn.k_norm.weight"], s["eps"])
+        q, k = q.transpose(0, 1), k.transpose(0, 1)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         rep = nH // nKV
         k = k.repeat_interleave(rep, dim=0)   # head j uses kv head j // rep
         v = v.repeat_interleave(rep, dim=0)
         a = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(D) + causal, -1) @ v
-        x = x + a.transpose(0, 1).reshape(T, nH * D) @ w[p + "self_attn.o_proj.weight"].T
+        x = x + proj(a.transpose(0, 1).reshape(T, nH * D), "self_attn.o_proj", s["o_bias"])
         h = rmsnorm(x, w[p + "post_attention_layernorm.weight"], s["eps"])
         g = act(h @ w[p + "mlp.gate_proj.weight"].T, s["act"])
         u = h @ w[p + "mlp.up_proj.weight"].T
