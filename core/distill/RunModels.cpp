@@ -60,6 +60,8 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
     XOPD_CHECK(!m->prompts.empty(), "'" << manifest << "': no prompts in split '" << c.data.split << "'");
     m->student = student;
     m->teacher = teacher;
+    m->student_parameters = student->parameterCount();
+    m->teacher_parameters = teacher->parameterCount();
     m->student_dir = studentDir;
     m->teacher_dir = teacherDir;
     m->manifest = manifest;

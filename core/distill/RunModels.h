@@ -24,6 +24,8 @@ struct RunModels {
     std::string student_dir, teacher_dir, manifest;
     /// sha256 of the model and data files ({"student": {file: sha}, "teacher": ..., "data": ...}).
     nlohmann::json fingerprints = nlohmann::json::object();
+    /// Parameters of each model (0 when unknown, e.g. the toy models): the run's memory estimate.
+    int64_t student_parameters = 0, teacher_parameters = 0;
 };
 
 /// Loads models and prompts for `config` (already validated). Throws xopd::Error naming the

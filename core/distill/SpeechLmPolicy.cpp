@@ -98,6 +98,12 @@ void SpeechLmPolicy::setComparableIds(const torch::Tensor& comparable) {
 
 bool SpeechLmPolicy::hasAudio() const { return impl_->lm.hasAudio(); }
 
+int64_t SpeechLmPolicy::parameterCount() const {
+    int64_t n = 0;
+    for (auto& [name, t] : impl_->lm.namedParameters()) n += t->numel();
+    return n;
+}
+
 model::VocabSide SpeechLmPolicy::vocabSide(const std::string& name) const {
     auto side = model::vocabSide(name, impl_->lm.config());
     side.tokenizer_size = impl_->tokenizer->size();

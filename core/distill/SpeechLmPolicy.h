@@ -53,6 +53,8 @@ public:
     void setComparableIds(const torch::Tensor& comparable);
     /// True when the model has an audio tower.
     bool hasAudio() const;
+    /// Parameters of the whole model (audio tower, projector, decoder).
+    int64_t parameterCount() const;
     /// What the vocabulary alignment needs to know about this model (rows, tokenizer size, stop
     /// and modality ids, token strings).
     model::VocabSide vocabSide(const std::string& name) const;

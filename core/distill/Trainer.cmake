@@ -3,6 +3,7 @@
 list(APPEND XOPD_DISTILL_TRAINER_SOURCES
   DistillConfig.cpp
   Knobs.cpp
+  RunEstimate.cpp
   DataOrder.cpp
   LrSchedule.cpp
   Objectives.cpp

@@ -80,6 +80,10 @@ Trainer::Trainer(DistillConfig config, std::shared_ptr<Policy> student, std::sha
     optimizer_ = std::make_unique<torch::optim::AdamW>(
         params_, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).eps(t.adam_eps).weight_decay(t.weight_decay));
     setMaxSteps(t.max_steps);
+    // A step never draws more prompts than the set holds (a batch of 10^9 would only repeat them).
+    XOPD_CHECK(promptsPerStep() <= int64_t(prompts_.size()),
+               "train.batch_size: " << t.batch_size << " " << batchUnitName(t.batch_unit) << " per step need "
+                                    << promptsPerStep() << " prompts, but the prompt set has " << prompts_.size());
     // Tokenise reference answers once (SFT).
     reference_tokens_.resize(prompts_.size());
     for (size_t i = 0; i < prompts_.size(); ++i)

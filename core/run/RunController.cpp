@@ -4,6 +4,7 @@
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/distill/Knobs.h"
+#include "core/distill/RunEstimate.h"
 #include "core/distill/RunModels.h"
 #include "core/distill/Trainer.h"
 #include "core/run/CheckpointFolders.h"
@@ -175,6 +176,9 @@ void RunController::setup() {
     auto factory = options_.factory ? options_.factory : ModelFactory(&distill::makeRunModels);
     models_ = factory(config_);
     XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
+    // Before the first rollout allocates anything large: does the run fit this machine?
+    const auto estimate = distill::estimateRun(config_, models_->student_parameters, models_->teacher_parameters);
+    distill::checkRunFitsMemory(config_, estimate, distill::physicalMemoryBytes(), "run '" + options_.run_dir + "'");
     trainer_ = std::make_unique<distill::Trainer>(config_, models_->student, models_->teacher, models_->prompts);
     log(LogLevel::Info, "student: " + models_->student->describe() + "; teacher: " + models_->teacher->describe());
 

@@ -12,6 +12,7 @@
 // functions; they read files, so call them off the GUI thread for large folders.
 
 #include "core/distill/DistillConfig.h"
+#include "core/distill/RunEstimate.h"
 
 #include <cstdint>
 #include <string>
@@ -45,22 +46,5 @@ ModelFolderInfo inspectModelFolder(const std::string& folder);
 /// on the first line, then one problem or note per line). Throws xopd::Error naming the folder whose config.json or
 /// tokenizer cannot be read.
 std::string compatibilityReport(const std::string& teacher_folder, const std::string& student_folder);
-
-/// A back-of-the-envelope estimate for the set-up screen.
-struct RunEstimate {
-    /// Peak memory of the student device in GiB (weights + grads + Adam state + activations).
-    double memory_gib = 0.0;
-    /// Teacher memory in GiB (weights + activations; frozen, no optimizer).
-    double teacher_memory_gib = 0.0;
-    /// Rough seconds per optimizer step on the configured device.
-    double step_seconds = 0.0;
-    /// Rollout tokens sampled per step (both streams).
-    double tokens_per_step = 0.0;
-    /// Human-readable summary with the assumptions.
-    std::string text;
-};
-
-/// Estimates from parameter counts (0 = unknown: toy models use a tiny built-in size).
-RunEstimate estimateRun(const distill::DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters);
 
 }  // namespace xopd::session

@@ -462,7 +462,7 @@ QString RunSetupWidget::reportText() const { return report_->toPlainText(); }
 QString RunSetupWidget::estimateText() const { return estimate_->text(); }
 
 void RunSetupWidget::updateEstimate() {
-    const auto e = session::estimateRun(config(), studentParams_, teacherParams_);
+    const auto e = distill::estimateRun(config(), studentParams_, teacherParams_);
     QString text = QString::fromStdString(e.text).trimmed();
     if (studentParams_ == 0 && source() != Source::Toy) text += "\n(inspect the models for sizes: Ctrl+I)";
     estimate_->setText(text);

@@ -357,6 +357,35 @@ private slots:
         QVERIFY_EXCEPTION_THROWN(RunController(test::toyRunConfig({2, 16, 10, 4, 2}), o), xopd::Error);
     }
 
+    // Limits before allocations (issue 18.4): a run whose estimate exceeds this machine's memory is
+    // refused with the numbers before its first rollout; a batch larger than the prompt set too.
+    void runsThatCannotFitAreRefusedWithTheNumbers() {
+        QTemporaryDir tmp;
+        {
+            RunOptions o;
+            o.run_dir = tmp.filePath("huge").toStdString();
+            RunController c(test::toyRunConfig({3, 16, int64_t(1e12), 4, 2}), o);  // 10^12 tokens per response
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Failed);
+            const QString why = QString::fromStdString(c.lastReason());
+            QVERIFY2(why.contains("GiB of memory") && why.contains("rollout.max_new_tokens 1000000000000"), qPrintable(why));
+            QCOMPARE(RunReader(o.run_dir).lastStep(), int64_t(0));
+        }
+        {
+            RunOptions o;
+            o.run_dir = tmp.filePath("batch").toStdString();
+            auto config = test::toyRunConfig({3, 16, 10, 4, 2});
+            config.train.batch_size = 40;  // prompts per step, from a set of 16
+            RunController c(config, o);
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Failed);
+            const QString why = QString::fromStdString(c.lastReason());
+            QVERIFY2(why.contains("train.batch_size") && why.contains("prompt set has 16"), qPrintable(why));
+        }
+    }
+
     // A run folder has one writer: a second controller (a second resume, here or in another
     // process) is refused with the folder and the holder's pid, until the first run has ended.
     void aRunFolderHasOneWriter() {

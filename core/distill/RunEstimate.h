@@ -1,0 +1,44 @@
+#pragma once
+// What a run will need before it needs it: a back-of-the-envelope estimate of memory and step time
+// from the config and the two models' parameter counts (the set-up screen shows it), and the gate
+// that refuses a run whose estimate does not fit this machine's memory, with the numbers.
+//
+//   RunEstimate e = estimateRun(config, student_params, teacher_params);
+//   checkRunFitsMemory(config, e, physicalMemoryBytes(), "run 'runs/a'");
+//
+// Torch-free (widgets/ include it). Threading: pure functions.
+
+#include "core/distill/DistillConfig.h"
+
+#include <cstdint>
+#include <string>
+
+namespace xopd::distill {
+
+/// A back-of-the-envelope estimate for the set-up screen.
+struct RunEstimate {
+    /// Peak memory of the student device in GiB (weights + grads + Adam state + activations).
+    double memory_gib = 0.0;
+    /// Teacher memory in GiB (weights + activations; frozen, no optimizer).
+    double teacher_memory_gib = 0.0;
+    /// Rough seconds per optimizer step on the configured device.
+    double step_seconds = 0.0;
+    /// Rollout tokens sampled per step (both streams).
+    double tokens_per_step = 0.0;
+    /// Human-readable summary with the assumptions.
+    std::string text;
+};
+
+/// Estimates from parameter counts (0 = unknown: toy models use a tiny built-in size).
+RunEstimate estimateRun(const DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters);
+
+/// This machine's physical memory in bytes (sysconf), 0 when unknown.
+uint64_t physicalMemoryBytes();
+
+/// Throws xopd::Error naming `what`, the estimate and the memory when a run on the CPU needs more
+/// than `available_bytes` (student and teacher together when both are on the CPU). CUDA devices
+/// are not checked here (their memory is the driver's to report).
+void checkRunFitsMemory(const DistillConfig& config, const RunEstimate& estimate, uint64_t available_bytes,
+                        const std::string& what);
+
+}  // namespace xopd::distill
