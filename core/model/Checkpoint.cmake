@@ -10,4 +10,5 @@ list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES
   checkpoint/ModelConfig.cpp
   checkpoint/DecoderLayout.cpp
   checkpoint/CheckpointLayout.cpp
+  checkpoint/WeightChecks.cpp
   checkpoint/InspectSummary.cpp)

@@ -4,7 +4,9 @@
 #include "core/common/Json.h"
 #include "core/model/checkpoint/CheckpointLayout.h"
 #include "core/model/checkpoint/ModelConfig.h"
+#include "core/model/checkpoint/WeightChecks.h"
 #include "core/model/checkpoint/WeightStore.h"
+#include "core/text/Tokenizer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -189,6 +191,7 @@ json inspectCheckpoint(const std::string& path) {
             return store.location(n).info.shape;
         };
         validateCheckpointShapes(*config, layout, shape, path);
+        validateCheckpointValues(store, layout, WeightScan::Full, path);  // what a load checks, on every value
         report["layout"] = {{"decoder_prefix", layout.decoder_prefix},
                             {"embed_tokens", layout.embed_tokens},
                             {"lm_head", layout.lm_head},
@@ -207,6 +210,13 @@ json inspectCheckpoint(const std::string& path) {
             report["warnings"].push_back("no lm_head tensor although tie_word_embeddings is false: using " +
                                          layout.embed_tokens);
         report["tokenizer"] = tokenizerJson(fs::path(path));
+        // The tokenizer the way generate and the trainer load it: the same checks, the same errors.
+        if (report["tokenizer"]["present"].get<bool>()) {
+            const auto tokenizer = text::Tokenizer::fromFile(path);
+            for (int64_t id : config->text.eos_token_ids)
+                XOPD_CHECK(id >= 0 && id < std::max<int64_t>(int64_t(tokenizer.size()), config->text.vocab_size),
+                           "'" << path << "': eos_token_id " << id << " is outside the vocabulary");
+        }
     }
     weights["parameters"] = params;
     report["weights"] = weights;

@@ -1,7 +1,9 @@
 #include "core/model/runtime/SpeechLm.h"
 
 #include "core/common/Error.h"
+#include "core/model/checkpoint/CheckpointLayout.h"
 #include "core/model/checkpoint/ModelConfig.h"
+#include "core/model/checkpoint/WeightChecks.h"
 #include "core/model/checkpoint/WeightStore.h"
 #include "core/model/runtime/OmniAudioTower.h"
 #include "core/model/runtime/Qwen2AudioTower.h"
@@ -79,8 +81,12 @@ SpeechLm buildModel(const ModelRuntimeConfig& config, const TensorMap& tensors, 
 }
 
 SpeechLm loadModel(const std::string& folder, const LoadOptions& options) {
-    ModelRuntimeConfig config = runtimeConfigFrom(xopd::loadModelConfig(folder));
+    const xopd::ModelConfig modelConfig = xopd::loadModelConfig(folder);
+    ModelRuntimeConfig config = runtimeConfigFrom(modelConfig);
     xopd::WeightStore store = xopd::WeightStore::open(folder);
+    // The value checks `xopd inspect` makes (WeightChecks.h), here on the first values of each tensor.
+    const auto layout = xopd::resolveCheckpointLayout(modelConfig, [&](const std::string& n) { return store.has(n); }, folder);
+    xopd::validateCheckpointValues(store, layout, xopd::WeightScan::Sampled, folder);
     TensorMap tensors;
     for (const auto& name : store.names()) {
         // Vision and speech-output parts of Omni checkpoints are not used.

@@ -3,12 +3,15 @@
 #include "core/common/Json.h"
 #include "core/model/checkpoint/InspectSummary.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
+#include "core/model/runtime/SpeechLm.h"
 #include "tests/core/checkpoint/TinyCheckpoint.h"
 #include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
 
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
+
+#include <limits>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -52,7 +55,8 @@ private slots:
         QTemporaryDir d;
         const auto config = xopd::test::writeTinyCheckpoint(d.path().toStdString(), data("tiny-qwen2.config.json"));
         const auto weights = xopd::test::tinyWeights(config, xopd::test::hubLayout(config));
-        std::ofstream(d.filePath("tokenizer.json").toStdString()) << "{}";
+        // A real tokenizer: inspect loads it as generate does (an empty "{}" is refused now).
+        QVERIFY(QFile::copy(xopd::test::testData("text/qwen3/tokenizer.json"), d.filePath("tokenizer.json")));
         xopd::writeJsonFileAtomic(d.filePath("tokenizer_config.json").toStdString(),
                                   {{"chat_template", "{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}"}});
         const json j = inspectJson(d.path());
@@ -152,6 +156,46 @@ private slots:
         p = put("neg.safetensors", xopd::test::safetensorsBytes(R"({"w":{"dtype":"U8","shape":[-2],"data_offsets":[0,2]}})", std::string(2, '\0')));
         expectFailure(p, {p, "'w'", "negative"});
         expectFailure(d.filePath("absent.safetensors"), {"absent.safetensors", "no such file"});
+    }
+
+    // inspect checks what a load checks (issue 18.6): a NaN weight and an integer weight are named
+    // by tensor, by inspect and by the loader alike; a truncated tokenizer.json and an EOS id outside
+    // the vocabulary fail inspect as they fail generate.
+    void inspectChecksWhatLoadChecks() {
+        QTemporaryDir d;
+        const std::string dir = d.path().toStdString();
+        const auto config = xopd::test::writeTinyCheckpoint(dir, data("tiny-qwen2.config.json"));
+        auto weights = xopd::test::tinyWeights(config, xopd::test::hubLayout(config));
+        const std::string victim = "model.layers.1.mlp.up_proj.weight";
+        for (auto& [name, t] : weights)
+            if (name == victim) t.view(-1)[3] = std::numeric_limits<float>::quiet_NaN();
+        xopd::writeSafetensors(dir + "/model.safetensors", weights);
+        expectFailure(d.path(), {QString::fromStdString(victim), "NaN"});
+        QString load;
+        try {
+            xopd::model::loadModel(dir);
+        } catch (const xopd::Error& e) {
+            load = e.what();
+        }
+        QVERIFY2(load.contains(QString::fromStdString(victim)) && load.contains("NaN"), qPrintable("load: " + load));
+
+        for (auto& [name, t] : weights)
+            if (name == victim) t = torch::ones_like(t).to(torch::kInt32);
+        xopd::writeSafetensors(dir + "/model.safetensors", weights);
+        expectFailure(d.path(), {QString::fromStdString(victim), "I32"});
+
+        xopd::test::writeTinyCheckpoint(dir, data("tiny-qwen2.config.json"));  // good weights again
+        QVERIFY(QFile::copy(xopd::test::testData("text/qwen3/tokenizer.json"), d.filePath("tokenizer.json")));
+        QCOMPARE(xopd::test::runCli({"inspect", d.path()}).exitCode, 0);
+        auto cfg = xopd::readJsonFile(dir + "/config.json");
+        cfg["eos_token_id"] = 99999999;
+        xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
+        expectFailure(d.path(), {"eos_token_id 99999999", "outside the vocabulary"});
+        cfg.erase("eos_token_id");
+        xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
+        QFile tok(d.filePath("tokenizer.json"));
+        QVERIFY(tok.resize(tok.size() / 2));  // truncated
+        expectFailure(d.path(), {"tokenizer.json"});
     }
 
     void brokenFoldersExitOne() {

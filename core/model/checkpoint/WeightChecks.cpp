@@ -1,0 +1,37 @@
+#include "core/model/checkpoint/WeightChecks.h"
+
+#include "core/common/Error.h"
+
+#include <torch/torch.h>
+
+namespace xopd {
+
+namespace {
+
+constexpr int64_t kSampledValues = 65536;
+
+bool usedByTheModel(const std::string& name, const CheckpointLayout& l) {
+    auto under = [&](const std::string& prefix) { return !prefix.empty() && name.rfind(prefix, 0) == 0; };
+    return under(l.decoder_prefix) || name == l.lm_head || under(l.audio_tower_prefix) || under(l.projector_prefix);
+}
+
+}  // namespace
+
+void validateCheckpointValues(const WeightStore& store, const CheckpointLayout& layout, WeightScan scan,
+                              const std::string& source) {
+    XOPD_CHECK(scan != WeightScan::Invalid, "internal error: no weight scan chosen");
+    for (const auto& name : store.names()) {
+        if (!usedByTheModel(name, layout)) continue;
+        const SafetensorsDtype dtype = store.location(name).info.dtype;
+        XOPD_CHECK(dtype == SafetensorsDtype::F32 || dtype == SafetensorsDtype::F16 || dtype == SafetensorsDtype::BF16,
+                   "'" << source << "': tensor '" << name << "' is stored as " << dtypeName(dtype)
+                       << "; model weights must be F32, F16 or BF16");
+        torch::Tensor values = store.get(name).flatten();
+        if (scan == WeightScan::Sampled && values.numel() > kSampledValues) values = values.narrow(0, 0, kSampledValues);
+        const int64_t bad = values.numel() - torch::isfinite(values).sum().item<int64_t>();
+        XOPD_CHECK(bad == 0, "'" << source << "': tensor '" << name << "' holds " << bad
+                                 << " NaN or infinite value(s)" << (scan == WeightScan::Sampled ? " among its first values" : ""));
+    }
+}
+
+}  // namespace xopd
