@@ -111,15 +111,19 @@ private:
 
 }  // namespace
 
+DecoderSize decoderSizeOf(const TextModelConfig& t) {
+    return {t.vocab_size,          t.hidden_size,         t.intermediate_size, t.num_hidden_layers,
+            t.num_attention_heads, t.num_key_value_heads, t.head_dim,          t.qkv_bias,
+            t.o_bias,              t.qk_norm};
+}
+
 void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout& layout, const TensorShapeLookup& shape,
                               const std::string& source) {
     const ShapeChecker c(shape, source);
     const TextModelConfig& t = config.text;
     const int64_t H = t.hidden_size;
     const std::string& d = layout.decoder_prefix;
-    const DecoderSize size{t.vocab_size,          t.hidden_size,         t.intermediate_size, t.num_hidden_layers,
-                           t.num_attention_heads, t.num_key_value_heads, t.head_dim,          t.qkv_bias,
-                           t.o_bias,              t.qk_norm};
+    const DecoderSize size = decoderSizeOf(t);
     // The head's name depends on the checkpoint's spelling (layout.lm_head); the rest sits under d.
     for (const auto& tensor : decoderTensors(size, /*with_head=*/false)) c.expect(d + tensor.name, tensor.shape);
     c.absent(d + decoderLayerPrefix(t.num_hidden_layers) + kInputNormName,

@@ -11,6 +11,7 @@
 //
 // No LibTorch. Threading: pure function.
 
+#include "core/model/checkpoint/DecoderLayout.h"
 #include "core/model/checkpoint/ModelConfig.h"
 
 #include <cstdint>
@@ -46,6 +47,9 @@ struct CheckpointLayout {
 /// a speech model no audio tower (conv1.weight) or projector, is found.
 CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::function<bool(const std::string&)>& has,
                                          const std::string& source);
+
+/// The sizes of the text decoder of a config (DecoderLayout.h).
+DecoderSize decoderSizeOf(const TextModelConfig& text);
 
 /// Shape of a tensor by name, nullopt when absent (e.g. from WeightStore::location()).
 using TensorShapeLookup = std::function<std::optional<std::vector<int64_t>>(const std::string&)>;

@@ -191,6 +191,7 @@ json inspectCheckpoint(const std::string& path) {
             return store.location(n).info.shape;
         };
         validateCheckpointShapes(*config, layout, shape, path);
+        validateNoUnknownDecoderTensors(store, *config, layout, path);
         validateCheckpointValues(store, layout, WeightScan::Full, path);  // what a load checks, on every value
         report["layout"] = {{"decoder_prefix", layout.decoder_prefix},
                             {"embed_tokens", layout.embed_tokens},

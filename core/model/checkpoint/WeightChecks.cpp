@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <set>
+
 namespace xopd {
 
 namespace {
@@ -16,6 +18,16 @@ bool usedByTheModel(const std::string& name, const CheckpointLayout& l) {
 }
 
 }  // namespace
+
+void validateNoUnknownDecoderTensors(const WeightStore& store, const ModelConfig& config, const CheckpointLayout& layout,
+                                     const std::string& source) {
+    std::set<std::string> known;
+    for (const auto& t : decoderTensors(decoderSizeOf(config.text), /*with_head=*/false)) known.insert(layout.decoder_prefix + t.name);
+    for (const auto& name : store.namesWithPrefix(layout.decoder_prefix))
+        XOPD_CHECK(known.count(name), "'" << source << "': tensor '" << name << "' is not part of a "
+                                          << architectureName(config.architecture) << " decoder of this config (is "
+                                          << "config.json's model_type right?)");
+}
 
 void validateCheckpointValues(const WeightStore& store, const CheckpointLayout& layout, WeightScan scan,
                               const std::string& source) {

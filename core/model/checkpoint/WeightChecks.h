@@ -28,4 +28,10 @@ enum class WeightScan {
 void validateCheckpointValues(const WeightStore& store, const CheckpointLayout& layout, WeightScan scan,
                               const std::string& source);
 
+/// Throws xopd::Error naming `source` and the tensor when the decoder's part of the checkpoint holds
+/// a tensor its config's family does not have (e.g. q_norm in a checkpoint whose config says qwen2:
+/// loaded anyway, it would be ignored and the model would answer garbage).
+void validateNoUnknownDecoderTensors(const WeightStore& store, const ModelConfig& config, const CheckpointLayout& layout,
+                                     const std::string& source);
+
 }  // namespace xopd

@@ -184,6 +184,20 @@ private slots:
         xopd::writeSafetensors(dir + "/model.safetensors", weights);
         expectFailure(d.path(), {QString::fromStdString(victim), "I32"});
 
+        // A tensor the config's family does not have (a Qwen3 q_norm in a qwen2 checkpoint).
+        for (auto& [name, t] : weights)
+            if (name == victim) t = torch::ones_like(t);
+        weights.emplace_back("model.layers.0.self_attn.q_norm.weight", torch::ones({8}));
+        xopd::writeSafetensors(dir + "/model.safetensors", weights);
+        expectFailure(d.path(), {"model.layers.0.self_attn.q_norm.weight", "model_type"});
+        QString extra;
+        try {
+            xopd::model::loadModel(dir);
+        } catch (const xopd::Error& e) {
+            extra = e.what();
+        }
+        QVERIFY2(extra.contains("q_norm"), qPrintable("load: " + extra));
+
         xopd::test::writeTinyCheckpoint(dir, data("tiny-qwen2.config.json"));  // good weights again
         QVERIFY(QFile::copy(xopd::test::testData("text/qwen3/tokenizer.json"), d.filePath("tokenizer.json")));
         QCOMPARE(xopd::test::runCli({"inspect", d.path()}).exitCode, 0);
