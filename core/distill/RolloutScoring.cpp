@@ -25,6 +25,18 @@ std::vector<std::pair<int32_t, float>> topkPairs(const torch::Tensor& logp_row, 
 
 }  // namespace
 
+TokenDivergenceBatch tokenBatchOf(const PromptItem& prompt, Stream stream, int64_t step, int32_t sample_index,
+                                  bool truncated) {
+    TokenDivergenceBatch b;
+    b.step = step;
+    b.sample_index = sample_index;
+    b.stream = streamName(stream);
+    b.prompt_id = prompt.id;
+    b.prompt_text = prompt.transcript;
+    b.truncated = truncated;
+    return b;
+}
+
 RolloutScorer::RolloutScorer(Policy& student, Policy& teacher, bool mask_special_tokens)
     : student_(student), teacher_(teacher), vocab_(std::min(student.vocabSize(), teacher.vocabSize())) {
     comparable_ = mask_special_tokens ? student.comparableIds().slice(0, 0, vocab_).logical_and(

@@ -60,6 +60,10 @@ struct ScoredRollouts {
     double teacher_seconds = 0.0;  ///< wall time of the teacher's forward pass
 };
 
+/// The record of one response without its tokens: where it belongs (step, row, stream, prompt).
+TokenDivergenceBatch tokenBatchOf(const PromptItem& prompt, Stream stream, int64_t step, int32_t sample_index,
+                                  bool truncated);
+
 class RolloutScorer {
 public:
     /// The vocabulary compared is the smaller of the two models'; with mask_special_tokens the ids

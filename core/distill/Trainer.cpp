@@ -513,13 +513,7 @@ void Trainer::collectMetrics(const std::vector<PromptItem>& batch, std::vector<S
                 out.samples.push_back(std::move(rec));
             }
             if (!s.logged_rows.count(r)) continue;
-            TokenDivergenceBatch b;
-            b.step = step_;
-            b.sample_index = sampleIndex;
-            b.stream = streamName(s.stream);
-            b.prompt_id = prompt.id;
-            b.prompt_text = prompt.transcript;
-            b.truncated = s.r.truncated[size_t(r)] != 0;
+            TokenDivergenceBatch b = tokenBatchOf(prompt, s.stream, step_, sampleIndex, s.r.truncated[size_t(r)] != 0);
             b.tokens = scorer_->tokenRecords(s, s.r, r);
             out.tokens.push_back(std::move(b));
         }

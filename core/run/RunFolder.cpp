@@ -4,6 +4,7 @@
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/common/Version.h"
+#include "core/run/CheckpointFolders.h"
 #include "core/run/RunStore.h"
 
 #include <fcntl.h>
@@ -124,9 +125,8 @@ void RunFolder::createFolder() const {
 
 bool RunFolder::holdsEmptyRun() const {
     if (!holdsRun()) return false;
+    if (!listCheckpoints(dir_).empty()) return false;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(checkpointsPath(), ec))
-        if (e.path().filename().string().rfind("step-", 0) == 0) return false;
     if (!fs::exists(metricsPath(), ec)) return true;
     try {
         return RunReader(dir_).lastStep() == 0;

@@ -5,6 +5,7 @@
 #include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -21,16 +22,20 @@ std::vector<int64_t> checkpointSteps(const std::string& run_dir) {
     return steps;
 }
 
+void requireCheckpointAt(const std::string& run_dir, int64_t step) {
+    const auto steps = checkpointSteps(run_dir);
+    if (std::find(steps.begin(), steps.end(), step) != steps.end()) return;
+    std::ostringstream have;
+    for (int64_t s : steps) have << " " << s;
+    XOPD_FAIL("'" << run_dir << "': no checkpoint at step " << step << " to fork from (checkpoints at steps:"
+                  << (steps.empty() ? std::string(" none") : have.str()) << ")");
+}
+
 std::string forkRun(const std::string& parent_dir, const std::string& child_dir, int64_t step) {
     const RunFolder parent(parent_dir), child(child_dir);
     parent.requireRun();
+    requireCheckpointAt(parent_dir, step);
     const fs::path ckpt = fs::path(parent.checkpointsPath()) / checkpointName(step);
-    if (!fs::is_directory(ckpt)) {
-        std::ostringstream have;
-        for (int64_t s : checkpointSteps(parent_dir)) have << " " << s;
-        XOPD_FAIL("'" << parent_dir << "': no checkpoint at step " << step << " to fork from (checkpoints at steps:"
-                      << (have.str().empty() ? std::string(" none") : have.str()) << ")");
-    }
     XOPD_CHECK(!child.holdsRun(), "'" << child_dir << "': already holds a run; choose another folder");
     std::error_code ec;
     fs::create_directories(child.checkpointsPath(), ec);

@@ -21,6 +21,10 @@ namespace xopd::run {
 /// Steps that have a complete checkpoint in a run folder, ascending (empty when none).
 std::vector<int64_t> checkpointSteps(const std::string& run_dir);
 
+/// Throws xopd::Error naming the folder, and listing the steps it has, unless `run_dir` has a
+/// complete checkpoint at `step`.
+void requireCheckpointAt(const std::string& run_dir, int64_t step);
+
 /// Creates `child_dir` as a fork of `parent_dir` at checkpoint `step`. Throws xopd::Error naming
 /// the folder when the parent has no such checkpoint (listing the ones it has) or the child folder
 /// already holds a run. Returns the child's run id.

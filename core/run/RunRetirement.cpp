@@ -14,20 +14,12 @@ RunRetirement::~RunRetirement() {
 void RunRetirement::retire(std::unique_ptr<RunControl> run) {
     if (!run) return;
     std::lock_guard<std::mutex> lock(mutex_);
-    ++pending_;
-    threads_.emplace_back([this, r = std::move(run)]() mutable {
+    threads_.emplace_back([r = std::move(run)]() mutable {
         const RunState s = r->state();
         if (s == RunState::Running || s == RunState::Paused || s == RunState::Pausing) r->stop();
         r->wait();
         r.reset();
-        std::lock_guard<std::mutex> l(mutex_);
-        --pending_;
     });
-}
-
-int RunRetirement::pending() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return pending_;
 }
 
 }  // namespace xopd::run

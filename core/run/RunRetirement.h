@@ -28,13 +28,10 @@ public:
 
     /// Stops `run` when it is live and destroys it on a thread of its own. Null is ignored.
     void retire(std::unique_ptr<RunControl> run);
-    /// Runs retired and not yet destroyed.
-    int pending() const;
 
 private:
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::vector<std::thread> threads_;
-    int pending_ = 0;
 };
 
 }  // namespace xopd::run

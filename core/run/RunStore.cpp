@@ -406,16 +406,24 @@ std::string RunReader::integrityCheck() {
     return out;
 }
 
-RunSummary RunReader::summarize(const std::string& run_dir) {
+namespace {
+
+/// A run folder's summary before anything in it is read: every measured field unknown.
+RunSummary unknownSummary(const fs::path& dir) {
     RunSummary s;
-    const fs::path dir(run_dir);
-    s.dir = run_dir;
+    s.dir = dir.string();
     s.id = dir.filename().string();
-    s.last_loss = std::nan("");
-    s.last_divergence = std::nan("");
     s.state = "unknown";
-    s.lambda = s.lr = std::nan("");
+    s.last_loss = s.last_divergence = s.lambda = s.lr = std::nan("");
     s.student.kind = s.teacher.kind = distill::ModelSourceKind::Invalid;
+    return s;
+}
+
+}  // namespace
+
+RunSummary RunReader::summarize(const std::string& run_dir) {
+    const fs::path dir(run_dir);
+    RunSummary s = unknownSummary(dir);
     try {
         const RunInfo info = RunFolder(run_dir).readInfo();
         s.method = info.method;
@@ -473,12 +481,9 @@ std::vector<RunSummary> RunReader::listRuns(const std::string& root) {
         std::error_code entry_ec;
         const bool dir = it->is_directory(entry_ec);
         if (entry_ec) {
-            RunSummary bad;
-            bad.dir = path;
-            bad.id = it->path().filename().string();
+            RunSummary bad = unknownSummary(it->path());
             bad.state = "unreadable";
             bad.problem = "'" + path + "': " + entry_ec.message();
-            bad.last_loss = bad.last_divergence = bad.lambda = bad.lr = std::nan("");
             out.push_back(bad);
             continue;
         }

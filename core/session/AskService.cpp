@@ -25,13 +25,7 @@ struct AskService::Impl {
     /// The student's rollout `r` (one row, sampled under `stream` for `prompt`) scored with both
     /// models exactly as the trainer scores its rollouts (RolloutScoring.h).
     TokenDivergenceBatch score(const PromptItem& prompt, const Rollouts& r, Stream stream, int64_t topk) const {
-        TokenDivergenceBatch b;
-        b.step = 0;
-        b.sample_index = 0;
-        b.stream = streamName(stream);
-        b.prompt_id = prompt.id;
-        b.prompt_text = prompt.transcript;
-        b.truncated = r.rows() > 0 && r.truncated[0] != 0;
+        TokenDivergenceBatch b = tokenBatchOf(prompt, stream, 0, 0, r.rows() > 0 && r.truncated[0] != 0);
         if (r.rows() == 0 || r.tokens.size(1) == 0) return b;
         ScoringRequest want;
         want.topk = topk;

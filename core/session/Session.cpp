@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <sstream>
 
 namespace xopd::session {
 
@@ -66,13 +65,7 @@ ResumedRun Session::resumeRun(const std::string& dir) const {
 
 std::string Session::planFork(const std::string& dir, int64_t step) const {
     run::RunFolder(dir).requireRun();
-    const auto steps = run::checkpointSteps(dir);
-    if (std::find(steps.begin(), steps.end(), step) == steps.end()) {
-        std::ostringstream have;
-        for (int64_t s : steps) have << " " << s;
-        XOPD_FAIL("'" << dir << "': no checkpoint at step " << step << " to fork from (checkpoints at steps:"
-                      << (steps.empty() ? std::string(" none") : have.str()) << ")");
-    }
+    run::requireCheckpointAt(dir, step);
     return unusedName(runsFolder(), folderName(dir) + "-fork-" + std::to_string(step));
 }
 
