@@ -2,14 +2,21 @@
 //   xopd distill (--config RUN.json | --toy | --demo) --run-dir DIR [--max-steps N]
 //   xopd distill --resume --run-dir DIR [--max-steps N]
 //   xopd runs list [DIR]
+// As one rank of a data-parallel job (torchrun --no-python, srun, mpirun; README "Scaling out")
+// the same command line runs on every rank: rank 0 prints and writes the run folder, the others
+// print only errors. Under torchrun --max-restarts a restarted job (TORCHELASTIC_RESTART_COUNT > 0)
+// whose run folder already holds run.json resumes from its latest checkpoint by itself.
 // A progress bar (step, loss, divergence, ETA) on a terminal, plain lines otherwise. A stop signal
 // (Ctrl-C's SIGINT, or SIGTERM and SIGHUP, which Slurm and systemd send) stops the run at the next
 // step boundary with a checkpoint (resumable), and the exit status is 128 + the signal's number
 // (130, 143, 129): the run did not finish. A second stop signal kills at once.
 #include "app/cli/Commands.h"
 #include "core/common/Error.h"
+#include "core/dist/Group.h"
+#include "core/dist/LaunchEnv.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
+#include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 
 #include <signal.h>
@@ -20,6 +27,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iterator>
 #include <optional>
 #include <cstdio>
@@ -32,6 +40,7 @@
 #include <thread>
 
 namespace xopd::cli {
+namespace fs = std::filesystem;
 namespace {
 
 /// The stop signals: what a user, Slurm (scancel, time limit) and systemd send.
@@ -153,9 +162,9 @@ private:
 };
 
 /// Drives a controller to completion from the CLI's main thread. Returns the exit code.
-int drive(run::RunController& c) {
+int drive(run::RunController& c, bool follower = false) {
     ProgressPrinter printer(::isatty(STDOUT_FILENO) != 0);
-    c.addObserver(&printer);
+    if (!follower) c.addObserver(&printer);  // one progress report per job: rank 0's
     g_interrupts = 0;
     g_stop_signal = 0;
     std::optional<StopSignalHandlers> handlers(std::in_place);
@@ -185,10 +194,12 @@ int drive(run::RunController& c) {
     c.removeObserver(&printer);
     const RunState s = c.state();
     if (s == RunState::Failed) XOPD_FAIL("run '" << c.runDir() << "' failed: " << c.lastReason());
+    const int signo = g_stop_signal.load();
+    // Other ranks follow rank 0's stop (RankControl.h): exit as it does, silently.
+    if (follower) return s == RunState::Finished ? 0 : signo != 0 ? 128 + signo : 1;
     std::cout << "run folder: " << c.runDir() << " (" << runStateName(s) << ", " << c.completedSteps() << " steps)\n";
     if (s == RunState::Finished) return 0;
     // Stopped by a signal: not finished, and the status says which signal (as a shell reports it).
-    const int signo = g_stop_signal.load();
     if (signo != 0) std::cout << "xopd: the run did not finish; continue with: xopd distill --resume --run-dir " << c.runDir() << "\n";
     return signo != 0 ? 128 + signo : 1;
 }
@@ -232,6 +243,7 @@ void addDistillCommands(CLI::App& app, Action& run) {
         std::string method = "x-opd";
         int64_t max_steps = 0;
         std::string runs_root = "runs";
+        int64_t dist_timeout_s = 600;
     };
     auto a = std::make_shared<Args>();
 
@@ -242,6 +254,9 @@ void addDistillCommands(CLI::App& app, Action& run) {
     auto* res = cmd->add_flag("--resume", a->resume, "continue the run in --run-dir from its latest checkpoint");
     cmd->add_option("--run-dir", a->run_dir, "run folder (created for a new run)")->required();
     cmd->add_option("--max-steps", a->max_steps, "optimizer steps (overrides the config)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--dist-timeout", a->dist_timeout_s,
+                    "data parallel: seconds a rank waits for the others (rendezvous, each collective) before failing")
+        ->check(CLI::Range(1, 86400));
     auto* meth = cmd->add_option("--method", a->method, "objective with --demo/--toy: x-opd, sft, offline-kd, gkd")
                      ->check(CLI::IsMember({"x-opd", "sft", "offline-kd", "gkd"}));
     meth->excludes(cfg)->excludes(res);
@@ -253,9 +268,19 @@ void addDistillCommands(CLI::App& app, Action& run) {
             run::RunOptions o;
             o.run_dir = a->run_dir;
             o.max_steps = a->max_steps;
-            if (a->resume) {
+            const auto env = dist::readLaunchEnv();
+            bool resume = a->resume;
+            if (env.distributed()) {
+                // A rank whose peer died must get an error from the socket, not die of SIGPIPE.
+                std::signal(SIGPIPE, SIG_IGN);
+                o.group = dist::Group::join(env, std::chrono::seconds(a->dist_timeout_s));
+                // torchrun --max-restarts: the restarted job continues the run it had begun.
+                if (env.restart_count > 0 && fs::exists(run::RunFolder(a->run_dir).runJsonPath())) resume = true;
+            }
+            const bool follower = env.distributed() && env.rank != 0;
+            if (resume) {
                 auto c = run::RunController::resume(o);
-                return drive(*c);
+                return drive(*c, follower);
             }
             distill::DistillConfig config;
             if (!a->config.empty()) {
@@ -268,7 +293,7 @@ void addDistillCommands(CLI::App& app, Action& run) {
                 XOPD_FAIL("distill: give --config FILE, --toy, --demo or --resume");
             }
             run::RunController c(config, o);
-            return drive(c);
+            return drive(c, follower);
         };
     });
 

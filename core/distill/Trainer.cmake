@@ -12,4 +12,5 @@ list(APPEND XOPD_DISTILL_TRAINER_SOURCES
   RunModels.cpp
   Lora.cpp
   SpeechLmPolicy.cpp
+  DataParallel.cpp
   Trainer.cpp)

@@ -4,6 +4,7 @@
 #include "core/common/Json.h"
 #include "core/common/TorchSave.h"
 #include "core/distill/DataOrder.h"
+#include "core/distill/DataParallel.h"
 #include "core/distill/Knobs.h"
 #include "core/distill/LrSchedule.h"
 #include "core/distill/Objectives.h"
@@ -20,6 +21,8 @@ namespace xopd::distill {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+/// Gradient all-reduce bucket (data parallel): 25 MB, as torch's DistributedDataParallel.
+constexpr int64_t kGradientBucketBytes = 25 << 20;
 double secondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 double quantileSorted(const std::vector<double>& v, double q) {
@@ -127,6 +130,20 @@ double Trainer::setKnob(const std::string& name, double value) {
     return old;
 }
 
+void Trainer::setDataParallel(std::shared_ptr<dist::Group> group) {
+    group_ = std::move(group);
+    if (!group_) return;
+    XOPD_CHECK(promptsPerStep() >= group_->worldSize(),
+               "train.batch_size: " << promptsPerStep() << " prompts per step cannot be shared by " << group_->worldSize()
+                                    << " ranks (each needs at least one)");
+    dp::broadcastParameters(*group_, params_);
+}
+
+Rollouts Trainer::sampleStream(const std::vector<PromptItem>& batch, Stream stream, int64_t m, const SamplingOptions& so) {
+    if (!group_) return student_->sample(batch, stream, m, so, generator_);
+    return dp::samplePerPrompt(*student_, batch, batch_indices_, stream, m, so, config_.train.seed, step_);
+}
+
 double Trainer::nextLearningRate() const { return learningRateAt(config_.train, config_.train.lr, step_, max_steps_); }
 
 std::vector<int64_t> Trainer::fixedResponses(int64_t prompt_index, bool from_teacher) {
@@ -179,8 +196,8 @@ void Trainer::buildStreams(const std::vector<PromptItem>& batch, std::vector<Str
         const int64_t m = config_.rollout.rollouts_per_prompt;
         const bool reuse = L.im_stream == ImStream::ReuseSpeechRollouts;
         Rollouts speech, text;
-        if (wantSpeech || (wantText && reuse)) speech = student_->sample(batch, Stream::Speech, m, so, generator_);
-        if (wantText && !reuse) text = student_->sample(batch, Stream::Text, m, so, generator_);
+        if (wantSpeech || (wantText && reuse)) speech = sampleStream(batch, Stream::Speech, m, so);
+        if (wantText && !reuse) text = sampleStream(batch, Stream::Text, m, so);
         if (wantText) {
             StreamData s;
             s.stream = Stream::Text;
@@ -267,12 +284,22 @@ StepOutput Trainer::step() {
     StepOutput out;
     const auto& L = config_.loss;
     batch_indices_ = order_->order.next(promptsPerStep());
+    if (group_) {  // every rank drew the same global batch; keep this rank's shard
+        const auto [lo, hi] = dp::shardRange(int64_t(batch_indices_.size()), group_->rank(), group_->worldSize());
+        batch_indices_ = std::vector<int64_t>(batch_indices_.begin() + lo, batch_indices_.begin() + hi);
+    }
     std::vector<PromptItem> batch;
     for (int64_t i : batch_indices_) batch.push_back(prompts_[size_t(i)]);
 
     std::vector<StreamData> streams;
     double rollout_s = 0, teacher_s = 0;
     buildStreams(batch, streams, rollout_s, teacher_s, out);
+    if (group_) {  // the normaliser is the whole job's sequence (or token) count
+        std::vector<double> counts;
+        for (auto& s : streams) counts.push_back(s.global_count);
+        counts = dp::allreduceSum(*group_, counts);
+        for (size_t i = 0; i < streams.size(); ++i) streams[i].global_count = counts[i];
+    }
 
     // ---- Update: micro-batches by prompt; each stream's sum is divided by its GLOBAL count.
     const auto tUpdate = Clock::now();
@@ -349,6 +376,10 @@ StepOutput Trainer::step() {
         }
     }
     (void)teacherInUpdate;
+    if (group_) {  // each rank's loss is a share of the global one: sums make the one-process values
+        lossValue = dp::allreduceSum(*group_, {lossValue})[0];
+        dp::allreduceGradients(*group_, params_, kGradientBucketBytes);
+    }
 
     // ---- Non-finite guard, clipping, optimizer step.
     if (!std::isfinite(lossValue)) {
@@ -403,6 +434,12 @@ StepOutput Trainer::step() {
     double tokens = 0;
     for (auto& s : streams) tokens += s.r.mask.sum().item<double>();
     sc["tokens_per_s"] = step_s > 0 ? tokens / step_s : std::nan("");
+    if (group_) {  // rank 0 records the job's metrics, and the prompts every rank trained on
+        dp::reduceScalars(*group_, sc);
+        nlohmann::json ids = nlohmann::json::array();
+        for (int64_t i : dp::gatherShards(*group_, batch_indices_, promptsPerStep())) ids.push_back(prompts_[size_t(i)].id);
+        out.metrics.json["dp/batch"] = ids.dump();
+    }
     return out;
 }
 

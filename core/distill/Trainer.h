@@ -25,6 +25,10 @@
 #include <string>
 #include <vector>
 
+namespace xopd::dist {
+class Group;
+}
+
 namespace xopd::distill {
 
 /// What one step produced.
@@ -79,6 +83,13 @@ public:
     /// Restores a state written by saveState. Throws xopd::Error naming the file at fault.
     void loadState(const std::string& folder);
 
+    /// Makes this trainer one rank of a data-parallel job (DataParallel.h): broadcasts the trainable
+    /// weights from rank 0, then every step trains on this rank's shard of the global batch and
+    /// sums gradients, normalisers and metrics over the ranks. Call after loadState (every rank
+    /// loads the same checkpoint) and before the first step. Collective: all ranks call it.
+    /// Throws xopd::Error when a step's prompts are fewer than the ranks.
+    void setDataParallel(std::shared_ptr<dist::Group> group);
+
     /// The student (for evaluation hooks and tests).
     Policy& student() { return *student_; }
     Policy& teacher() { return *teacher_; }
@@ -90,6 +101,7 @@ private:
     void scoreStream(const std::vector<PromptItem>& batch, StreamData& s, double& teacher_s);
     std::vector<int64_t> fixedResponses(int64_t prompt_index, bool from_teacher);
     void collectMetrics(const std::vector<PromptItem>& batch, std::vector<StreamData>& streams, StepOutput& out);
+    Rollouts sampleStream(const std::vector<PromptItem>& batch, Stream stream, int64_t m, const SamplingOptions& so);
 
     DistillConfig config_;
     std::shared_ptr<Policy> student_;
@@ -107,7 +119,8 @@ private:
     int64_t step_ = 0;
     int64_t max_steps_ = 0;
     std::map<int64_t, std::vector<int64_t>> teacher_answers_;  ///< offline KD / seq KD cache
-    std::vector<int64_t> batch_indices_;  ///< prompt indices of the current step
+    std::vector<int64_t> batch_indices_;  ///< prompt indices of the current step (this rank's shard)
+    std::shared_ptr<dist::Group> group_;  ///< data-parallel job; null in a single process
 };
 
 }  // namespace xopd::distill

@@ -3,12 +3,15 @@
 #include "core/common/Clock.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/dist/Group.h"
+#include "core/distill/DataParallel.h"
 #include "core/distill/Knobs.h"
 #include "core/distill/RunEstimate.h"
 #include "core/distill/RunModels.h"
 #include "core/distill/Trainer.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/Fingerprint.h"
+#include "core/run/RankControl.h"
 #include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 
@@ -42,6 +45,7 @@ RunController::RunController(distill::DistillConfig config, RunOptions options)
     if (options_.max_steps > 0) config_.train.max_steps = options_.max_steps;
     const RunFolder folder(options_.run_dir);
     config_.validate(folder.runJsonPath());
+    if (follower()) return;  // rank 0 creates the folder and is its one writer
     folder.createFolder();
     writer_lock_ = folder.lockForWriting();  // before run.json: replacing a folder needs its lock
     folder.create(config_);
@@ -49,6 +53,7 @@ RunController::RunController(distill::DistillConfig config, RunOptions options)
 
 RunController::RunController(ResumeTag, distill::DistillConfig config, RunOptions options)
     : config_(std::move(config)), options_(std::move(options)), resuming_(true) {
+    if (follower()) return;
     writer_lock_ = RunFolder(options_.run_dir).lockForWriting();  // refuses a second writer
 }
 
@@ -133,8 +138,10 @@ void RunController::notify(F&& f) {
     for (auto* o : copy) f(*o);
 }
 
+bool RunController::follower() const { return options_.group && options_.group->rank() != 0; }
+
 void RunController::log(LogLevel level, const std::string& message) {
-    {
+    if (!follower()) {
         std::ofstream out(fs::path(options_.run_dir) / kLogFile, std::ios::app);
         if (out) out << utcTimestamp() << " " << levelName(level) << ": " << message << "\n";
     }
@@ -170,11 +177,18 @@ void RunController::emitState(RunState s, const std::string& reason) {
 void RunController::setup() {
     started_ = nowUnixSeconds();
     // Left by a checkpoint that was killed or failed (a full disk): free the space first.
-    if (resuming_) removeCheckpointLeftovers(options_.run_dir);
+    if (resuming_ && !follower()) removeCheckpointLeftovers(options_.run_dir);
     // The store first: a run that fails while its models load is recorded as failed, with the reason.
-    store_ = std::make_unique<RunStore>(options_.run_dir);
+    if (!follower()) store_ = std::make_unique<RunStore>(options_.run_dir);
     auto factory = options_.factory ? options_.factory : ModelFactory(&distill::makeRunModels);
-    models_ = factory(config_);
+    // LOCAL_RANK picks the GPU: a bare "cuda" becomes this rank's cuda:LOCAL_RANK (run.json keeps "cuda").
+    auto modelConfig = config_;
+    if (options_.group) {
+        const std::string local = "cuda:" + std::to_string(options_.group->env().local_rank);
+        if (modelConfig.train.device == "cuda") modelConfig.train.device = local;
+        if (modelConfig.train.teacher_device == "cuda") modelConfig.train.teacher_device = local;
+    }
+    models_ = factory(modelConfig);
     XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
     // Before the first rollout allocates anything large: does the run fit this machine?
     const auto estimate = distill::estimateRun(config_, models_->student_parameters, models_->teacher_parameters);
@@ -188,13 +202,27 @@ void RunController::setup() {
     if (!models_->student_dir.empty()) fp["student"] = {{"folder", models_->student_dir}, {"sha256", fingerprintPath(models_->student_dir)}};
     if (!models_->teacher_dir.empty()) fp["teacher"] = {{"folder", models_->teacher_dir}, {"sha256", fingerprintPath(models_->teacher_dir)}};
     if (!models_->manifest.empty()) fp["data"] = {{"manifest", models_->manifest}, {"sha256", fingerprintPath(models_->manifest)}};
-    if (!resuming_) {
+    if (follower()) {
+        // rank 0 records the fingerprints
+    } else if (!resuming_) {
         folder.writeFingerprints(fp);
     } else if (folder.fingerprints() != fp) {
         log(LogLevel::Warning, "model or data fingerprints differ from run.json (files changed since the run started)");
     }
 
-    if (resuming_) {
+    if (resuming_ && follower()) {
+        // The checkpoint rank 0 loaded (it may have skipped a corrupt newer one), from shared storage.
+        std::vector<double> step{0};
+        step = distill::dp::allreduceSum(*options_.group, step);
+        if (step[0] >= 0) {
+            std::string dir;
+            for (const auto& cp : listCheckpoints(options_.run_dir))
+                if (checkpointStep(fs::path(cp).filename().string()) == int64_t(step[0])) dir = cp;
+            XOPD_CHECK(!dir.empty(), "run '" << options_.run_dir << "': rank 0 resumed from step " << step[0]
+                                             << ", a checkpoint this rank cannot see (is the run folder on shared storage?)");
+            trainer_->loadState(dir);
+        }
+    } else if (resuming_) {
         const std::string newest = latestCheckpoint(options_.run_dir);
         std::string latest;  // the checkpoint actually loaded
         if (!newest.empty()) {
@@ -223,6 +251,9 @@ void RunController::setup() {
                                                 << " checkpoints can be loaded; the newest: " << firstError);
             last_checkpoint_step_ = trainer_->completedSteps();
         }
+        if (options_.group) {  // tell the other ranks which step to load (-1: none); only rank 0 adds
+            distill::dp::allreduceSum(*options_.group, {latest.empty() ? -1.0 : double(trainer_->completedSteps())});
+        }
         const int64_t step = trainer_->completedSteps();
         store_->deleteAfter(step);
         RunEventRecord e;
@@ -236,23 +267,49 @@ void RunController::setup() {
         log(LogLevel::Info, e.message);
     }
     if (options_.max_steps > 0) trainer_->setMaxSteps(options_.max_steps);
+    if (options_.group) {
+        trainer_->setDataParallel(options_.group);
+        log(LogLevel::Info, "data parallel: " + options_.group->env().describe());
+    }
     steps_ = trainer_->completedSteps();
     RunEventRecord plan;
     plan.step = steps_.load();
     plan.kind = event_kind::kPlan;
     plan.name = "max_steps";
     plan.value = double(trainer_->maxSteps());
-    store_->addEvent(plan);
+    if (store_) store_->addEvent(plan);
     const int64_t maxSteps = trainer_->maxSteps();
     notify([&](RunObserver& o) { o.onPlan(maxSteps); });
 }
 
-void RunController::applyKnobs() {
+std::deque<std::pair<std::string, double>> RunController::syncCommands() {
     std::deque<std::pair<std::string, double>> pending;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         pending.swap(knobs_);
+        if (options_.group) {  // at most kKnobsPerTurn travel now; the rest wait for the next turn
+            while (pending.size() > kKnobsPerTurn) {
+                knobs_.push_front(pending.back());
+                pending.pop_back();
+            }
+        }
     }
+    if (!options_.group) return pending;
+    ControlMessage mine;
+    mine.stop = stop_requested_;
+    mine.cancel = cancel_requested_;
+    mine.pause = pause_requested_;
+    if (!follower()) mine.knobs = pending;
+    const ControlMessage c = exchangeControl(*options_.group, mine);
+    if (follower()) {  // rank 0's commands replace this rank's own (a signal here, say)
+        stop_requested_ = c.stop;
+        cancel_requested_ = c.cancel;
+        pause_requested_ = c.pause;
+    }
+    return c.knobs;
+}
+
+void RunController::applyKnobs(std::deque<std::pair<std::string, double>> pending) {
     for (const auto& [name, value] : pending) {
         const double old = trainer_->setKnob(name, value);
         if (name == "max_steps") {
@@ -267,14 +324,14 @@ void RunController::applyKnobs() {
         std::ostringstream msg;
         msg << name << ": " << old << " -> " << value;
         e.message = msg.str();
-        store_->addEvent(e);
+        if (store_) store_->addEvent(e);
         log(LogLevel::Info, "hot edit " + e.message + " (before step " + std::to_string(e.step + 1) + ")");
     }
 }
 
 void RunController::checkpoint() {
     const int64_t step = trainer_->completedSteps();
-    if (step == last_checkpoint_step_) return;
+    if (step == last_checkpoint_step_ || follower()) return;  // rank 0 writes the (identical) state
     const std::string tmp = beginCheckpoint(options_.run_dir, step);
     std::string dir;
     try {
@@ -303,7 +360,7 @@ void RunController::work() {
         emitState(RunState::Running, resuming_ ? "resumed" : "");
         bool paused = false;
         while (true) {
-            applyKnobs();
+            applyKnobs(syncCommands());
             if (cancel_requested_) break;
             if (stop_requested_) {
                 checkpoint();
@@ -320,8 +377,12 @@ void RunController::work() {
                     }
                     emitState(RunState::Paused, reason);
                 }
+                if (follower()) continue;  // the next turn's broadcast waits for rank 0
                 std::unique_lock<std::mutex> lock(mutex_);
-                cv_.wait(lock, [&] { return !pause_requested_ || stop_requested_ || cancel_requested_ || !knobs_.empty(); });
+                const auto wake = [&] { return !pause_requested_ || stop_requested_ || cancel_requested_ || !knobs_.empty(); };
+                // Data parallel: wake each second to repeat the pause to the other ranks (RankControl.h).
+                if (options_.group) cv_.wait_for(lock, std::chrono::seconds(1), wake);
+                else cv_.wait(lock, wake);
                 continue;
             }
             if (paused) {
@@ -345,9 +406,10 @@ void RunController::work() {
                 e.name = "nonfinite";
                 e.value = std::nan("");
                 e.message = out.nonfinite_reason;
-                store_->addEvent(e);
+                if (store_) store_->addEvent(e);
                 log(LogLevel::Warning, "step " + std::to_string(e.step) + ": " + out.nonfinite_reason + "; update skipped");
                 if (!config_.train.pause_on_nan) throw Error("step " + std::to_string(e.step) + ": " + out.nonfinite_reason);
+                if (follower()) continue;  // rank 0 pauses, and says so in the next turn
                 {
                     std::lock_guard<std::mutex> lock(mutex_);
                     reason_ = out.nonfinite_reason;
@@ -357,19 +419,19 @@ void RunController::work() {
             }
             out.metrics.wall_time_s = nowUnixSeconds() - started_;
             out.metrics.unix_time_s = nowUnixSeconds();
-            store_->commitStep(out.metrics, out.tokens, out.samples);
+            if (store_) store_->commitStep(out.metrics, out.tokens, out.samples);
             steps_ = trainer_->completedSteps();
             notify([&](RunObserver& o) { o.onStep(out.metrics); });
             for (const auto& b : out.tokens) notify([&](RunObserver& o) { o.onTokens(b); });
             const int64_t every = config_.train.checkpoint_every;
             if (every > 0 && trainer_->completedSteps() % every == 0) checkpoint();
         }
-        // Cancelled: discard the run folder.
+        // Cancelled: discard the run folder (rank 0's job).
         store_.reset();
         trainer_.reset();
         models_.reset();
         std::error_code ec;
-        fs::remove_all(options_.run_dir, ec);
+        if (!follower()) fs::remove_all(options_.run_dir, ec);
         emitState(RunState::Cancelled, ec ? "run folder not fully removed: " + ec.message() : "cancelled by the user");
     } catch (const c10::Error& e) {  // LibTorch's message without its C++ backtrace: no c10::Error leaves the core
         const std::string reason = e.what_without_backtrace();

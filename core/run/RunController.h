@@ -14,6 +14,13 @@
 // (resumable); cancel deletes the run folder. Hot edits are recorded in the events table and saved
 // with every checkpoint.
 //
+// Data parallel (RunOptions::group): every rank of the job runs a controller over the same run
+// folder (shared storage). Rank 0 is the run as above: it takes commands, writes run.json, the run
+// store, run.log and checkpoints, and broadcasts its commands before each step (RankControl.h).
+// The other ranks write nothing: they follow rank 0's commands, load the checkpoint rank 0 loaded
+// on resume, and report only to their own observers. A rank that dies makes the others fail with
+// a reason naming it (dist::Group).
+//
 // Torch-free header. Lifetime: the destructor stops a live run (checkpoint) and joins the worker.
 
 #include "core/distill/DistillConfig.h"
@@ -31,6 +38,9 @@
 #include <utility>
 #include <vector>
 
+namespace xopd::dist {
+class Group;
+}
 namespace xopd::distill {
 struct RunModels;
 class Trainer;
@@ -51,6 +61,8 @@ struct RunOptions {
     int64_t max_steps = 0;
     /// Model factory; empty = distill::makeRunModels.
     ModelFactory factory;
+    /// Data-parallel job this process is a rank of; null = the single process.
+    std::shared_ptr<dist::Group> group;
 };
 
 class RunController : public RunControl {
@@ -88,7 +100,10 @@ private:
     RunController(ResumeTag, distill::DistillConfig config, RunOptions options);
     void work();
     void setup();
-    void applyKnobs();
+    void applyKnobs(std::deque<std::pair<std::string, double>> pending);
+    std::deque<std::pair<std::string, double>> syncCommands();
+    /// A rank other than 0 of a data-parallel job: writes nothing, follows rank 0's commands.
+    bool follower() const;
     void checkpoint();
     void emitState(RunState s, const std::string& reason);
     void log(LogLevel level, const std::string& message);

@@ -1,0 +1,259 @@
+// Data-parallel `xopd distill` as real processes on 127.0.0.1 (CPU, Gloo; README "Scaling out"):
+//  - 2 ranks under `python3 -m torch.distributed.run --no_python` train as 1 rank with the same
+//    global batch: the same prompts in the same order every step, per-step losses within
+//    kLossTol (relative) and final weights within kWeightTol (absolute, fp32); the data order also
+//    matches the plain single process (no launcher);
+//  - SIGKILL of rank 1 makes rank 0 exit non-zero within kExitWithin_s, naming rank 1; resumed at
+//    another world size (1 rank) the run finishes with PRAGMA integrity_check ok, every step once,
+//    and the losses of the uninterrupted run.
+// The tolerances are fp32 summation order: a shard's scores are computed in a smaller batch and
+// the ranks' gradient sums are added in another order than one process's accumulation.
+// Skipped when python3 has no torch.distributed (packaging/setup-debian.sh installs python3-torch).
+#include "core/common/Error.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/run/RunFolder.h"
+#include "core/run/RunStore.h"
+#include "tests/support/TestSupport.h"
+
+#include <QtTest/QtTest>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+using namespace xopd;
+
+namespace {
+
+const int kSteps = 24;
+const double kLossTol = 1e-4;    ///< relative, per-step loss and grad norm
+const double kWeightTol = 1e-5;  ///< absolute, every trainable weight after kSteps
+const int kDistTimeout_s = 20;   ///< --dist-timeout given to the ranks
+const int kExitWithin_s = 30;    ///< a rank's death is seen well within the collective timeout
+
+void writeConfig(const QString& path) {
+    nlohmann::json j = {
+        {"student", {{"kind", "toy"}}},
+        {"teacher", {{"kind", "toy"}}},
+        {"data", {{"toy_prompts", 24}}},
+        {"rollout", {{"rollouts_per_prompt", 2}, {"max_new_tokens", 16}}},
+        {"loss", {{"method", "x-opd"}, {"lambda", 0.5}}},
+        // 8 prompts per step (train.batch_unit: prompts): 4 per rank.
+        {"train", {{"batch_size", 8}, {"lr", 0.01}, {"max_steps", kSteps}, {"checkpoint_every", 4}, {"seed", 7}}},
+    };
+    std::ofstream(path.toStdString()) << j.dump(2);
+}
+
+int freePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+/// A python3 whose torch has the launcher ($XOPD_PYTHON, /usr/bin/python3, python3), or "".
+QString launcherPython() {
+    static const QString found = [] {
+        QStringList candidates;
+        if (qEnvironmentVariableIsSet("XOPD_PYTHON")) candidates << qEnvironmentVariable("XOPD_PYTHON");
+        candidates << "/usr/bin/python3" << "python3";
+        for (const auto& c : candidates)
+            if (test::runProgram(c, {"-c", "import torch.distributed.run"}).exitCode == 0) return c;
+        return QString();
+    }();
+    return found;
+}
+
+/// `python3 -m torch.distributed.run` running `xopd ARGS` as `ranks` ranks. The -r/-t/--log_dir
+/// flags are what Debian 12's torch 1.13 launcher needs on Python 3.11 (README "Scaling out").
+test::ProcessResult torchrun(int ranks, const QString& log_dir, const QStringList& args) {
+    QStringList a{"-m", "torch.distributed.run", "--no_python", "--nproc_per_node", QString::number(ranks),
+                  "--master_port", QString::number(freePort()), "-r", "1", "-t", "1", "--log_dir", log_dir,
+                  test::cliPath()};
+    return test::runProgram(launcherPython(), a + args, 600000, {"XOPD_THREADS=1", "OMP_NUM_THREADS=1"});
+}
+
+double scalar(const StepMetrics& m, const std::string& k) {
+    auto it = m.scalars.find(k);
+    return it == m.scalars.end() ? std::nan("") : it->second;
+}
+
+bool close(double a, double b, double rel) { return std::abs(a - b) <= rel * std::max(1.0, std::abs(b)); }
+
+/// The trainable tensors of a run's latest checkpoint (trainable.pt, RNG state last).
+std::vector<torch::Tensor> latestWeights(const QString& run_dir) {
+    std::vector<torch::Tensor> t;
+    torch::load(t, run::latestCheckpoint(run_dir.toStdString()) + "/trainable.pt");
+    t.pop_back();
+    return t;
+}
+
+/// Largest |a - b| over the runs' trainable tensors.
+double weightDiff(const QString& a, const QString& b) {
+    const auto wa = latestWeights(a), wb = latestWeights(b);
+    if (wa.size() != wb.size() || wa.empty()) return INFINITY;
+    double d = 0;
+    for (size_t i = 0; i < wa.size(); ++i) d = std::max(d, (wa[i] - wb[i]).abs().max().item<double>());
+    return d;
+}
+
+/// Compares per-step loss and grad norm of two runs over every step; "" when they agree.
+QString compareSteps(const QString& a, const QString& b) {
+    run::RunReader ra(a.toStdString()), rb(b.toStdString());
+    const auto sa = ra.stepsSince(0), sb = rb.stepsSince(0);
+    if (sa.size() != size_t(kSteps) || sb.size() != size_t(kSteps))
+        return QString("steps: %1 and %2, expected %3").arg(sa.size()).arg(sb.size()).arg(kSteps);
+    double worst = 0;
+    for (size_t i = 0; i < sa.size(); ++i) {
+        if (sa[i].step != int64_t(i + 1) || sb[i].step != int64_t(i + 1)) return QString("step %1 missing or twice").arg(i + 1);
+        for (const char* k : {"loss", "grad_norm", "text/adv_mean", "speech/tokens"}) {
+            const double x = scalar(sa[i], k), y = scalar(sb[i], k);
+            worst = std::max(worst, std::abs(x - y) / std::max(1.0, std::abs(y)));
+            if (!close(x, y, kLossTol))
+                return QString("step %1 %2: %3 vs %4").arg(i + 1).arg(k).arg(x, 0, 'g', 9).arg(y, 0, 'g', 9);
+        }
+        if (sa[i].json.count("dp/batch") && sb[i].json.count("dp/batch") && sa[i].json.at("dp/batch") != sb[i].json.at("dp/batch"))
+            return QString("step %1: prompts %2 vs %3").arg(i + 1).arg(QString::fromStdString(sa[i].json.at("dp/batch")),
+                                                                     QString::fromStdString(sb[i].json.at("dp/batch")));
+    }
+    qInfo("largest relative difference of loss / grad_norm / adv_mean / tokens over %d steps: %.3g", kSteps, worst);
+    return {};
+}
+
+}  // namespace
+
+class TestDistillDp : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+    QString cfg_, one_;  ///< the config; the 1-rank reference run
+
+private slots:
+    void initTestCase() {
+        if (launcherPython().isEmpty())
+            QSKIP("python3 -m torch.distributed.run is not available (Debian: python3-torch)");
+        cfg_ = tmp_.filePath("run.json");
+        writeConfig(cfg_);
+        one_ = tmp_.filePath("runs/one-rank");
+        const auto r = torchrun(1, tmp_.filePath("logs1"), {"distill", "--config", cfg_, "--run-dir", one_});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    }
+
+    void twoRanksTrainAsOne() {
+        const QString two = tmp_.filePath("runs/two-ranks");
+        const auto r = torchrun(2, tmp_.filePath("logs2"), {"distill", "--config", cfg_, "--run-dir", two});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+        const QString diff = compareSteps(two, one_);
+        QVERIFY2(diff.isEmpty(), qPrintable(diff));
+        const double w = weightDiff(two, one_);
+        qInfo("largest |w2 - w1| after %d steps: %.3g", kSteps, w);
+        QVERIFY2(w <= kWeightTol, qPrintable(QString("weights differ by %1").arg(w)));
+        // Every step recorded the prompts of both ranks: all 8.
+        run::RunReader rd(two.toStdString());
+        const auto steps = rd.stepsSince(0);
+        const auto batch = nlohmann::json::parse(steps.front().json.at("dp/batch"));
+        QCOMPARE(int(batch.size()), 8);
+        QCOMPARE(QString::fromStdString(rd.integrityCheck()), QString("ok"));
+        // Rank 0 alone wrote the folder: the log names rank 0's place in the job, never rank 1's.
+        QFile log(two + "/" + run::kLogFile);
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(log.readAll());
+        QVERIFY2(text.contains("data parallel: rank 0/2") && !text.contains("rank 1/2"), qPrintable(text));
+    }
+
+    void dataOrderIsThatOfOneProcess() {
+        // The plain single process (no launcher) visits the prompts in the same order (its rollouts
+        // differ: it samples the batch in one draw; DataParallel.h).
+        const QString plain = tmp_.filePath("runs/plain");
+        const auto r = test::runProgram(test::cliPath(), {"distill", "--config", cfg_, "--run-dir", plain, "--max-steps", "6"},
+                                        300000, {"XOPD_THREADS=1"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+        run::RunReader rp(plain.toStdString()), r1(one_.toStdString());
+        std::map<int64_t, std::vector<std::string>> order;  // step -> prompt ids of the text stream, deduplicated
+        for (const auto& s : rp.samplesSince(0)) {
+            if (s.stream != "text") continue;
+            auto& v = order[s.step];
+            if (v.empty() || v.back() != s.prompt_id) v.push_back(s.prompt_id);
+        }
+        QCOMPARE(int(order.size()), 6);
+        const auto steps = r1.stepsSince(0);
+        for (const auto& [step, ids] : order) {
+            const auto batch = nlohmann::json::parse(steps[size_t(step - 1)].json.at("dp/batch")).get<std::vector<std::string>>();
+            QCOMPARE(batch, ids);
+        }
+    }
+
+    void aKilledRankStopsTheJobAndTheRunResumesAtAnotherWorldSize() {
+        const QString dir = tmp_.filePath("runs/killed");
+        const int port = freePort();
+        // Launched by hand (no torchrun agent): rank 0 hosts the store, and the test chooses whom to kill.
+        QProcess rank[2];
+        for (int r = 0; r < 2; ++r) {
+            auto e = QProcessEnvironment::systemEnvironment();
+            for (const auto& [k, v] : std::map<QString, QString>{{"RANK", QString::number(r)}, {"LOCAL_RANK", QString::number(r)},
+                                                                 {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"},
+                                                                 {"MASTER_PORT", QString::number(port)}, {"XOPD_THREADS", "1"}})
+                e.insert(k, v);
+            rank[r].setProcessEnvironment(e);
+            rank[r].start(test::cliPath(), {"distill", "--config", cfg_, "--run-dir", dir, "--dist-timeout",
+                                            QString::number(kDistTimeout_s)});
+            QVERIFY(rank[r].waitForStarted());
+        }
+        int64_t seen = 0;
+        for (int i = 0; i < 12000 && seen < 6; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (!QFile::exists(dir + "/metrics.sqlite")) continue;
+            try {
+                seen = run::RunReader(dir.toStdString()).lastStep();
+            } catch (const Error&) {
+            }
+        }
+        QVERIFY2(rank[0].state() == QProcess::Running && rank[1].state() == QProcess::Running,
+                 "the job ended before a rank could be killed");
+        QVERIFY(seen >= 6 && seen < kSteps);
+        rank[1].kill();  // SIGKILL
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY2(rank[0].waitForFinished(kExitWithin_s * 1000), "rank 0 did not exit after rank 1 was killed");
+        const double exit_s = clock.elapsed() / 1000.0;
+        rank[1].waitForFinished();
+        const QString err = QString::fromUtf8(rank[0].readAllStandardError());
+        qInfo("rank 0 exited %.1f s after rank 1 was killed: %s", exit_s, qPrintable(err.trimmed()));
+        QCOMPARE(rank[0].exitStatus(), QProcess::NormalExit);
+        QVERIFY(rank[0].exitCode() != 0);
+        QVERIFY2(err.contains("lost rank 1"), qPrintable(err));
+        {
+            run::RunReader rd(dir.toStdString());
+            QCOMPARE(QString::fromStdString(rd.integrityCheck()), QString("ok"));
+            QVERIFY(rd.lastStep() < kSteps);
+        }
+
+        // Resumed by one rank: the checkpoint does not depend on the world size.
+        const auto r = torchrun(1, tmp_.filePath("logs-resume"), {"distill", "--resume", "--run-dir", dir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+        run::RunReader rd(dir.toStdString());
+        QCOMPARE(QString::fromStdString(rd.integrityCheck()), QString("ok"));
+        bool sawResume = false;
+        for (const auto& ev : rd.eventsSince(0)) sawResume |= ev.kind == "resume";
+        QVERIFY(sawResume);
+        const QString diff = compareSteps(dir, one_);  // every step once, as the uninterrupted run
+        QVERIFY2(diff.isEmpty(), qPrintable(diff));
+        QVERIFY(weightDiff(dir, one_) <= kWeightTol);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestDistillDp)
+#include "test_distill_dp.moc"
