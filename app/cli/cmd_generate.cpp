@@ -46,10 +46,13 @@ text::ChatTemplateKind templateFor(const GenerateArgs& a, const model::SpeechLm&
         const auto kind = text::chatTemplateFromName(a.templateName);
         XOPD_CHECK(kind != text::ChatTemplateKind::Invalid,
                    "--template '" << a.templateName << "' is not one of qwen2-instruct, qwen2.5-instruct, "
-                                  << "qwen2-audio-instruct, qwen2.5-omni, chatml");
+                                  << "qwen2-audio-instruct, qwen2.5-omni, chatml, qwen3, qwen3-thinking, "
+                                  << "qwen3-instruct-2507, qwen3-omni");
         return kind;
     }
-    const auto found = text::detectChatTemplateInFolder(a.model);
+    std::string warning;
+    const auto found = text::detectChatTemplateInFolder(a.model, &warning);
+    if (!warning.empty()) std::cerr << "xopd: warning: " << warning << "\n";
     if (found != text::ChatTemplateKind::Invalid) return found;
     switch (lm.config().kind) {
         case model::ModelKind::Qwen2Audio: return text::ChatTemplateKind::Qwen2AudioInstruct;
@@ -98,7 +101,15 @@ int runGenerate(const GenerateArgs& a) {
     if (!a.prompt.empty()) content.push_back(text::ChatContent::makeText(a.prompt));
 
     std::string rendered;
-    if (a.raw) {
+    const std::string placeholder =
+        lm.hasAudio() && lm.config().audio_token_id >= 0 ? tok.idToToken(int32_t(lm.config().audio_token_id)) : "";
+    if (a.raw && !placeholder.empty() && a.prompt.find(placeholder) != std::string::npos) {
+        // The prompt places each clip itself: expand its placeholders where they stand.
+        std::vector<int> tokens;
+        for (const auto& c : content)
+            if (c.type == text::ChatContent::Type::Audio) tokens.push_back(c.audio_tokens);
+        rendered = text::expandAudioPlaceholders(a.prompt, placeholder, tokens);
+    } else if (a.raw) {
         for (const auto& c : content) {
             if (c.type == text::ChatContent::Type::Text) rendered += c.text;
             else {
@@ -158,7 +169,9 @@ void addGenerateCommand(CLI::App& app, Action& run) {
     cmd->add_option("--prompt", a->prompt, "User text");
     cmd->add_option("--system", a->system, "System message (default: the template's)");
     cmd->add_option("--template", a->templateName, "Chat template (default: detected from the folder)");
-    cmd->add_flag("--raw", a->raw, "No chat template: the prompt text (after the audio) as is");
+    cmd->add_flag("--raw", a->raw, "No chat template: the prompt text as is, after the audio; or, when it holds the "
+                                   "model's audio placeholder (<|AUDIO|>, <|audio_pad|>) once per --audio, each "
+                                   "expanded to its clip's token count where it stands");
     cmd->add_option("--max-new-tokens", a->maxNewTokens, "Token budget (default 64)")->check(CLI::NonNegativeNumber);
     cmd->add_option("--temperature", a->temperature, "0 = greedy (default 1)")->check(CLI::NonNegativeNumber);
     cmd->add_option("--top-p", a->topP, "Nucleus mass in (0, 1] (default 1)")->check(CLI::Range(1e-9, 1.0));

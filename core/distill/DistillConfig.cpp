@@ -210,6 +210,7 @@ void bind(B& b, TrainConfig& c) {
     b("lora_targets", c.lora_targets);
     b("train_projector", c.train_projector);
     b("train_audio_tower", c.train_audio_tower);
+    b("train_router", c.train_router);
     b("checkpoint_every", c.checkpoint_every);
     b("keep_checkpoints", c.keep_checkpoints);
     b("log_token_samples", c.log_token_samples);

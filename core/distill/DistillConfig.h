@@ -222,6 +222,8 @@ struct TrainConfig {
     bool train_projector = false;
     /// Also train the audio tower (frozen by default, as in the paper).
     bool train_audio_tower = false;
+    /// Also train MoE routers (mlp.gate); frozen by default so that the routing cannot drift.
+    bool train_router = false;
     /// Checkpoint every N steps (and always at the end / on stop); 0 = only at the end.
     int64_t checkpoint_every = 50;
     /// Keep this many newest checkpoints; 0 = keep all.

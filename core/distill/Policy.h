@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,12 @@ struct Rollouts {
     std::vector<uint8_t> eos;           ///< [N] 1 when the row ended with a stop token
     std::vector<uint8_t> truncated;     ///< [N] 1 when it hit max_new_tokens
     int64_t rows() const { return tokens.defined() ? tokens.size(0) : 0; }
+};
+
+/// What happened inside a model during one step, beyond its outputs (StepMetrics keys).
+struct ModelStepStatistics {
+    std::map<std::string, double> scalars;     ///< e.g. "moe/router_entropy"
+    std::map<std::string, std::string> json;   ///< e.g. "moe/tokens_per_expert"
 };
 
 class Policy {
@@ -91,6 +98,9 @@ public:
     virtual std::vector<int64_t> encodeAnswer(const std::string& text) const = 0;
     /// Device of the model.
     virtual torch::Device device() const = 0;
+    /// Statistics gathered by the differentiable passes (responseLogits with grad on) since the
+    /// last call; the trainer adds them to the step's metrics. Default: none.
+    virtual ModelStepStatistics takeStepStatistics() { return {}; }
     /// Short description for logs ("toy(V=32, d=32)", "qwen2 0.5B bf16 cuda:0").
     virtual std::string describe() const = 0;
 };

@@ -36,6 +36,7 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
     so.lora.seed = c.train.seed;
     so.train_projector = c.train.train_projector;
     so.train_audio_tower = c.train.train_audio_tower;
+    so.train_router = c.train.train_router;
     auto student = std::make_shared<SpeechLmPolicy>(so);
     SpeechLmPolicyOptions to;
     to.folder = teacherDir;

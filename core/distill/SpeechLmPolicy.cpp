@@ -10,6 +10,9 @@
 #include "core/text/ChatTemplate.h"
 #include "core/text/Tokenizer.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -17,6 +20,16 @@
 namespace fs = std::filesystem;
 
 namespace xopd::distill {
+
+namespace {
+
+/// An MoE router module ("model.layers.3.mlp.gate", with or without a prefix).
+bool isRouter(const std::string& module) {
+    const std::string suffix = std::string(".") + kRouterName;
+    return module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
 
 struct SpeechLmPolicy::Impl {
     SpeechLmPolicyOptions options;
@@ -27,6 +40,7 @@ struct SpeechLmPolicy::Impl {
     std::vector<int64_t> stop;
     std::vector<LoraAdapter> adapters;
     std::vector<std::pair<std::string, torch::Tensor*>> trainable;  // full-mode parameters
+    model::RouterStats routing;  // MoE: routing of the training passes since takeStepStatistics()
     std::map<std::string, model::AudioFeatures> features;            // per audio path
 
     model::PromptInput prompt(const PromptItem& p, Stream stream) {
@@ -62,7 +76,8 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     lo.device = options.device;
     d.lm = model::loadModel(options.folder, lo);
     d.tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::fromFile(options.folder));
-    d.chat = text::detectChatTemplateInFolder(options.folder);
+    std::string template_warning;  // a text template in a speech folder: the model type's is used
+    d.chat = text::detectChatTemplateInFolder(options.folder, &template_warning);
     d.stop = model::stopTokenIds(*d.tokenizer);
     XOPD_CHECK(!d.stop.empty(), "'" << options.folder << "': the tokenizer has no <|im_end|> / <|endoftext|> stop token");
     const int64_t V = d.lm.decoder().config().vocab_size;
@@ -74,7 +89,11 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     for (auto& [name, t] : d.lm.namedParameters()) t->set_requires_grad(false);
     if (!options.trainable) return;
     if (options.mode == Trainable::Lora) {
-        d.adapters = attachLora(d.lm.decoder().namedLinears(), options.lora);
+        auto linears = d.lm.decoder().namedLinears();
+        if (!options.train_router)  // a target such as "gate" must not wrap the routers ("mlp.gate")
+            linears.erase(std::remove_if(linears.begin(), linears.end(), [](const auto& l) { return isRouter(l.first); }),
+                          linears.end());
+        d.adapters = attachLora(linears, options.lora);
         return;
     }
     std::set<torch::Tensor*> decoderParams;
@@ -82,7 +101,9 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     for (auto& [name, t] : d.lm.namedParameters()) {
         const bool decoder = decoderParams.count(t) > 0;
         const bool projector = name.find("projector") != std::string::npos || name.find("audio_tower.proj") != std::string::npos;
-        const bool train = decoder || (options.train_audio_tower && !decoder) || (options.train_projector && projector);
+        const bool router = decoder && isRouter(name.substr(0, name.size() - std::string(".weight").size()));
+        const bool train = (decoder && (!router || options.train_router)) || (options.train_audio_tower && !decoder) ||
+                           (options.train_projector && projector);
         if (!train) continue;
         t->set_requires_grad(true);
         d.trainable.emplace_back(name, t);
@@ -177,6 +198,8 @@ torch::Tensor SpeechLmPolicy::responseLogits(const std::vector<PromptItem>& prom
     }
     model::ScoreOptions so;
     so.full_distribution = true;
+    // The passes that train (grad on) are the ones whose routing the step statistics describe.
+    if (d.lm.decoder().hasExperts() && torch::GradMode::is_enabled()) so.router_stats = &d.routing;
     const auto s = model::score(d.lm.decoder(), inputs, responses, so);
     auto out = s.full_logprobs;  // [N, R, V]
     const int64_t L = tokens.size(1);
@@ -254,6 +277,34 @@ std::string SpeechLmPolicy::describe() const {
        << ", " << c.num_hidden_layers << " layers, V=" << c.vocab_size << ", " << c10::toString(impl_->lm.decoder().dtype())
        << ", " << impl_->lm.decoder().device().str() << ")";
     return os.str();
+}
+
+ModelStepStatistics SpeechLmPolicy::takeStepStatistics() {
+    model::RouterStats stats;
+    std::swap(stats, impl_->routing);
+    ModelStepStatistics out;
+    if (stats.empty()) return out;
+    out.scalars["moe/router_entropy"] = stats.meanEntropy();
+    // Load balance over every sparse layer: the busiest expert's tokens over the mean per expert
+    // (1 = perfectly even; E = one expert takes everything), and the share of (layer, expert)
+    // slots that received no token at all.
+    double worst = 0.0, unused = 0.0, slots = 0.0;
+    nlohmann::json counts = nlohmann::json::object();
+    for (const auto& [layer, c] : stats.tokens_per_expert) {
+        double sum = 0.0, top = 0.0;
+        for (int64_t n : c) {
+            sum += double(n);
+            top = std::max(top, double(n));
+            unused += n == 0 ? 1.0 : 0.0;
+        }
+        slots += double(c.size());
+        if (sum > 0) worst = std::max(worst, top / (sum / double(c.size())));
+        counts[std::to_string(layer)] = c;
+    }
+    out.scalars["moe/load_max_over_mean"] = worst;
+    out.scalars["moe/experts_unused_share"] = slots > 0 ? unused / slots : 0.0;
+    out.json["moe/tokens_per_expert"] = counts.dump();
+    return out;
 }
 
 }  // namespace xopd::distill

@@ -41,6 +41,9 @@ struct SpeechLmPolicyOptions {
     /// Also train the projector / the whole audio tower.
     bool train_projector = false;
     bool train_audio_tower = false;
+    /// Train MoE routers (mlp.gate) too; frozen by default so that distillation cannot reshape the
+    /// routing unless asked.
+    bool train_router = false;
 };
 
 class SpeechLmPolicy : public Policy {
@@ -75,6 +78,10 @@ public:
     std::vector<int64_t> encodeAnswer(const std::string& text) const override;
     torch::Device device() const override;
     std::string describe() const override;
+    /// MoE students: tokens per expert and router entropy of the training passes (scalars
+    /// "moe/router_entropy", "moe/load_max_over_mean", "moe/experts_unused_share"; JSON
+    /// "moe/tokens_per_expert" = {"<layer>": [counts], ...}).
+    ModelStepStatistics takeStepStatistics() override;
 
     struct Impl;
 

@@ -428,6 +428,9 @@ StepOutput Trainer::step() {
     sc["time/teacher_s"] = teacher_s;
     sc["time/update_s"] = update_s;
     collectMetrics(batch, streams, out);
+    const ModelStepStatistics model_stats = student_->takeStepStatistics();  // e.g. MoE routing ("moe/...")
+    sc.insert(model_stats.scalars.begin(), model_stats.scalars.end());
+    out.metrics.json.insert(model_stats.json.begin(), model_stats.json.end());
     const double step_s = secondsSince(tStep);
     sc["time/step_s"] = step_s;
     sc["time/rollout_share"] = step_s > 0 ? rollout_s / step_s : std::nan("");

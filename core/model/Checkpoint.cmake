@@ -11,4 +11,5 @@ list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES
   checkpoint/DecoderLayout.cpp
   checkpoint/CheckpointLayout.cpp
   checkpoint/WeightChecks.cpp
-  checkpoint/InspectSummary.cpp)
+  checkpoint/InspectSummary.cpp
+  checkpoint/ModelBudget.cpp)

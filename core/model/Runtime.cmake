@@ -5,6 +5,7 @@ list(APPEND XOPD_MODEL_RUNTIME_SOURCES
   runtime/Linear.cpp
   runtime/Attention.cpp
   runtime/KvCache.cpp
+  runtime/SparseMoe.cpp
   runtime/Qwen2Decoder.cpp
   runtime/AudioEncoder.cpp
   runtime/Qwen2AudioTower.cpp

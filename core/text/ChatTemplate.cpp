@@ -28,16 +28,27 @@ constexpr KindName kNames[] = {
     {ChatTemplateKind::Qwen2AudioInstruct, "qwen2-audio-instruct"},
     {ChatTemplateKind::Qwen25Omni, "qwen2.5-omni"},
     {ChatTemplateKind::ChatMl, "chatml"},
+    {ChatTemplateKind::Qwen3, "qwen3"},
+    {ChatTemplateKind::Qwen3Thinking, "qwen3-thinking"},
+    {ChatTemplateKind::Qwen3Instruct2507, "qwen3-instruct-2507"},
+    {ChatTemplateKind::Qwen3Omni, "qwen3-omni"},
 };
+
+/// Templates without a default system message (Qwen3's and plain ChatML).
+bool noDefaultSystem(ChatTemplateKind k) {
+    return k == ChatTemplateKind::ChatMl || k == ChatTemplateKind::Qwen3 || k == ChatTemplateKind::Qwen3Thinking ||
+           k == ChatTemplateKind::Qwen3Instruct2507 || k == ChatTemplateKind::Qwen3Omni;
+}
 
 bool contains(const std::string& s, const char* what) { return s.find(what) != std::string::npos; }
 
-void appendAudio(std::string& out, int tokens) {
+void appendAudio(std::string& out, int tokens, const char* start = "<|audio_bos|>", const char* pad = "<|AUDIO|>",
+                 const char* end = "<|audio_eos|>") {
     XOPD_CHECK(tokens >= 1, "chat template: an audio item needs at least 1 audio token (got " << tokens << ")");
-    out += "<|audio_bos|>";
-    out.reserve(out.size() + static_cast<size_t>(tokens) * 9 + 16);
-    for (int i = 0; i < tokens; ++i) out += "<|AUDIO|>";
-    out += "<|audio_eos|>";
+    out += start;
+    out.reserve(out.size() + static_cast<size_t>(tokens) * std::char_traits<char>::length(pad) + 32);
+    for (int i = 0; i < tokens; ++i) out += pad;
+    out += end;
 }
 
 }  // namespace
@@ -68,9 +79,9 @@ int audioTokenCount(int64_t mel_frames) {
 std::string renderChat(ChatTemplateKind kind, const std::vector<ChatMessage>& messages,
                        const ChatRenderOptions& options) {
     XOPD_CHECK(kind != ChatTemplateKind::Invalid, "chat template: no template kind given");
-    const bool audioOk = kind == ChatTemplateKind::Qwen2AudioInstruct || kind == ChatTemplateKind::Qwen25Omni;
+    const bool audioOk = chatTemplateHasAudio(kind);
     std::string defaultSystem = options.default_system;
-    if (defaultSystem.empty() && kind != ChatTemplateKind::ChatMl)
+    if (defaultSystem.empty() && !noDefaultSystem(kind))
         defaultSystem = kind == ChatTemplateKind::Qwen25Instruct ? kQwen25System : kHelpful;
 
     std::string out;
@@ -94,14 +105,57 @@ std::string renderChat(ChatTemplateKind kind, const std::vector<ChatMessage>& me
                 out += "Audio " + std::to_string(audioIndex) + ": ";
                 appendAudio(out, c.audio_tokens);
                 out += "\n";
+            } else if (kind == ChatTemplateKind::Qwen3Omni) {
+                appendAudio(out, c.audio_tokens, "<|audio_start|>", "<|audio_pad|>", "<|audio_end|>");
             } else {
                 appendAudio(out, c.audio_tokens);
             }
         }
         out += "<|im_end|>\n";
     }
-    if (options.add_generation_prompt) out += "<|im_start|>assistant\n";
+    if (options.add_generation_prompt) {
+        out += "<|im_start|>assistant\n";
+        if (kind == ChatTemplateKind::Qwen3) out += "<think>\n\n</think>\n\n";  // enable_thinking=False
+    }
     return out;
+}
+
+std::string expandAudioPlaceholders(const std::string& prompt, const std::string& placeholder,
+                                    const std::vector<int>& tokens_per_clip) {
+    XOPD_CHECK(!placeholder.empty(), "raw prompt: the model has no audio placeholder token");
+    std::vector<size_t> at;
+    for (size_t p = prompt.find(placeholder); p != std::string::npos; p = prompt.find(placeholder, p + placeholder.size()))
+        at.push_back(p);
+    if (at.empty()) return prompt;
+    XOPD_CHECK(at.size() == tokens_per_clip.size(), "raw prompt: " << at.size() << " " << placeholder << " placeholder(s) but "
+                                                                    << tokens_per_clip.size()
+                                                                    << " audio clip(s); give one placeholder per --audio");
+    std::string out;
+    size_t from = 0;
+    for (size_t i = 0; i < at.size(); ++i) {
+        XOPD_CHECK(tokens_per_clip[i] >= 1, "raw prompt: audio clip " << i + 1 << " has no audio tokens");
+        out.append(prompt, from, at[i] - from);
+        for (int k = 0; k < tokens_per_clip[i]; ++k) out += placeholder;
+        from = at[i] + placeholder.size();
+    }
+    out.append(prompt, from, std::string::npos);
+    return out;
+}
+
+bool chatTemplateHasAudio(ChatTemplateKind kind) {
+    return kind == ChatTemplateKind::Qwen2AudioInstruct || kind == ChatTemplateKind::Qwen25Omni ||
+           kind == ChatTemplateKind::Qwen3Omni;
+}
+
+ChatTemplateKind chatTemplateOfModelType(const std::string& model_type) {
+    if (model_type == "qwen2_audio") return ChatTemplateKind::Qwen2AudioInstruct;
+    if (model_type == "qwen2_5_omni" || model_type == "qwen2_5_omni_thinker") return ChatTemplateKind::Qwen25Omni;
+    if (model_type == "qwen3_omni_moe" || model_type == "qwen3_omni_moe_thinker") return ChatTemplateKind::Qwen3Omni;
+    if (model_type == "qwen2") return ChatTemplateKind::Qwen2Instruct;
+    // Without its template a Qwen3 folder cannot tell hybrid from Instruct-2507; both render one
+    // user turn the same without the think block.
+    if (model_type == "qwen3" || model_type == "qwen3_moe") return ChatTemplateKind::ChatMl;
+    return ChatTemplateKind::Invalid;
 }
 
 ChatTemplateKind detectChatTemplate(const std::string& jinja, const std::string& model_type) {
@@ -111,20 +165,20 @@ ChatTemplateKind detectChatTemplate(const std::string& jinja, const std::string&
             if (contains(jinja, "add_audio_id") || contains(jinja, "<|vision_bos|>")) return ChatTemplateKind::Qwen25Omni;
             return ChatTemplateKind::Qwen2AudioInstruct;
         }
+        // Qwen3-Omni: audio items as <|audio_start|><|audio_pad|><|audio_end|>; hybrid Qwen3: the
+        // enable_thinking switch (the Instruct-2507 template has none: plain ChatML below).
+        if (contains(jinja, "<|audio_start|>") || contains(jinja, "<|audio_pad|>")) return ChatTemplateKind::Qwen3Omni;
+        if (contains(jinja, "enable_thinking")) return ChatTemplateKind::Qwen3;
         if (contains(jinja, "You are Qwen, created by Alibaba Cloud")) return ChatTemplateKind::Qwen25Instruct;
         if (contains(jinja, "<|im_start|>")) {
             if (contains(jinja, kHelpful)) return ChatTemplateKind::Qwen2Instruct;
             return ChatTemplateKind::ChatMl;
         }
     }
-    if (model_type == "qwen2_audio") return ChatTemplateKind::Qwen2AudioInstruct;
-    if (model_type == "qwen2_5_omni" || model_type == "qwen2_5_omni_thinker") return ChatTemplateKind::Qwen25Omni;
-    if (model_type == "qwen2") return ChatTemplateKind::Qwen2Instruct;
-    if (model_type == "qwen3") return ChatTemplateKind::ChatMl;
-    return ChatTemplateKind::Invalid;
+    return chatTemplateOfModelType(model_type);
 }
 
-ChatTemplateKind detectChatTemplateInFolder(const std::string& folder) {
+ChatTemplateKind detectChatTemplateInFolder(const std::string& folder, std::string* warning) {
     namespace fs = std::filesystem;
     const fs::path dir(folder);
     std::string jinja;
@@ -147,7 +201,15 @@ ChatTemplateKind detectChatTemplateInFolder(const std::string& folder) {
         const auto config = readJsonFile((dir / "config.json").string());
         modelType = config.value("model_type", "");
     }
-    return detectChatTemplate(jinja, modelType);
+    const ChatTemplateKind found = detectChatTemplate(jinja, modelType);
+    const ChatTemplateKind byType = chatTemplateOfModelType(modelType);
+    if (chatTemplateHasAudio(byType) && !chatTemplateHasAudio(found)) {  // e.g. a text template in an Omni folder
+        if (warning)
+            *warning = "'" + folder + "': its chat template (" + chatTemplateName(found) + ") has no audio input; using " +
+                       chatTemplateName(byType) + ", the template of model_type '" + modelType + "'";
+        return byType;
+    }
+    return found;
 }
 
 }  // namespace xopd::text

@@ -14,6 +14,13 @@
 //                        kOmniSpeechSystemPrompt as a system message for speech output); audio
 //                        items render as "<|audio_bos|><|AUDIO|>…<|audio_eos|>"
 //   ChatMl               no default system message (Qwen3-style ChatML, no thinking blocks)
+//   Qwen3                hybrid Qwen3 with thinking off: no default system message; the generation
+//                        prompt ends with the empty think block "<think>\n\n</think>\n\n" that its
+//                        template writes for enable_thinking=False (docs/models/qwen3-chat-templates.md)
+//   Qwen3Thinking        hybrid Qwen3 with thinking on: plain generation prompt (the model thinks)
+//   Qwen3Instruct2507    Qwen3-*-Instruct-2507: no system message, no think block ever
+//   Qwen3Omni            Qwen3-Omni thinker: no default system message, no think block; audio items
+//                        render as "<|audio_start|><|audio_pad|>…<|audio_end|>"
 //
 // Every message renders as "<|im_start|>{role}\n{content}<|im_end|>\n"; add_generation_prompt
 // appends "<|im_start|>assistant\n". Pure functions, thread-safe. No LibTorch, no Qt.
@@ -32,10 +39,14 @@ enum class ChatTemplateKind {
     Qwen2AudioInstruct,
     Qwen25Omni,
     ChatMl,
+    Qwen3,
+    Qwen3Thinking,
+    Qwen3Instruct2507,
+    Qwen3Omni,
 };
 
 /// Stable name of a kind ("qwen2-instruct", "qwen2.5-instruct", "qwen2-audio-instruct",
-/// "qwen2.5-omni", "chatml", "invalid").
+/// "qwen2.5-omni", "chatml", "qwen3", "qwen3-thinking", "qwen3-instruct-2507", "qwen3-omni", "invalid").
 const char* chatTemplateName(ChatTemplateKind kind);
 /// Inverse of chatTemplateName(); Invalid for an unknown name.
 ChatTemplateKind chatTemplateFromName(const std::string& name);
@@ -89,13 +100,29 @@ int audioTokenCount(int64_t mel_frames);
 std::string renderChat(ChatTemplateKind kind, const std::vector<ChatMessage>& messages,
                        const ChatRenderOptions& options = {});
 
+/// A raw prompt (no template) that holds the model's audio placeholder (`<|AUDIO|>`,
+/// `<|audio_pad|>`) once per clip gets each occurrence replaced by tokens_per_clip[i] copies, where
+/// it stands, as Hugging Face processors do (so any prompt layout can be given exactly). Throws
+/// xopd::Error with both counts when the placeholders and the clips differ in number. A prompt with
+/// no placeholder is returned unchanged.
+std::string expandAudioPlaceholders(const std::string& prompt, const std::string& placeholder,
+                                    const std::vector<int>& tokens_per_clip);
+
 /// Detects the template from a chat_template (Jinja source from tokenizer_config.json) and, when
 /// that is empty or unknown, from config.json's model_type. Invalid when neither decides.
 ChatTemplateKind detectChatTemplate(const std::string& jinja_source, const std::string& model_type);
 
+/// The template a model_type implies when its folder says nothing (Invalid for an unknown type).
+ChatTemplateKind chatTemplateOfModelType(const std::string& model_type);
+
+/// True when the template renders audio items.
+bool chatTemplateHasAudio(ChatTemplateKind kind);
+
 /// Detects the template of a model folder: chat_template of tokenizer_config.json,
 /// chat_template.json or chat_template.jinja, then model_type of config.json. Invalid when none.
+/// A speech model (model_type with audio) whose folder template has no audio input falls back to
+/// its model type's template, and `warning` (when given) says so, instead of refusing audio later.
 /// Throws xopd::Error naming a file that exists but is not valid JSON.
-ChatTemplateKind detectChatTemplateInFolder(const std::string& folder);
+ChatTemplateKind detectChatTemplateInFolder(const std::string& folder, std::string* warning = nullptr);
 
 }  // namespace xopd::text

@@ -72,7 +72,7 @@ double MetricStore::lastStep(const QString& runId) const {
 namespace {
 // The spec's metric set (spec/ux.md), in display order: divergence, the student's modality gap,
 // divergence by position, top-k overlap, update health, rollout statistics, teacher sanity,
-// held-out probes, cost and throughput. A metric takes the rank of its longest matching prefix,
+// MoE routing, held-out probes, cost and throughput. A metric takes the rank of its longest matching prefix,
 // so specific names ("teacher_kl", "kl_post") beat generic ones ("teacher", "kl"). Within the
 // divergence group the summary comes first: the configured divergence, then mean, min/max and
 // the percentiles, as the spec lists them.
@@ -89,6 +89,8 @@ int groupRank(const QString& metric) {
         // update health
         "loss", "objective", "ratio", "clip", "kl_pre", "kl_post", "pre_kl", "post_kl", "update_kl",
         "sampler_lp", "grad", "entropy", "lr", "lambda", "temperature", "gkd_on_policy",
+        // MoE routing of the student (collapse shows as falling entropy and a rising max/mean)
+        "moe/router_entropy", "moe/load", "moe/experts_unused", "moe",
         // rollout statistics
         "len", "trunc", "eos", "rep", "distinct",
         // teacher sanity

@@ -20,7 +20,8 @@ struct Spelling {
 std::vector<Spelling> spellingsFor(ModelArchitecture a) {
     switch (a) {
         case ModelArchitecture::Qwen2:
-        case ModelArchitecture::Qwen3: return {{"model.", "lm_head.weight", "", ""}};
+        case ModelArchitecture::Qwen3:
+        case ModelArchitecture::Qwen3Moe: return {{"model.", "lm_head.weight", "", ""}};
         case ModelArchitecture::Qwen2Audio:
             return {{"language_model.model.", "language_model.lm_head.weight", "audio_tower.", "multi_modal_projector."},
                     {"model.language_model.", "lm_head.weight", "model.audio_tower.", "model.multi_modal_projector."}};
@@ -30,6 +31,7 @@ std::vector<Spelling> spellingsFor(ModelArchitecture a) {
         case ModelArchitecture::Qwen25OmniThinker:
             return {{"model.", "lm_head.weight", "audio_tower.", ""},
                     {"model.language_model.", "lm_head.weight", "model.audio_tower.", ""}};
+        case ModelArchitecture::Qwen3OmniMoe:  // refused above
         case ModelArchitecture::Unknown: break;
     }
     return {};
@@ -39,6 +41,9 @@ std::vector<Spelling> spellingsFor(ModelArchitecture a) {
 
 CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::function<bool(const std::string&)>& has,
                                          const std::string& source) {
+    XOPD_CHECK(config.architecture != ModelArchitecture::Qwen3OmniMoe,
+               "'" << source << "': Qwen3-Omni checkpoints cannot be loaded yet: its AuT audio encoder is not "
+                   "implemented (issue 12); `xopd inspect` reads its config.json alone");
     const auto spellings = spellingsFor(config.architecture);
     XOPD_CHECK(!spellings.empty(), "'" << source << "': unknown model architecture");
     std::string tried;
@@ -114,7 +119,7 @@ private:
 DecoderSize decoderSizeOf(const TextModelConfig& t) {
     return {t.vocab_size,          t.hidden_size,         t.intermediate_size, t.num_hidden_layers,
             t.num_attention_heads, t.num_key_value_heads, t.head_dim,          t.qkv_bias,
-            t.o_bias,              t.qk_norm};
+            t.o_bias,              t.qk_norm,             t.moe};
 }
 
 void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout& layout, const TensorShapeLookup& shape,

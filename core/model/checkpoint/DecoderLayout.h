@@ -1,5 +1,5 @@
 #pragma once
-// The tensors of a Qwen-family decoder (Qwen2, Qwen2.5, Qwen3), described once (model-formats.md §2.4): their names under
+// The tensors of a Qwen-family decoder (Qwen2, Qwen2.5, Qwen3, Qwen3-MoE), described once (model-formats.md §2.4): their names under
 // the decoder body ("layers.3.self_attn.q_proj.weight", "norm.weight", ...), their shapes for a
 // given size, and what each is (embedding, norm, weight, bias, head). Everything that reads or
 // writes the layout takes the names from here: the checkpoint shape check (CheckpointLayout), the
@@ -10,6 +10,8 @@
 //       writer[body + t.name] = init(t.role, t.shape);   // t.name: relative to the body
 //
 // No LibTorch. Threading: pure functions.
+
+#include "core/model/checkpoint/MixtureOfExperts.h"
 
 #include <cstdint>
 #include <string>
@@ -30,6 +32,7 @@ struct DecoderSize {
     bool qkv_bias = true;            ///< q/k/v have biases (Qwen2; Qwen3 when attention_bias)
     bool o_bias = false;             ///< o_proj has a bias (Qwen3 when attention_bias)
     bool qk_norm = false;            ///< q_norm / k_norm [D] per layer (Qwen3)
+    MixtureOfExperts moe;            ///< sparse layers (Qwen3-MoE); disabled for dense models
 };
 
 /// What a tensor is, for writers that initialise one (norm weights near 1, biases near 0).
@@ -51,7 +54,7 @@ struct DecoderTensor {
 
 /// One linear layer of a decoder layer: name under "layers.N." and whether it has a bias.
 struct DecoderLinear {
-    const char* name;  ///< "self_attn.q_proj"
+    std::string name;  ///< "self_attn.q_proj", "mlp.gate" (router), "mlp.experts.7.down_proj"
     bool bias;         ///< Qwen2: q/k/v yes, o no; Qwen3: q/k/v/o per attention_bias; the MLP never
 };
 
@@ -66,12 +69,22 @@ inline constexpr const char* kKNormName = "self_attn.k_norm.weight";
 /// Name of the untied head, relative to the model's prefix ("", "thinker.", "language_model.").
 inline constexpr const char* kLmHeadName = "lm_head.weight";
 
+/// Qwen3-MoE's router of a sparse layer (under "layers.N."): a bias-free linear [num_experts, H].
+inline constexpr const char* kRouterName = "mlp.gate";
+
 /// "layers.N." (under the decoder body).
 std::string decoderLayerPrefix(int64_t layer);
 
-/// The linear layers of one decoder layer, in checkpoint order (q, k, v, o, gate, up, down), with
-/// their biases for this decoder.
-std::vector<DecoderLinear> decoderLayerLinears(const DecoderSize& size);
+/// "mlp.experts.E." (under "layers.N.").
+std::string expertPrefix(int64_t expert);
+
+/// The attention's linear layers (q, k, v, o) with their biases for this decoder.
+std::vector<DecoderLinear> attentionLinears(const DecoderSize& size);
+
+/// The linear layers of decoder layer `layer`, in checkpoint order: the attention's (q, k, v, o),
+/// then the dense SwiGLU (gate, up, down) or, for a sparse layer (size.moe.isSparseLayer), the
+/// router "mlp.gate" and each expert's gate, up and down projections.
+std::vector<DecoderLinear> decoderLayerLinears(const DecoderSize& size, int64_t layer);
 
 /// [out, in] of a linear layer of decoderLayerLinears() for this size.
 std::vector<int64_t> decoderLinearShape(const DecoderSize& size, const std::string& linear);

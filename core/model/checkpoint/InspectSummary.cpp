@@ -1,5 +1,7 @@
 #include "core/model/checkpoint/InspectSummary.h"
 
+#include "core/model/checkpoint/ModelBudget.h"
+
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/model/checkpoint/CheckpointLayout.h"
@@ -45,6 +47,18 @@ json configJson(const ModelConfig& c) {
                 {"bos_token_id", optionalId(t.bos_token_id)},
                 {"eos_token_ids", t.eos_token_ids},
                 {"dtype", t.dtype}}}};
+    if (t.moe.enabled()) {
+        const MixtureOfExperts& m = t.moe;
+        int64_t sparse = 0;
+        for (int64_t i = 0; i < t.num_hidden_layers; ++i) sparse += m.isSparseLayer(i) ? 1 : 0;
+        j["text"]["moe"] = {{"num_experts", m.num_experts},
+                            {"num_experts_per_tok", m.num_experts_per_tok},
+                            {"moe_intermediate_size", m.moe_intermediate_size},
+                            {"norm_topk_prob", m.norm_topk_prob},
+                            {"decoder_sparse_step", m.decoder_sparse_step},
+                            {"mlp_only_layers", m.mlp_only_layers},
+                            {"sparse_layers", sparse}};
+    }
     if (c.audio) {
         const AudioEncoderConfig& a = *c.audio;
         j["audio"] = {{"model_type", a.model_type},   {"layers", a.encoder_layers},
@@ -136,6 +150,22 @@ std::string count(int64_t n) {
     return os.str() + " (" + std::to_string(n) + ")";
 }
 
+json parameterCountsJson(const ParameterCounts& p) {
+    return {{"total", p.total},       {"active", p.active},         {"embedding", p.embedding},
+            {"lm_head", p.lm_head},   {"attention", p.attention},   {"dense_mlp", p.dense_mlp},
+            {"router", p.router},     {"experts", p.experts},       {"norms", p.norms},
+            {"audio_encoder", p.audio_encoder}};
+}
+
+// A folder with a config.json and no weight files (or a config.json named directly): the config
+// alone is inspected, e.g. the configs of models too large to download for sizing a run.
+bool configOnly(const fs::path& path) {
+    if (!fs::is_directory(path)) return path.filename() == "config.json";
+    for (const auto& e : fs::directory_iterator(path))
+        if (e.path().extension() == ".safetensors" || e.path().filename() == "model.safetensors.index.json") return false;
+    return true;
+}
+
 }  // namespace
 
 std::string chatTemplateKind(const std::string& t) {
@@ -153,11 +183,22 @@ json inspectCheckpoint(const std::string& path) {
     json report = {{"path", path}, {"kind", folder ? "folder" : "file"}, {"warnings", json::array()}};
 
     std::optional<ModelConfig> config;
+    if (configOnly(path)) {
+        const fs::path cfg = folder ? fs::path(path) / "config.json" : fs::path(path);
+        XOPD_CHECK(fs::exists(cfg), "'" << cfg.string() << "': missing (a model folder needs config.json and weights)");
+        config = loadModelConfig(cfg.string());
+        report["kind"] = "config";
+        report["config"] = configJson(*config);
+        report["parameters_from_config"] = parameterCountsJson(parameterCountsOf(*config));
+        report["checks"] = "config ok (no weights to check)";
+        return report;
+    }
     if (folder) {
         const fs::path cfg = fs::path(path) / "config.json";
         XOPD_CHECK(fs::exists(cfg), "'" << cfg.string() << "': missing (a model folder needs config.json)");
         config = loadModelConfig(cfg.string());
         report["config"] = configJson(*config);
+        report["parameters_from_config"] = parameterCountsJson(parameterCountsOf(*config));
     }
 
     const WeightStore store = WeightStore::open(path);
@@ -225,6 +266,64 @@ json inspectCheckpoint(const std::string& path) {
     return report;
 }
 
+namespace {
+
+ModelConfig configAt(const std::string& path) {
+    return loadModelConfig(fs::is_directory(path) ? (fs::path(path) / "config.json").string() : path);
+}
+
+json memoryJson(const MemoryNeed& m) {
+    return {{"weights", m.weights},     {"trainable_parameters", m.trainable_parameters},
+            {"gradients", m.gradients}, {"optimizer", m.optimizer},
+            {"kv_cache", m.kv_cache},   {"activations", m.activations},
+            {"total", m.total()}};
+}
+
+const char* trainingName(Training t) {
+    return t == Training::Full ? "full" : t == Training::Lora ? "lora" : t == Training::Frozen ? "frozen" : "invalid";
+}
+
+}  // namespace
+
+json memoryReport(const std::string& student_path, const std::string& teacher_path, const MemoryOptions& o) {
+    json r = {{"batch", o.batch}, {"sequence_length", o.sequence_length}, {"weight_bytes", o.weight_bytes}};
+    const ModelConfig student = configAt(student_path);
+    r["student"] = memoryJson(memoryNeedOf(student, o));
+    r["student"]["path"] = student_path;
+    r["student"]["training"] = trainingName(o.training);
+    r["student"]["parameters"] = parameterCountsJson(parameterCountsOf(student));
+    int64_t total = r["student"]["total"].get<int64_t>();
+    if (!teacher_path.empty()) {
+        MemoryOptions t = o;
+        t.training = Training::Frozen;
+        const ModelConfig teacher = configAt(teacher_path);
+        r["teacher"] = memoryJson(memoryNeedOf(teacher, t));
+        r["teacher"]["path"] = teacher_path;
+        r["teacher"]["training"] = "frozen";
+        r["teacher"]["parameters"] = parameterCountsJson(parameterCountsOf(teacher));
+        total += r["teacher"]["total"].get<int64_t>();
+    }
+    r["total"] = total;
+    return r;
+}
+
+std::string formatMemoryReport(const json& r) {
+    std::ostringstream os;
+    os << "memory at batch " << r["batch"] << " x " << r["sequence_length"] << " tokens, " << r["weight_bytes"]
+       << "-byte weights (activations are an estimate: see ModelBudget.h)\n";
+    for (const char* who : {"student", "teacher"}) {
+        if (!r.contains(who)) continue;
+        const json& m = r[who];
+        os << who << " (" << m["training"].get<std::string>() << "): " << m["path"].get<std::string>() << "\n"
+           << "  parameters " << count(m["parameters"]["total"].get<int64_t>()) << ", active per token "
+           << count(m["parameters"]["active"].get<int64_t>()) << "\n";
+        for (const char* part : {"weights", "gradients", "optimizer", "kv_cache", "activations", "total"})
+            os << "  " << std::left << std::setw(12) << part << human(m[part].get<double>()) << "\n";
+    }
+    os << "pair total: " << human(r["total"].get<double>()) << "\n";
+    return os.str();
+}
+
 std::string formatInspectReport(const json& r) {
     std::ostringstream os;
     os << "path: " << r.value("path", "") << " (" << r.value("kind", "") << ")\n";
@@ -235,6 +334,12 @@ std::string formatInspectReport(const json& r) {
            << c["model_type"].get<std::string>();
         if (!c["architectures"].empty()) os << "  (" << c["architectures"][0].get<std::string>() << ")";
         os << "\n";
+        if (t.contains("moe")) {
+            const json& m = t["moe"];
+            os << "experts: " << m["num_experts"] << " per sparse layer, " << m["num_experts_per_tok"]
+               << " per token, width " << m["moe_intermediate_size"] << ", " << m["sparse_layers"] << " sparse layers"
+               << (m["norm_topk_prob"].get<bool>() ? ", top-k renormalised" : "") << "\n";
+        }
         os << "llm: layers " << t["layers"] << ", hidden " << t["hidden_size"] << ", heads " << t["heads"]
            << ", kv heads " << t["kv_heads"] << ", head dim " << t["head_dim"] << ", intermediate "
            << t["intermediate_size"] << ", vocab " << t["vocab_size"] << "\n";
@@ -251,6 +356,16 @@ std::string formatInspectReport(const json& r) {
             os << ", " << a["activation"].get<std::string>() << "\n";
             os << "audio token id: " << c["special_ids"]["audio"].dump() << "\n";
         }
+    }
+    if (r.contains("parameters_from_config")) {
+        const json& p = r["parameters_from_config"];
+        os << "parameters (from config): " << count(p["total"].get<int64_t>()) << ", active per token "
+           << count(p["active"].get<int64_t>()) << "\n";
+    }
+    if (!r.contains("weights")) {
+        os << "weights: none (config only)\n";
+        os << "checks: " << r.value("checks", "") << "\n";
+        return os.str();
     }
     const json& w = r["weights"];
     os << "weights: " << w["format"].get<std::string>() << ", " << w["shards"].size() << " file(s), " << w["tensors"]

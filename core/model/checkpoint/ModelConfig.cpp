@@ -99,6 +99,37 @@ TextModelConfig qwen3TextDefaults() {
     return d;
 }
 
+/// Qwen3MoeConfig class defaults (configuration_qwen3_moe.py). Its attention takes head_dim from
+/// the config when present, else hidden_size / num_attention_heads (head_dim 0 here means "derive").
+TextModelConfig qwen3MoeTextDefaults() {
+    TextModelConfig d = qwen3TextDefaults();
+    d.hidden_size = 2048;
+    d.intermediate_size = 6144;
+    d.num_hidden_layers = 24;
+    d.num_attention_heads = 32;
+    d.num_key_value_heads = 4;
+    d.head_dim = 0;
+    d.moe.num_experts = 128;
+    d.moe.num_experts_per_tok = 8;
+    d.moe.moe_intermediate_size = 768;
+    d.moe.norm_topk_prob = false;
+    d.moe.decoder_sparse_step = 1;
+    return d;
+}
+
+/// Qwen3OmniMoeTextConfig class defaults: those of Qwen3-MoE except norm_topk_prob true and the
+/// sizes below (docs/models/qwen3-omni.md §1; real files always give them).
+TextModelConfig qwen3OmniTextDefaults() {
+    TextModelConfig d = qwen3MoeTextDefaults();
+    d.vocab_size = 3584;
+    d.intermediate_size = 18944;
+    d.num_hidden_layers = 28;
+    d.num_attention_heads = 28;
+    d.num_key_value_heads = 4;
+    d.moe.norm_topk_prob = true;
+    return d;
+}
+
 TextModelConfig omniTextDefaults() {
     TextModelConfig d;
     d.vocab_size = 152064;
@@ -129,6 +160,26 @@ void parseRope(const Reader& r, const json& rope, const char* key, TextModelConf
     }
 }
 
+// Qwen3MoeConfig's sparse-MLP keys, checked so that the decoder can trust them.
+void parseMoe(const Reader& r, TextModelConfig& t, const std::string& source) {
+    MixtureOfExperts& m = t.moe;
+    const std::string at = "'" + source + "': " + r.where();
+    // Files saved by transformers v5 spell it num_local_experts (docs/models/qwen3-moe.md).
+    m.num_experts = r.present("num_experts") || !r.present("num_local_experts") ? r.positive("num_experts", m.num_experts)
+                                                                               : r.positive("num_local_experts", m.num_experts);
+    m.num_experts_per_tok = r.positive("num_experts_per_tok", m.num_experts_per_tok);
+    XOPD_CHECK(m.num_experts_per_tok <= m.num_experts, at << "num_experts_per_tok " << m.num_experts_per_tok
+                                                          << " is larger than num_experts " << m.num_experts);
+    m.moe_intermediate_size = r.positive("moe_intermediate_size", m.moe_intermediate_size);
+    m.norm_topk_prob = r.boolean("norm_topk_prob", m.norm_topk_prob);
+    m.decoder_sparse_step = r.positive("decoder_sparse_step", m.decoder_sparse_step);
+    m.mlp_only_layers = r.integerList("mlp_only_layers");
+    for (size_t i = 0; i < m.mlp_only_layers.size(); ++i)
+        XOPD_CHECK(m.mlp_only_layers[i] >= 0 && m.mlp_only_layers[i] < t.num_hidden_layers,
+                   at << "mlp_only_layers[" << i << "] is " << m.mlp_only_layers[i] << ", not a layer of the "
+                      << t.num_hidden_layers << " (num_hidden_layers)");
+}
+
 TextModelConfig parseText(const Reader& r, TextModelConfig t, const std::string& source) {
     t.model_type = r.string("model_type", "");
     t.vocab_size = r.positive("vocab_size", t.vocab_size);
@@ -143,7 +194,7 @@ TextModelConfig parseText(const Reader& r, TextModelConfig t, const std::string&
         t.num_key_value_heads = r.positive("num_key_value_heads", t.num_key_value_heads);
     if (r.present("head_dim")) {
         t.head_dim = r.positive("head_dim", 0);
-    } else if (t.qk_norm) {
+    } else if (t.qk_norm && t.head_dim > 0) {
         // Qwen3: the class default (128), not hidden_size / num_attention_heads.
     } else {
         XOPD_CHECK(t.hidden_size % t.num_attention_heads == 0,
@@ -188,6 +239,7 @@ TextModelConfig parseText(const Reader& r, TextModelConfig t, const std::string&
     if (t.qk_norm) {  // Qwen3: one switch for the biases of all four projections
         t.qkv_bias = t.o_bias = r.boolean("attention_bias", false);
     }
+    if (t.moe.enabled()) parseMoe(r, t, source);
     return t;
 }
 
@@ -204,6 +256,10 @@ AudioEncoderConfig parseAudio(const Reader& r, AudioEncoderConfig a, const std::
     XOPD_CHECK(a.n_window >= 0 && a.output_dim >= 0,
                "'" << source << "': " << r.where() << "n_window and output_dim must not be negative");
     a.activation_function = r.string("activation_function", a.activation_function);
+    a.downsample_hidden_size = r.integer("downsample_hidden_size", a.downsample_hidden_size);
+    a.n_window_infer = r.integer("n_window_infer", a.n_window_infer);
+    XOPD_CHECK(a.downsample_hidden_size >= 0 && a.n_window_infer >= 0,
+               "'" << source << "': " << r.where() << "downsample_hidden_size and n_window_infer must not be negative");
     a.scale_embedding = r.boolean("scale_embedding", a.scale_embedding);
     XOPD_CHECK(a.d_model % a.encoder_attention_heads == 0,
                "'" << source << "': " << r.where() << "d_model " << a.d_model
@@ -238,6 +294,29 @@ void parseOmniThinker(const Reader& thinker, ModelConfig& c, const std::string& 
     c.seconds_per_chunk = thinker.positive("seconds_per_chunk", 2);
 }
 
+// Qwen3OmniMoeThinkerConfig: a Qwen3-MoE text_config (with M-RoPE) and the AuT audio_config. The
+// token ids differ from the class defaults in the real file, which is always read.
+void parseQwen3OmniThinker(const Reader& thinker, ModelConfig& c, const std::string& source) {
+    c.text = parseText(Reader(thinker.object("text_config"), thinker.where() + "text_config.", source),
+                       qwen3OmniTextDefaults(), source);
+    AudioEncoderConfig audio_defaults;
+    audio_defaults.model_type = "qwen3_omni_moe_audio_encoder";
+    audio_defaults.n_window = 50;
+    audio_defaults.output_dim = 3584;
+    audio_defaults.downsample_hidden_size = 480;
+    audio_defaults.n_window_infer = 800;
+    c.audio = parseAudio(Reader(thinker.object("audio_config"), thinker.where() + "audio_config.", source),
+                         audio_defaults, source);
+    c.special.audio_token_id = idOf(thinker, "audio_token_index", "audio_token_id", 151646);
+    c.special.image_token_id = idOf(thinker, "image_token_index", "image_token_id", 151655);
+    c.special.video_token_id = idOf(thinker, "video_token_index", "video_token_id", 151656);
+    c.special.audio_start_token_id = idOf(thinker, "audio_start_token_id", "audio_start_token_id", 151647);
+    c.special.audio_end_token_id = idOf(thinker, "audio_end_token_id", "audio_end_token_id", std::nullopt);
+    c.special.user_token_id = idOf(thinker, "user_token_id", "user_token_id", 872);
+    c.position_id_per_seconds = thinker.positive("position_id_per_seconds", 25);
+    c.seconds_per_chunk = thinker.positive("seconds_per_chunk", 2);
+}
+
 }  // namespace
 
 const char* architectureName(ModelArchitecture architecture) {
@@ -247,13 +326,15 @@ const char* architectureName(ModelArchitecture architecture) {
         case ModelArchitecture::Qwen25Omni: return "qwen2.5-omni";
         case ModelArchitecture::Qwen25OmniThinker: return "qwen2.5-omni-thinker";
         case ModelArchitecture::Qwen3: return "qwen3";
+        case ModelArchitecture::Qwen3Moe: return "qwen3-moe";
+        case ModelArchitecture::Qwen3OmniMoe: return "qwen3-omni";
         case ModelArchitecture::Unknown: break;
     }
     return "unknown";
 }
 
 std::vector<std::string> supportedModelTypes() {
-    return {"qwen2", "qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker", "qwen3"};
+    return {"qwen2", "qwen2_audio", "qwen2_5_omni", "qwen2_5_omni_thinker", "qwen3", "qwen3_moe", "qwen3_omni_moe"};
 }
 
 ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source) {
@@ -277,6 +358,14 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
         c.architecture = ModelArchitecture::Qwen3;
         c.text = parseText(top, qwen3TextDefaults(), source);
         c.weight_prefix = "";
+    } else if (c.model_type == "qwen3_moe") {
+        c.architecture = ModelArchitecture::Qwen3Moe;
+        c.text = parseText(top, qwen3MoeTextDefaults(), source);
+        c.weight_prefix = "";
+    } else if (c.model_type == "qwen3_omni_moe") {
+        c.architecture = ModelArchitecture::Qwen3OmniMoe;
+        parseQwen3OmniThinker(Reader(top.object("thinker_config"), "thinker_config.", source), c, source);
+        c.weight_prefix = "thinker.";
     } else if (c.model_type == "qwen2_audio") {
         c.architecture = ModelArchitecture::Qwen2Audio;
         c.text = parseText(Reader(top.object("text_config"), "text_config.", source), qwen2TextDefaults(), source);

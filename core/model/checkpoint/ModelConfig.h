@@ -7,6 +7,10 @@
 //   - a stand-alone Qwen2.5-Omni thinker   model_type "qwen2_5_omni_thinker"  weight prefix ""
 //   - Qwen3 dense text models              model_type "qwen3"                 weight prefix ""
 //     (per-head RMSNorm of q and k before RoPE; biases per attention_bias; head_dim default 128)
+//   - Qwen3-MoE text models                model_type "qwen3_moe"             weight prefix ""
+//     (Qwen3 attention; sparse MLP layers per MixtureOfExperts.h; head_dim default H / nH)
+//   - Qwen3-Omni (config only, for inspect) model_type "qwen3_omni_moe"        weight prefix "thinker."
+//     (its AuT audio encoder is not implemented yet: loading its weights is refused, naming why)
 // Absent keys take the transformers class defaults of that architecture (e.g. num_key_value_heads
 // defaults to 32 for a Qwen2 text config, not to num_attention_heads).
 //
@@ -14,6 +18,8 @@
 //   c.text.num_hidden_layers;  c.audio->d_model;  c.special.audio_token_id;
 //
 // No LibTorch, no Qt: the GUI may include this. Threading: plain values and pure functions.
+
+#include "core/model/checkpoint/MixtureOfExperts.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -25,7 +31,7 @@
 namespace xopd {
 
 /// The supported model families. Zero is invalid.
-enum class ModelArchitecture { Unknown = 0, Qwen2 = 1, Qwen2Audio = 2, Qwen25Omni = 3, Qwen25OmniThinker = 4, Qwen3 = 5 };
+enum class ModelArchitecture { Unknown = 0, Qwen2 = 1, Qwen2Audio = 2, Qwen25Omni = 3, Qwen25OmniThinker = 4, Qwen3 = 5, Qwen3Moe = 6, Qwen3OmniMoe = 7 };
 
 /// Human-readable name ("Qwen2ForCausalLM"-like family name: "qwen2", "qwen2-audio", ...).
 const char* architectureName(ModelArchitecture architecture);
@@ -54,6 +60,9 @@ struct TextModelConfig {
     bool o_bias = false;
     /// Per-head RMSNorm of the queries and keys before RoPE, weights q_norm / k_norm [head_dim] (Qwen3).
     bool qk_norm = false;
+    /// Sparse MLP layers (Qwen3-MoE: num_experts, num_experts_per_tok, moe_intermediate_size,
+    /// norm_topk_prob, decoder_sparse_step, mlp_only_layers); disabled for dense families.
+    MixtureOfExperts moe;
     /// MLP activation ("silu" in real models).
     std::string hidden_act = "silu";
     /// RMSNorm epsilon (1e-6 Qwen2/2.5, 1e-5 Qwen2-Audio's LLM).
@@ -103,6 +112,10 @@ struct AudioEncoderConfig {
     std::string activation_function = "gelu";
     /// Multiply input embeddings by sqrt(d_model) (false for these models).
     bool scale_embedding = false;
+    /// Qwen3-Omni's AuT: channels of its three stride-2 conv2d layers (480); 0 for the Whisper-style towers.
+    int64_t downsample_hidden_size = 0;
+    /// Qwen3-Omni's AuT: mel frames per attention window at inference (800); 0 otherwise.
+    int64_t n_window_infer = 0;
 };
 
 /// Token ids with a meaning for the model (not the tokenizer's own special tokens).

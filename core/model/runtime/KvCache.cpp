@@ -39,4 +39,12 @@ std::pair<torch::Tensor, torch::Tensor> KvCache::append(int64_t layer, const tor
     return {kb.narrow(2, 0, needed), vb.narrow(2, 0, needed)};
 }
 
+int64_t KvCache::bytes() const {
+    int64_t n = 0;
+    for (const auto* side : {&keys_, &values_})
+        for (const auto& t : *side)
+            if (t.defined()) n += int64_t(t.nbytes());
+    return n;
+}
+
 }  // namespace xopd::model

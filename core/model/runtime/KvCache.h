@@ -31,6 +31,9 @@ public:
 
     int64_t layers() const { return static_cast<int64_t>(keys_.size()); }
 
+    /// Bytes held by the allocated keys and values.
+    int64_t bytes() const;
+
     /// Drops everything (keeps no memory).
     void reset();
 

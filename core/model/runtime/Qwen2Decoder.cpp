@@ -19,15 +19,17 @@ Linear readLinear(const TensorMap& t, const std::string& name, const std::vector
 }  // namespace
 
 std::vector<std::pair<std::string, Linear*>> DecoderLayerWeights::linears() {
-    std::vector<std::pair<std::string, Linear*>> out;
-    for (const auto& lin : decoderLayerLinears(DecoderSize{})) {  // the names; biases do not matter here
-        const std::string n = lin.name;
-        Linear* slot = n == "self_attn.q_proj" ? &q_proj : n == "self_attn.k_proj" ? &k_proj
-                     : n == "self_attn.v_proj" ? &v_proj : n == "self_attn.o_proj" ? &o_proj
-                     : n == "mlp.gate_proj"    ? &gate_proj : n == "mlp.up_proj" ? &up_proj
-                     : n == "mlp.down_proj"    ? &down_proj : nullptr;
-        XOPD_ASSERT(slot);
-        out.emplace_back(n, slot);
+    std::vector<std::pair<std::string, Linear*>> out = {
+        {"self_attn.q_proj", &q_proj}, {"self_attn.k_proj", &k_proj}, {"self_attn.v_proj", &v_proj}, {"self_attn.o_proj", &o_proj}};
+    if (!sparse) {
+        out.insert(out.end(), {{"mlp.gate_proj", &gate_proj}, {"mlp.up_proj", &up_proj}, {"mlp.down_proj", &down_proj}});
+        return out;
+    }
+    out.emplace_back(kRouterName, &moe.router);
+    for (size_t e = 0; e < moe.experts.size(); ++e) {
+        const std::string p = expertPrefix(int64_t(e));
+        auto& ex = moe.experts[e];
+        out.insert(out.end(), {{p + "gate_proj", &ex.gate_proj}, {p + "up_proj", &ex.up_proj}, {p + "down_proj", &ex.down_proj}});
     }
     return out;
 }
@@ -49,7 +51,7 @@ std::vector<std::pair<std::string, torch::Tensor*>> DecoderLayerWeights::norms(c
 DecoderSize decoderSize(const DecoderConfig& c) {
     return {c.vocab_size,          c.hidden_size,         c.intermediate_size, c.num_hidden_layers,
             c.num_attention_heads, c.num_key_value_heads, c.head_dim,          c.qkv_bias,
-            c.o_bias,              c.qk_norm};
+            c.o_bias,              c.qk_norm,           c.moe};
 }
 
 Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const TensorMap& tensors,
@@ -79,10 +81,15 @@ Qwen2Decoder Qwen2Decoder::fromTensors(const DecoderConfig& config, const Tensor
         const auto widths = decoderLayerNorms(size);
         auto norms = l.norms(size);
         for (size_t k = 0; k < norms.size(); ++k) *norms[k].second = requireShaped(tensors, p + norms[k].first, {widths[k].second}, what);
-        const auto layout = decoderLayerLinears(size);
+        l.sparse = c.moe.isSparseLayer(i);
+        if (l.sparse) l.moe.experts.resize(size_t(c.moe.num_experts));
+        const auto layout = decoderLayerLinears(size, i);
         auto slots = l.linears();
-        for (size_t k = 0; k < slots.size(); ++k)
+        XOPD_ASSERT(slots.size() == layout.size());
+        for (size_t k = 0; k < slots.size(); ++k) {
+            XOPD_ASSERT(slots[k].first == layout[k].name);
             *slots[k].second = readLinear(tensors, p + slots[k].first, decoderLinearShape(size, slots[k].first), layout[k].bias, what);
+        }
         d.layers_.push_back(std::move(l));
     }
     torch::Tensor head;
@@ -133,6 +140,9 @@ DecoderOutput Qwen2Decoder::forward(const DecoderInput& in) const {
     auto [cos, sin] = ropeCosSin(inv_freq_, pos.to(x.device()), x.scalar_type());
     torch::Tensor mask = causalPaddingMask(mask_2d, B, T, past, x.scalar_type(), x.device());
     const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+    // The tokens router statistics count: this pass's columns of the mask (pads excluded).
+    torch::Tensor realTokens;
+    if (in.router_stats && mask_2d.defined()) realTokens = mask_2d.narrow(1, past, T) != 0;
 
     DecoderOutput out;
     for (size_t li = 0; li < layers_.size(); ++li) {
@@ -155,7 +165,10 @@ DecoderOutput Qwen2Decoder::forward(const DecoderInput& in) const {
         a = a.transpose(1, 2).reshape({B, T, nH * D});
         x = x + l.o_proj.forward(a);
         h = rmsNorm(x, l.post_attention_layernorm, config_.rms_norm_eps);
-        x = x + l.down_proj.forward(activation(l.gate_proj.forward(h), config_.hidden_act) * l.up_proj.forward(h));
+        if (l.sparse)
+            x = x + sparseMoeForward(l.moe, config_.moe, config_.hidden_act, h, realTokens, in.router_stats, int64_t(li));
+        else
+            x = x + l.down_proj.forward(activation(l.gate_proj.forward(h), config_.hidden_act) * l.up_proj.forward(h));
     }
     if (in.cache) in.cache->advance(T);
     x = rmsNorm(x, norm_, config_.rms_norm_eps);

@@ -1,7 +1,8 @@
 #pragma once
 // The Qwen2-family decoder (Qwen2, Qwen2.5, the LLM of Qwen2-Audio and of the Qwen2.5-Omni thinker),
 // spec model-formats.md §2: GQA or MHA, RoPE (half split, theta from the config), RMSNorm in fp32,
-// SwiGLU, biases on q/k/v, tied or untied head, any tensor-name prefix, fp32 or bf16.
+// SwiGLU, biases on q/k/v, tied or untied head, any tensor-name prefix, fp32 or bf16. The same class
+// runs Qwen3 (q/k RMSNorm, attention_bias) and Qwen3-MoE (sparse MLP layers, SparseMoe.h).
 //
 //   Qwen2Decoder lm = Qwen2Decoder::fromTensors(cfg.text, tensors, "", "model/");
 //   DecoderInput in;  in.input_ids = ids;               // [B, T] int64
@@ -20,6 +21,7 @@
 #include "core/model/runtime/KvCache.h"
 #include "core/model/runtime/Linear.h"
 #include "core/model/runtime/RuntimeConfig.h"
+#include "core/model/runtime/SparseMoe.h"
 #include "core/model/runtime/TensorMap.h"
 
 #include <torch/torch.h>
@@ -35,9 +37,12 @@ struct DecoderLayerWeights {
     torch::Tensor post_attention_layernorm;  ///< [H]
     torch::Tensor q_norm, k_norm;            ///< [D] each (Qwen3); undefined for Qwen2
     Linear q_proj, k_proj, v_proj, o_proj;   ///< biases per DecoderConfig (Qwen2: q/k/v; Qwen3: attention_bias)
-    Linear gate_proj, up_proj, down_proj;    ///< SwiGLU, unbiased
+    Linear gate_proj, up_proj, down_proj;    ///< SwiGLU, unbiased (dense layers)
+    bool sparse = false;                     ///< Qwen3-MoE sparse layer: `moe` replaces gate/up/down
+    SparseMoeWeights moe;                    ///< router + experts of a sparse layer
 
-    /// The linear layers under their names of the layout (decoderLayerLinears(), DecoderLayout.h).
+    /// The linear layers under their names of the layout (decoderLayerLinears(size, layer),
+    /// DecoderLayout.h): attention, then the dense MLP or the router and the experts.
     std::vector<std::pair<std::string, Linear*>> linears();
     /// The layer's norms under their names of the layout (decoderLayerNorms(size)).
     std::vector<std::pair<std::string, torch::Tensor*>> norms(const DecoderSize& size);
@@ -59,6 +64,9 @@ struct DecoderInput {
     int64_t logits_to_keep = 0;         ///< 0: logits at every position; n: only the last n positions
     bool compute_logits = true;         ///< false: skip the head (hidden states only)
     AttentionKernel kernel = AttentionKernel::Auto;  ///< attention implementation
+    /// Sparse (MoE) models: when set, the routing of this pass's real tokens (attention_mask 1) is
+    /// added to it.
+    RouterStats* router_stats = nullptr;
 };
 
 /// Outputs of one forward pass.
@@ -103,8 +111,12 @@ public:
     /// "lm_head.weight" only when untied). Pointers stay valid while the decoder lives.
     std::vector<std::pair<std::string, torch::Tensor*>> namedParameters();
 
-    /// Every linear layer by module name ("model.layers.0.mlp.down_proj"), for LoRA wrappers.
+    /// Every linear layer by module name ("model.layers.0.mlp.down_proj"; sparse layers:
+    /// "model.layers.0.mlp.gate" (the router) and "model.layers.0.mlp.experts.3.down_proj"), for LoRA.
     std::vector<std::pair<std::string, Linear*>> namedLinears();
+
+    /// True when some layer is sparse (Qwen3-MoE).
+    bool hasExperts() const { return config_.moe.enabled(); }
 
     /// Converts every parameter to dtype and/or device (copies; drops memory maps).
     void to(torch::ScalarType dtype);

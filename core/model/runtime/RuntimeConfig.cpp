@@ -14,6 +14,7 @@ std::string modelKindName(ModelKind kind) {
         case ModelKind::Qwen2Audio: return "qwen2_audio";
         case ModelKind::Qwen25OmniThinker: return "qwen2_5_omni_thinker";
         case ModelKind::Qwen3Text: return "qwen3";
+        case ModelKind::Qwen3MoeText: return "qwen3_moe";
         default: return "invalid";
     }
 }
@@ -23,9 +24,13 @@ ModelRuntimeConfig runtimeConfigFrom(const xopd::ModelConfig& m) {
     switch (m.architecture) {
         case ModelArchitecture::Qwen2: c.kind = ModelKind::Qwen2Text; break;
         case ModelArchitecture::Qwen3: c.kind = ModelKind::Qwen3Text; break;
+        case ModelArchitecture::Qwen3Moe: c.kind = ModelKind::Qwen3MoeText; break;
         case ModelArchitecture::Qwen2Audio: c.kind = ModelKind::Qwen2Audio; break;
         case ModelArchitecture::Qwen25Omni:
         case ModelArchitecture::Qwen25OmniThinker: c.kind = ModelKind::Qwen25OmniThinker; break;
+        case ModelArchitecture::Qwen3OmniMoe:
+            XOPD_FAIL(m.source << ": Qwen3-Omni models cannot be run yet: the thinker's AuT audio encoder is not "
+                                  "implemented (issue 12); `xopd inspect` reads the config");
         default: XOPD_FAIL(m.source << ": unsupported model architecture");
     }
     const TextModelConfig& t = m.text;
@@ -44,6 +49,7 @@ ModelRuntimeConfig runtimeConfigFrom(const xopd::ModelConfig& m) {
     c.text.qkv_bias = t.qkv_bias;
     c.text.o_bias = t.o_bias;
     c.text.qk_norm = t.qk_norm;
+    c.text.moe = t.moe;
     XOPD_CHECK(t.hidden_act == "silu" || t.hidden_act == "gelu" || t.hidden_act == "gelu_pytorch_tanh",
                m.source << ": hidden_act '" << t.hidden_act << "' is not supported (silu, gelu, gelu_pytorch_tanh)");
     XOPD_CHECK(t.head_dim % 2 == 0, m.source << ": head_dim " << t.head_dim << " must be even for RoPE");
@@ -124,6 +130,24 @@ nlohmann::json toConfigJson(const ModelRuntimeConfig& c) {
             text["layer_types"] = json::array();
             for (int64_t i = 0; i < c.text.num_hidden_layers; ++i) text["layer_types"].push_back("full_attention");
             return text;
+        case ModelKind::Qwen3MoeText: {
+            const MixtureOfExperts& m = c.text.moe;
+            XOPD_CHECK(c.text.qk_norm && c.text.qkv_bias == c.text.o_bias && m.enabled(),
+                       "toConfigJson: a Qwen3-MoE decoder has q/k norms, one attention_bias and experts");
+            text["architectures"] = {"Qwen3MoeForCausalLM"};
+            text["model_type"] = "qwen3_moe";
+            text["head_dim"] = c.text.head_dim;
+            text["attention_bias"] = c.text.qkv_bias;
+            text["num_experts"] = m.num_experts;
+            text["num_experts_per_tok"] = m.num_experts_per_tok;
+            text["moe_intermediate_size"] = m.moe_intermediate_size;
+            text["norm_topk_prob"] = m.norm_topk_prob;
+            text["decoder_sparse_step"] = m.decoder_sparse_step;
+            text["mlp_only_layers"] = m.mlp_only_layers;
+            text["output_router_logits"] = false;
+            text["router_aux_loss_coef"] = 0.001;
+            return text;
+        }
         case ModelKind::Qwen2Audio: {
             text["model_type"] = "qwen2";
             audio["model_type"] = "qwen2_audio_encoder";

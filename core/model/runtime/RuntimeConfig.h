@@ -24,10 +24,11 @@ enum class ModelKind {
     Qwen2Text,         ///< Qwen2ForCausalLM (Qwen2, Qwen2.5), tensor prefix ""
     Qwen2Audio,        ///< Qwen2AudioForConditionalGeneration, LLM prefix "language_model."
     Qwen25OmniThinker, ///< Qwen2.5-Omni thinker, LLM prefix "thinker."
-    Qwen3Text          ///< Qwen3ForCausalLM (dense): q/k RMSNorm, biases per attention_bias; prefix ""
+    Qwen3Text,         ///< Qwen3ForCausalLM (dense): q/k RMSNorm, biases per attention_bias; prefix ""
+    Qwen3MoeText       ///< Qwen3MoeForCausalLM: Qwen3 attention, sparse MLP layers (DecoderConfig::moe); prefix ""
 };
 
-/// "qwen2", "qwen2_audio", "qwen2_5_omni_thinker" or "qwen3".
+/// "qwen2", "qwen2_audio", "qwen2_5_omni_thinker", "qwen3" or "qwen3_moe".
 std::string modelKindName(ModelKind kind);
 
 /// The Qwen-family decoder (§2.5): Qwen2 / Qwen2.5, and Qwen3 with qk_norm and its own biases.
@@ -47,6 +48,7 @@ struct DecoderConfig {
     bool qkv_bias = true;                 ///< q/k/v projections have biases (Qwen2; Qwen3: attention_bias)
     bool o_bias = false;                  ///< o_proj has a bias (Qwen3 with attention_bias)
     bool qk_norm = false;                 ///< per-head RMSNorm of q and k before RoPE (Qwen3)
+    MixtureOfExperts moe;                 ///< sparse MLP layers (Qwen3-MoE); disabled when dense
     int64_t bos_token_id = -1;            ///< -1 when absent
     std::vector<int64_t> eos_token_ids;   ///< eos_token_id as a list (may be empty)
     std::string torch_dtype = "float32";  ///< torch_dtype / dtype of the checkpoint

@@ -32,6 +32,7 @@ ScoreResult score(const Qwen2Decoder& decoder, const std::vector<PromptInput>& p
     in.attention_mask = batch.attention_mask;
     in.compute_logits = false;
     in.kernel = o.kernel;
+    in.router_stats = o.router_stats;
     // The last response token predicts nothing we score: run P + R − 1 columns.
     if (in.input_ids.defined()) in.input_ids = in.input_ids.narrow(1, 0, P + R - 1);
     if (in.inputs_embeds.defined()) in.inputs_embeds = in.inputs_embeds.narrow(1, 0, P + R - 1);

@@ -29,6 +29,7 @@ struct ScoreOptions {
     std::vector<int64_t> masked_token_ids;  ///< ids set to −inf before the log-softmax (vocabulary alignment)
     int64_t pad_token_id = 0;               ///< id in padded slots (never attended)
     AttentionKernel kernel = AttentionKernel::Auto;  ///< attention implementation
+    RouterStats* router_stats = nullptr;    ///< MoE models: routing of the real tokens is added here
 };
 
 /// Per-token results; R = the longest response, padded positions hold 0 and are false in the mask.

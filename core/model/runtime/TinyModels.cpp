@@ -43,6 +43,20 @@ ModelRuntimeConfig tinyConfig(ModelKind kind) {
             t.qk_norm = true;
             t.qkv_bias = t.o_bias = false;
             break;
+        case ModelKind::Qwen3MoeText:  // 8 experts, top 2, layer 1 dense (mlp_only_layers)
+            t.intermediate_size = 37;
+            t.num_hidden_layers = 4;
+            t.max_position_embeddings = 512;
+            t.head_dim = 16;
+            t.qk_norm = true;
+            t.qkv_bias = t.o_bias = false;
+            t.moe.num_experts = 8;
+            t.moe.num_experts_per_tok = 2;
+            t.moe.moe_intermediate_size = 12;
+            t.moe.norm_topk_prob = true;
+            t.moe.decoder_sparse_step = 1;
+            t.moe.mlp_only_layers = {1};
+            break;
         case ModelKind::Qwen2Audio:
             t.intermediate_size = 36;
             t.num_hidden_layers = 2;

@@ -2,6 +2,7 @@
 // the class defaults of §2.5, errors that name the file, and tensor-name layout resolution and shape
 // validation (CheckpointLayout).
 #include "core/common/Error.h"
+#include "core/common/Json.h"
 #include "core/model/checkpoint/CheckpointLayout.h"
 #include "core/model/checkpoint/ModelConfig.h"
 #include "tests/core/checkpoint/TinyCheckpoint.h"
@@ -285,6 +286,83 @@ private slots:
         params.erase("rope_theta");
         params["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 5e6}};
         QCOMPARE(xopd::parseModelConfig(params, "q3.json").text.rope_theta, 5e6);
+    }
+
+    // Qwen3-MoE (configuration_qwen3_moe.py) from the real Qwen3-30B-A3B-Instruct-2507 and
+    // Qwen3-235B-A22B-Instruct-2507 files (tests/data/model-configs), then malformed variants, each
+    // named by file and key.
+    void qwen3Moe() {
+        const std::string a3b = xopd::test::testData("model-configs/Qwen3-30B-A3B-Instruct-2507/config.json").toStdString();
+        const ModelConfig c = xopd::loadModelConfig(a3b);
+        QCOMPARE(int(c.architecture), int(ModelArchitecture::Qwen3Moe));
+        QCOMPARE(c.text.num_hidden_layers, int64_t(48));
+        QCOMPARE(c.text.head_dim, int64_t(128));
+        QVERIFY(c.text.qk_norm && !c.text.qkv_bias);
+        QCOMPARE(c.text.moe.num_experts, int64_t(128));
+        QCOMPARE(c.text.moe.num_experts_per_tok, int64_t(8));
+        QCOMPARE(c.text.moe.moe_intermediate_size, int64_t(768));
+        QVERIFY(c.text.moe.norm_topk_prob);
+        for (int64_t i = 0; i < 48; ++i) QVERIFY(c.text.moe.isSparseLayer(i));
+        const ModelConfig big = xopd::loadModelConfig(
+            xopd::test::testData("model-configs/Qwen3-235B-A22B-Instruct-2507/config.json").toStdString());
+        QCOMPARE(big.text.num_hidden_layers, int64_t(94));
+        QCOMPARE(big.text.moe.moe_intermediate_size, int64_t(1536));
+
+        const json base = xopd::readJsonFile(a3b);
+        // Class defaults: head_dim absent -> hidden / heads (Qwen3MoeAttention), not Qwen3's 128.
+        json nohead = base;
+        nohead.erase("head_dim");
+        QCOMPARE(xopd::parseModelConfig(nohead, "m.json").text.head_dim, int64_t(2048 / 32));
+        // Sparse layers: every decoder_sparse_step-th, minus mlp_only_layers.
+        json step = base;
+        step["decoder_sparse_step"] = 2;
+        step["mlp_only_layers"] = {3, 7};
+        const auto m = xopd::parseModelConfig(step, "m.json").text.moe;
+        QVERIFY(!m.isSparseLayer(0) && m.isSparseLayer(1) && !m.isSparseLayer(3) && m.isSparseLayer(5) && !m.isSparseLayer(7));
+        // transformers v5 spells num_experts num_local_experts.
+        json v5 = base;
+        v5.erase("num_experts");
+        v5["num_local_experts"] = 64;
+        QCOMPARE(xopd::parseModelConfig(v5, "m.json").text.moe.num_experts, int64_t(64));
+
+        json topk = base;
+        topk["num_experts_per_tok"] = 129;
+        expectError(topk, {"num_experts_per_tok 129", "num_experts 128"});
+        json only = base;
+        only["mlp_only_layers"] = {48};
+        expectError(only, {"mlp_only_layers[0]", "48"});
+        json zero = base;
+        zero["decoder_sparse_step"] = 0;
+        expectError(zero, {"decoder_sparse_step"});
+        json rope = base;
+        rope["rope_scaling"] = {{"rope_type", "dynamic"}};
+        expectError(rope, {"rope_scaling", "dynamic"});
+    }
+
+    // Qwen3-Omni (configuration_qwen3_omni_moe.py): the real file's nesting and token ids (not the
+    // class defaults) are read; running it is refused with the reason until the AuT encoder exists.
+    void qwen3OmniConfig() {
+        const std::string path = xopd::test::testData("model-configs/Qwen3-Omni-30B-A3B-Instruct/config.json").toStdString();
+        const ModelConfig c = xopd::loadModelConfig(path);
+        QCOMPARE(int(c.architecture), int(ModelArchitecture::Qwen3OmniMoe));
+        QCOMPARE(c.weight_prefix, std::string("thinker."));
+        QCOMPARE(c.text.vocab_size, int64_t(152064));
+        QCOMPARE(c.text.moe.num_experts, int64_t(128));
+        QVERIFY(c.hasAudio());
+        QCOMPARE(c.audio->downsample_hidden_size, int64_t(480));
+        QCOMPARE(c.audio->n_window, int64_t(50));
+        QCOMPARE(c.audio->n_window_infer, int64_t(800));
+        QCOMPARE(c.audio->output_dim, int64_t(2048));
+        QCOMPARE(*c.special.audio_token_id, int64_t(151675));
+        QCOMPARE(*c.special.audio_start_token_id, int64_t(151669));
+        QCOMPARE(*c.special.audio_end_token_id, int64_t(151670));
+        QCOMPARE(c.position_id_per_seconds, int64_t(13));
+        try {
+            xopd::resolveCheckpointLayout(c, [](const std::string&) { return true; }, path);
+            QFAIL("a Qwen3-Omni checkpoint was accepted");
+        } catch (const xopd::Error& e) {
+            QVERIFY2(QString(e.what()).contains("AuT"), e.what());
+        }
     }
 
     void shapeValidation() {

@@ -51,10 +51,19 @@ private slots:
         // projections biased (attention_bias) and a tied head.
         QTest::newRow("qwen3-qknorm") << 3;
         QTest::newRow("qwen3-attention-bias-tied") << 4;
+        // Qwen3-MoE: 8 experts, top 2, layer 1 dense (mlp_only_layers); renormalised top-k, then not.
+        QTest::newRow("qwen3-moe-norm-topk") << 5;
+        QTest::newRow("qwen3-moe-raw-topk-step2") << 6;
     }
     void decoderMatchesReference() {
         QFETCH(int, variant);
-        ModelRuntimeConfig c = tinyConfig(variant >= 3 ? ModelKind::Qwen3Text : ModelKind::Qwen2Text);
+        ModelRuntimeConfig c = tinyConfig(variant >= 5 ? ModelKind::Qwen3MoeText
+                                          : variant >= 3 ? ModelKind::Qwen3Text : ModelKind::Qwen2Text);
+        if (variant == 6) {  // sparse layers 1 and 3 by the step; mlp_only_layers makes 3 dense too
+            c.text.moe.norm_topk_prob = false;
+            c.text.moe.decoder_sparse_step = 2;
+            c.text.moe.mlp_only_layers = {3};
+        }
         if (variant == 4) {
             c.text.qkv_bias = c.text.o_bias = true;
             c.text.tie_word_embeddings = true;
@@ -94,7 +103,29 @@ private slots:
         di.input_ids = batch.input_ids;
         di.attention_mask = batch.attention_mask;
         di.output_hidden_states = true;
+        RouterStats routing;
+        routing.record_choices = true;
+        di.router_stats = &routing;
         DecoderOutput o = lm.decoder().forward(di);
+        // MoE: the experts chosen for every real token equal the reference's (pads are not counted).
+        int64_t sparse_layers = 0;
+        for (int64_t i = 0; i < c.text.num_hidden_layers; ++i) {
+            if (!c.text.moe.isSparseLayer(i)) {
+                QVERIFY2(!routing.choices.count(i), qPrintable(QString("layer %1 is dense but routed").arg(i)));
+                continue;
+            }
+            ++sparse_layers;
+            std::vector<torch::Tensor> expected;
+            for (size_t b = 0; b < seqs.size(); ++b)
+                expected.push_back(ref->tensor("experts." + std::to_string(b) + "." + std::to_string(i)).to(torch::kInt64));
+            QVERIFY2(routing.choices.count(i), qPrintable(QString("sparse layer %1 not routed").arg(i)));
+            QVERIFY2(torch::equal(routing.choices.at(i), torch::cat(expected, 0)),
+                     qPrintable(QString("layer %1: chosen experts differ from the reference").arg(i)));
+            int64_t counted = 0;
+            for (int64_t n : routing.tokens_per_expert.at(i)) counted += n;
+            QCOMPARE(counted, int64_t(9 + 4 + 13) * c.text.moe.num_experts_per_tok);
+        }
+        QCOMPARE(sparse_layers, variant == 5 ? int64_t(3) : variant == 6 ? int64_t(1) : int64_t(0));
         QCOMPARE(static_cast<int64_t>(o.hidden_states.size()), c.text.num_hidden_layers + 1);
         const int64_t P = batch.prompt_columns;
         for (size_t b = 0; b < seqs.size(); ++b) {

@@ -5,6 +5,7 @@
 // tests/reference/text/make_reference_ids.mjs). Also decode(encode(x)) == NFC(x), and the chat
 // templates against the token ids of model-formats.md §8.3.
 #include "core/common/Error.h"
+#include "core/common/Json.h"
 #include "core/text/ChatTemplate.h"
 #include "core/text/Nfc.h"
 #include "core/text/Tokenizer.h"
@@ -123,6 +124,59 @@ private slots:
         for (int i = 0; i < 25; ++i) audio += "<|AUDIO|>";
         QVERIFY(text.find("<|audio_bos|>" + audio + "<|audio_eos|>") != std::string::npos);
         QVERIFY(text.find(audio + "<|AUDIO|>") == std::string::npos);
+    }
+
+    // The Qwen3 templates' one-turn prompts (docs/models/qwen3-chat-templates.md, rendered from the
+    // real templates with jinja2): hybrid with thinking off prefills the empty think block.
+    void qwen3Templates() {
+        const auto user = ChatMessage::text("user", "Hello");
+        const std::string plain = "<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n";
+        QCOMPARE(xopd::text::renderChat(ChatTemplateKind::Qwen3, {user}), plain + "<think>\n\n</think>\n\n");
+        QCOMPARE(xopd::text::renderChat(ChatTemplateKind::Qwen3Thinking, {user}), plain);
+        QCOMPARE(xopd::text::renderChat(ChatTemplateKind::Qwen3Instruct2507, {user}), plain);
+        const auto ids = tok_->encode(xopd::text::renderChat(ChatTemplateKind::Qwen3, {user}));
+        QVERIFY(std::count(ids.begin(), ids.end(), 151667) == 1 && std::count(ids.begin(), ids.end(), 151668) == 1);
+        ChatMessage spoken{"user", {ChatContent::makeAudio(3), ChatContent::makeText("What is said?")}};
+        QCOMPARE(xopd::text::renderChat(ChatTemplateKind::Qwen3Omni, {spoken}),
+                 std::string("<|im_start|>user\n<|audio_start|><|audio_pad|><|audio_pad|><|audio_pad|><|audio_end|>"
+                             "What is said?<|im_end|>\n<|im_start|>assistant\n"));
+        for (const char* name : {"qwen3", "qwen3-thinking", "qwen3-instruct-2507", "qwen3-omni"})
+            QCOMPARE(xopd::text::chatTemplateName(xopd::text::chatTemplateFromName(name)), std::string(name));
+    }
+
+    // Detection: the real hybrid template (tests/data/text/qwen3) is Qwen3; an Omni-style template
+    // is Qwen3-Omni; a speech folder whose template has no audio falls back to its model type's,
+    // with a warning naming the folder.
+    void qwen3TemplateDetection() {
+        QCOMPARE(int(xopd::text::detectChatTemplateInFolder(xopd::test::testData("text/qwen3").toStdString())),
+                 int(ChatTemplateKind::Qwen3));
+        QCOMPARE(int(xopd::text::detectChatTemplate("{{ '<|audio_start|><|audio_pad|><|audio_end|>' }}<|im_start|>", "")),
+                 int(ChatTemplateKind::Qwen3Omni));
+        QCOMPARE(int(xopd::text::detectChatTemplate("", "qwen3_moe")), int(ChatTemplateKind::ChatMl));
+        QTemporaryDir dir;
+        xopd::writeJsonFileAtomic(dir.filePath("config.json").toStdString(), {{"model_type", "qwen2_5_omni"}});
+        xopd::writeJsonFileAtomic(dir.filePath("tokenizer_config.json").toStdString(),
+                                  {{"chat_template", "{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}"}});
+        std::string warning;
+        QCOMPARE(int(xopd::text::detectChatTemplateInFolder(dir.path().toStdString(), &warning)),
+                 int(ChatTemplateKind::Qwen25Omni));
+        QVERIFY2(QString::fromStdString(warning).contains(dir.path()) &&
+                     QString::fromStdString(warning).contains("no audio input"), warning.c_str());
+    }
+
+    // --raw: each placeholder becomes its clip's token count where it stands; a count mismatch is
+    // refused with both numbers.
+    void rawPromptPlaceholdersExpand() {
+        using xopd::text::expandAudioPlaceholders;
+        QCOMPARE(expandAudioPlaceholders("A<|audio_pad|>B<|audio_pad|>C", "<|audio_pad|>", {2, 1}),
+                 std::string("A<|audio_pad|><|audio_pad|>B<|audio_pad|>C"));
+        QCOMPARE(expandAudioPlaceholders("no audio here", "<|AUDIO|>", {3}), std::string("no audio here"));
+        try {
+            expandAudioPlaceholders("<|AUDIO|><|AUDIO|>", "<|AUDIO|>", {4});
+            QFAIL("a placeholder without a clip was accepted");
+        } catch (const xopd::Error& e) {
+            QVERIFY2(QString(e.what()).contains("2 <|AUDIO|>") && QString(e.what()).contains("1 audio clip"), e.what());
+        }
     }
 
     void audioInATextTemplateIsRefused() {

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Float64 numerical reference for the model runtime, written from spec model-formats.md
-(§2 Qwen2 decoder, §3.2 Qwen2-Audio tower + projector, §4 Qwen2.5-Omni audio encoder, §3.4 splice).
+(§2 Qwen2 decoder, §3.2 Qwen2-Audio tower + projector, §4 Qwen2.5-Omni audio encoder, §3.4 splice),
+and for Qwen3 / Qwen3-MoE from transformers' modeling_qwen3.py / modeling_qwen3_moe.py (q/k norms;
+the sparse MoE block computed token by token, expert by expert).
 Independent of the C++ code: plain torch ops on float64 copies of the weights; every sequence is
 computed alone (no padding, no cache), attention over the full causal window.
 
@@ -12,6 +14,8 @@ Inputs (safetensors, int64 / float32):
 Outputs (F64):
   logits.b [T_b, V], hidden.b.i [T_b, H] (HF convention: embeddings, layer outputs 1..N-1, final norm)
   speech mode also: audio [N_audio_tokens, H] (projected audio embeddings), counts [K] (int64)
+  Qwen3-MoE also: experts.b.i [T_b, k] int64, the experts chosen for each token at layer i (sparse
+  layers only), ascending
 
 Needs only python3 + torch (Debian python3-torch) + the standard library.
 """
@@ -84,7 +88,7 @@ def parse_config(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
     mt = c.get("model_type")
-    if mt in ("qwen2", "qwen3"):
+    if mt in ("qwen2", "qwen3", "qwen3_moe"):
         return "text", c, None, "", {}
     if mt == "qwen2_audio":
         return "qwen2_audio", c["text_config"], c["audio_config"], "language_model.", \
@@ -101,17 +105,28 @@ def text_shapes(t):
     nkv = t["num_key_value_heads"] if "num_key_value_heads" in t else 32
     if nkv is None:
         nkv = nh
-    qwen3 = t.get("model_type") == "qwen3"
-    # Qwen3Config: head_dim defaults to 128 whatever the width; Qwen2: hidden_size // heads.
-    d = t.get("head_dim") or (128 if qwen3 else h // nh)
+    qwen3 = t.get("model_type") in ("qwen3", "qwen3_moe")
+    # Qwen3Config: head_dim defaults to 128 whatever the width; Qwen2 and Qwen3MoeAttention
+    # (getattr(config, "head_dim", hidden_size // heads)): hidden_size // heads.
+    d = t.get("head_dim") or (128 if t.get("model_type") == "qwen3" else h // nh)
     # Qwen2: q/k/v always have biases, o never; Qwen3: all four per attention_bias (default False),
     # and an RMSNorm over each head of q and k (q_norm, k_norm) before RoPE.
     qkv_bias = t.get("attention_bias", False) if qwen3 else True
     o_bias = t.get("attention_bias", False) if qwen3 else False
     theta = t.get("rope_theta", (t.get("rope_parameters") or {}).get("rope_theta", 10000.0))
+    moe = None
+    if t.get("model_type") == "qwen3_moe":
+        # Qwen3MoeConfig defaults; Qwen3MoeDecoderLayer: sparse when the layer is not in mlp_only_layers,
+        # num_experts > 0 and (layer + 1) % decoder_sparse_step == 0.
+        n_exp = t.get("num_experts", 128)
+        step = t.get("decoder_sparse_step", 1)
+        dense = set(t.get("mlp_only_layers") or [])
+        moe = dict(E=n_exp, k=t.get("num_experts_per_tok", 8), norm=t.get("norm_topk_prob", False),
+                   sparse=[i not in dense and n_exp > 0 and (i + 1) % step == 0
+                           for i in range(t["num_hidden_layers"])])
     return dict(H=h, nH=nh, nKV=nkv, D=d, L=t["num_hidden_layers"], eps=t.get("rms_norm_eps", 1e-6),
                 theta=theta, act=t.get("hidden_act", "silu"), tie=t.get("tie_word_embeddings", False),
-                qkv_bias=qkv_bias, o_bias=o_bias, qk_norm=qwen3)
+                qkv_bias=qkv_bias, o_bias=o_bias, qk_norm=qwen3, moe=moe)
 
 
 # ---------------------------------------------------------------- Qwen2 decoder (§2.1, §2.2)
@@ -142,8 +157,32 @@ def embed_table(w, prefix):
     raise SystemExit("no embed_tokens.weight")
 
 
-def decoder(w, s, prefix, embeds):
-    """embeds [T, H] float64 -> (logits [T, V], hidden states list)."""
+def swiglu(h, w, p, act_name):
+    return (act(h @ w[p + "gate_proj.weight"].T, act_name) * (h @ w[p + "up_proj.weight"].T)) @ w[p + "down_proj.weight"].T
+
+
+def sparse_moe(h, w, p, s):
+    """Qwen3MoeSparseMoeBlock, one token at a time: softmax over all experts, top-k, renormalised
+    when norm_topk_prob, the weighted sum of the chosen experts' SwiGLU outputs.
+    Returns (output [T, H], chosen experts [T, k] ascending)."""
+    m = s["moe"]
+    probs = torch.softmax(h @ w[p + "mlp.gate.weight"].T, -1)
+    out = torch.zeros_like(h)
+    chosen = torch.zeros((h.shape[0], m["k"]), dtype=torch.int64)
+    for t in range(h.shape[0]):
+        top_w, top_e = torch.topk(probs[t], m["k"])
+        if m["norm"]:
+            top_w = top_w / top_w.sum()
+        for j in sorted(range(m["k"]), key=lambda j: int(top_e[j])):  # HF adds experts in ascending order
+            e = int(top_e[j])
+            out[t] += top_w[j] * swiglu(h[t:t + 1], w, f"{p}mlp.experts.{e}.", s["act"])[0]
+        chosen[t] = top_e.sort().values
+    return out, chosen
+
+
+def decoder(w, s, prefix, embeds, routing=None):
+    """embeds [T, H] float64 -> (logits [T, V], hidden states list). Sparse layers' chosen experts
+    go into `routing` (layer -> [T, k]) when given."""
     body = prefix + "model."
     if body + "embed_tokens.weight" not in w and prefix == "language_model.":
         body = "model.language_model."
@@ -181,9 +220,13 @@ def decoder(w, s, prefix, embeds):
         a = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(D) + causal, -1) @ v
         x = x + proj(a.transpose(0, 1).reshape(T, nH * D), "self_attn.o_proj", s["o_bias"])
         h = rmsnorm(x, w[p + "post_attention_layernorm.weight"], s["eps"])
-        g = act(h @ w[p + "mlp.gate_proj.weight"].T, s["act"])
-        u = h @ w[p + "mlp.up_proj.weight"].T
-        x = x + (g * u) @ w[p + "mlp.down_proj.weight"].T
+        if s["moe"] and s["moe"]["sparse"][i]:
+            y, chosen = sparse_moe(h, w, p, s)
+            x = x + y
+            if routing is not None:
+                routing[i] = chosen
+        else:
+            x = x + swiglu(h, w, p + "mlp.", s["act"])
     x = rmsnorm(x, w[body + "norm.weight"], s["eps"])
     hidden.append(x)
     head = w.get(prefix + "lm_head.weight", w.get("lm_head.weight", w[body + "embed_tokens.weight"]))
@@ -320,10 +363,13 @@ def main():
         b = 0
         while f"ids.{b}" in inp:
             tok = inp[f"ids.{b}"].long()
-            logits, hidden, _ = decoder(w, s, prefix, embed_table(w, prefix)[tok])
+            routing = {}
+            logits, hidden, _ = decoder(w, s, prefix, embed_table(w, prefix)[tok], routing)
             out[f"logits.{b}"] = logits
             for i, h in enumerate(hidden):
                 out[f"hidden.{b}.{i}"] = h
+            for i, chosen in routing.items():
+                out[f"experts.{b}.{i}"] = chosen
             b += 1
     write_safetensors(outputs, out)
 
