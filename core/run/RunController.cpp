@@ -282,7 +282,7 @@ void RunController::setup() {
     notify([&](RunObserver& o) { o.onPlan(maxSteps); });
 }
 
-std::deque<std::pair<std::string, double>> RunController::syncCommands() {
+ControlMessage RunController::syncCommands() {
     std::deque<std::pair<std::string, double>> pending;
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -294,19 +294,16 @@ std::deque<std::pair<std::string, double>> RunController::syncCommands() {
             }
         }
     }
-    if (!options_.group) return pending;
+    // One snapshot per turn: a command that arrives later waits for the next turn (on rank 0 too,
+    // or it would act on a command the other ranks have not heard of).
     ControlMessage mine;
     mine.stop = stop_requested_;
     mine.cancel = cancel_requested_;
     mine.pause = pause_requested_;
-    if (!follower()) mine.knobs = pending;
-    const ControlMessage c = exchangeControl(*options_.group, mine);
-    if (follower()) {  // rank 0's commands replace this rank's own (a signal here, say)
-        stop_requested_ = c.stop;
-        cancel_requested_ = c.cancel;
-        pause_requested_ = c.pause;
-    }
-    return c.knobs;
+    mine.knobs = std::move(pending);
+    if (!options_.group) return mine;
+    if (follower()) mine.knobs.clear();
+    return exchangeControl(*options_.group, mine);  // rank 0's commands, on every rank
 }
 
 void RunController::applyKnobs(std::deque<std::pair<std::string, double>> pending) {
@@ -360,14 +357,15 @@ void RunController::work() {
         emitState(RunState::Running, resuming_ ? "resumed" : "");
         bool paused = false;
         while (true) {
-            applyKnobs(syncCommands());
-            if (cancel_requested_) break;
-            if (stop_requested_) {
+            const ControlMessage turn = syncCommands();
+            applyKnobs(turn.knobs);
+            if (turn.cancel) break;
+            if (turn.stop) {
                 checkpoint();
                 emitState(RunState::Stopped, "stopped by the user");
                 return;
             }
-            if (pause_requested_) {
+            if (turn.pause) {
                 if (!paused) {
                     paused = true;
                     std::string reason;

@@ -49,6 +49,7 @@ class Trainer;
 namespace xopd::run {
 
 class RunStore;
+struct ControlMessage;
 
 /// Builds models and prompts from a config (default: distill::makeRunModels). Tests inject their own.
 using ModelFactory = std::function<std::shared_ptr<distill::RunModels>(const distill::DistillConfig&)>;
@@ -101,7 +102,8 @@ private:
     void work();
     void setup();
     void applyKnobs(std::deque<std::pair<std::string, double>> pending);
-    std::deque<std::pair<std::string, double>> syncCommands();
+    /// This turn's commands: the controller's own, or in a data-parallel job rank 0's (RankControl.h).
+    ControlMessage syncCommands();
     /// A rank other than 0 of a data-parallel job: writes nothing, follows rank 0's commands.
     bool follower() const;
     void checkpoint();

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Data-parallel scaling on this machine's CPU: samples (sequences) per second of `xopd distill` with
+# Data-parallel scaling on this machine's CPU: samples (prompts) per second of `xopd distill` with
 # toy models as the plain single process, as 1 rank and as 2 ranks under
 # `python3 -m torch.distributed.run --no_python` (Gloo over 127.0.0.1), one thread per rank.
 # Scaling efficiency = samples/s(2 ranks) / (2 x samples/s(1 rank)). Prints markdown.
 #   tests/bench/bench-dp.sh BUILD_DIR [STEPS]
-# samples/s = sequences per step / median step time (rank 0's metrics, "time/step_s", the slowest
-# rank's; the first 2 steps are warm-up and left out), so start-up and model building are excluded.
+# samples/s = prompts per step (train.batch_size; m = 2 rollouts each, 2 streams) / median step
+# time (rank 0's metrics, "time/step_s", the slowest rank's; the first 2 steps are warm-up and left
+# out), so start-up and model building are excluded. The plain process samples each stream's batch
+# in one draw; ranks sample prompt by prompt (DataParallel.h), which costs batching on small models.
 set -euo pipefail
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build_dir=${1:-build}
@@ -51,7 +53,7 @@ echo "### Data parallel on the CPU (toy models, Gloo over 127.0.0.1)"
 echo
 echo "Machine: $machine, $(nproc) cores; one thread per rank; $steps steps, median step time after 2 warm-up steps."
 echo
-echo "| sequences per step | plain process samples/s | 1 rank samples/s | 2 ranks samples/s | scaling efficiency |"
+echo "| prompts per step | plain process prompts/s | 1 rank prompts/s | 2 ranks prompts/s | scaling efficiency (2 vs 1 rank) |"
 echo "|---|---|---|---|---|"
 for batch in 16 64; do
   plain=$(run_one "plain-$batch" 0 "$batch")

@@ -5,9 +5,26 @@
 #include <QProcessEnvironment>
 #include <QtTest/QtTest>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cmath>
 
 namespace xopd::test {
+
+int freeLoopbackPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    if (fd >= 0) ::close(fd);
+    return ok ? ntohs(a.sin_port) : 0;
+}
 
 QString sourceDir() { return qEnvironmentVariable("XOPD_SOURCE_DIR", QStringLiteral(".")); }
 QString binaryDir() { return qEnvironmentVariable("XOPD_BINARY_DIR", QStringLiteral(".")); }

@@ -36,4 +36,7 @@ ProcessResult runProgram(const QString& program, const QStringList& args, int ti
 /// A sine tone: amplitude * sin(2π f t), `seconds` long at `rate` Hz.
 std::vector<float> sineTone(double frequency_hz, double seconds, int rate, double amplitude = 0.5);
 
+/// A TCP port free on 127.0.0.1 right now (the kernel's pick), for rendezvous in data-parallel tests.
+int freeLoopbackPort();
+
 }  // namespace xopd::test

@@ -7,11 +7,9 @@
 #include "core/distill/DataParallel.h"
 #include "core/run/RankControl.h"
 
-#include <QtTest/QtTest>
+#include "tests/support/TestSupport.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <QtTest/QtTest>
 
 #include <cmath>
 #include <exception>
@@ -22,23 +20,10 @@ using namespace xopd;
 
 namespace {
 
-/// A TCP port free right now on 127.0.0.1.
-int freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 /// Runs body(group) as ranks 0 and 1 of a fresh job; rethrows the first rank's exception.
 void twoRanks(const std::function<void(dist::Group&)>& body) {
-    const int port = freePort();
+    const int port = test::freeLoopbackPort();
     std::exception_ptr errors[2];
     std::thread ranks[2];
     for (int r = 0; r < 2; ++r) {

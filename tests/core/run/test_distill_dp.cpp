@@ -5,7 +5,9 @@
 //    matches the plain single process (no launcher);
 //  - SIGKILL of rank 1 makes rank 0 exit non-zero within kExitWithin_s, naming rank 1; resumed at
 //    another world size (1 rank) the run finishes with PRAGMA integrity_check ok, every step once,
-//    and the losses of the uninterrupted run.
+//    and the losses of the uninterrupted run;
+//  - under `--max_restarts 1` the launcher restarts the job after such a kill and the run resumes
+//    from its latest checkpoint by itself and finishes, every step once.
 // The tolerances are fp32 summation order: a shard's scores are computed in a smaller batch and
 // the ranks' gradient sums are added in another order than one process's accumulation.
 // Skipped when python3 has no torch.distributed (packaging/setup-debian.sh installs python3-torch).
@@ -18,10 +20,6 @@
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -52,17 +50,6 @@ void writeConfig(const QString& path) {
     std::ofstream(path.toStdString()) << j.dump(2);
 }
 
-int freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 /// A python3 whose torch has the launcher ($XOPD_PYTHON, /usr/bin/python3, python3), or "".
 QString launcherPython() {
@@ -77,13 +64,35 @@ QString launcherPython() {
     return found;
 }
 
+/// The launcher's args for `ranks` ranks (and `extra` launcher flags) running `xopd ARGS`.
+QStringList torchrunArgs(int ranks, const QString& log_dir, const QStringList& args, const QStringList& extra = {}) {
+    return QStringList{"-m", "torch.distributed.run", "--no_python", "--nproc_per_node", QString::number(ranks),
+                       "--master_port", QString::number(test::freeLoopbackPort()), "-r", "1", "-t", "1", "--log_dir",
+                       log_dir} +
+           extra + QStringList{test::cliPath()} + args;
+}
+
+/// The pid of the launcher's child whose environment says RANK=`rank` (0 when none).
+qint64 workerOfRank(qint64 launcher, int rank) {
+    QDir proc("/proc");
+    for (const auto& entry : proc.entryList(QDir::Dirs)) {
+        bool isPid = false;
+        const qint64 pid = entry.toLongLong(&isPid);
+        if (!isPid) continue;
+        QFile stat("/proc/" + entry + "/stat"), environ("/proc/" + entry + "/environ");
+        if (!stat.open(QIODevice::ReadOnly)) continue;
+        const auto fields = QString::fromUtf8(stat.readAll()).section(')', -1).split(' ', Qt::SkipEmptyParts);
+        if (fields.size() < 2 || fields[1].toLongLong() != launcher || !environ.open(QIODevice::ReadOnly)) continue;
+        if (environ.readAll().split('\0').contains("RANK=" + QByteArray::number(rank))) return pid;
+    }
+    return 0;
+}
+
 /// `python3 -m torch.distributed.run` running `xopd ARGS` as `ranks` ranks. The -r/-t/--log_dir
 /// flags are what Debian 12's torch 1.13 launcher needs on Python 3.11 (README "Scaling out").
 test::ProcessResult torchrun(int ranks, const QString& log_dir, const QStringList& args) {
-    QStringList a{"-m", "torch.distributed.run", "--no_python", "--nproc_per_node", QString::number(ranks),
-                  "--master_port", QString::number(freePort()), "-r", "1", "-t", "1", "--log_dir", log_dir,
-                  test::cliPath()};
-    return test::runProgram(launcherPython(), a + args, 600000, {"XOPD_THREADS=1", "OMP_NUM_THREADS=1"});
+    return test::runProgram(launcherPython(), torchrunArgs(ranks, log_dir, args), 600000,
+                            {"XOPD_THREADS=1", "OMP_NUM_THREADS=1"});
 }
 
 double scalar(const StepMetrics& m, const std::string& k) {
@@ -198,7 +207,7 @@ private slots:
 
     void aKilledRankStopsTheJobAndTheRunResumesAtAnotherWorldSize() {
         const QString dir = tmp_.filePath("runs/killed");
-        const int port = freePort();
+        const int port = test::freeLoopbackPort();
         // Launched by hand (no torchrun agent): rank 0 hosts the store, and the test chooses whom to kill.
         QProcess rank[2];
         for (int r = 0; r < 2; ++r) {
@@ -252,6 +261,47 @@ private slots:
         const QString diff = compareSteps(dir, one_);  // every step once, as the uninterrupted run
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
         QVERIFY(weightDiff(dir, one_) <= kWeightTol);
+    }
+
+    void theLauncherRestartsAKilledJobWhichResumesByItself() {
+        const QString dir = tmp_.filePath("runs/restarted");
+        const int64_t steps = 200;
+        QProcess launcher;
+        auto e = QProcessEnvironment::systemEnvironment();
+        e.insert("XOPD_THREADS", "1");
+        launcher.setProcessEnvironment(e);
+        launcher.start(launcherPython(), torchrunArgs(2, tmp_.filePath("logs-restart"),
+                                                      {"distill", "--config", cfg_, "--run-dir", dir, "--max-steps",
+                                                       QString::number(steps), "--dist-timeout", QString::number(kDistTimeout_s)},
+                                                      {"--max_restarts", "1"}));
+        QVERIFY(launcher.waitForStarted());
+        int64_t seen = 0;
+        for (int i = 0; i < 12000 && seen < 6; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            if (!QFile::exists(dir + "/metrics.sqlite")) continue;
+            try {
+                seen = run::RunReader(dir.toStdString()).lastStep();
+            } catch (const Error&) {
+            }
+        }
+        const qint64 victim = workerOfRank(launcher.processId(), 1);
+        QVERIFY2(victim > 0 && seen >= 6 && seen < steps, "no rank 1 to kill mid-run");
+        ::kill(pid_t(victim), SIGKILL);
+        QVERIFY(launcher.waitForFinished(300000));
+        QVERIFY2(launcher.exitCode() == 0, qPrintable(QString::fromUtf8(launcher.readAll())));
+        run::RunReader rd(dir.toStdString());
+        QCOMPARE(QString::fromStdString(rd.integrityCheck()), QString("ok"));
+        const auto all = rd.stepsSince(0);
+        QCOMPARE(int64_t(all.size()), steps);
+        for (size_t i = 0; i < all.size(); ++i) QCOMPARE(all[i].step, int64_t(i + 1));
+        QString failed;
+        bool resumed = false;
+        for (const auto& ev : rd.eventsSince(0)) {
+            if (ev.kind == "state" && ev.name == "failed") failed = QString::fromStdString(ev.message);
+            resumed |= ev.kind == "resume";
+        }
+        QVERIFY2(failed.contains("lost rank 1"), qPrintable(failed));
+        QVERIFY(resumed);
     }
 };
 
