@@ -180,8 +180,9 @@ int drive(run::RunController& c, bool follower = false) {
             c.stop();
             stopRequested = true;
         }
-        if (!stopRequested && s == RunState::Paused) {
-            // Headless: nobody can resume a pause (NaN guard); stop with a checkpoint instead.
+        if (!stopRequested && !follower && s == RunState::Paused) {
+            // Headless: nobody can resume a pause (NaN guard); stop with a checkpoint instead
+            // (rank 0's stop reaches the other ranks).
             std::cout << "xopd: run paused (" << c.lastReason() << "); stopping. Continue with: xopd distill --resume --run-dir "
                       << c.runDir() << "\n";
             c.stop();
