@@ -10,6 +10,7 @@
 #include "core/common/Error.h"
 #include "core/common/TorchRuntime.h"
 #include "core/model/runtime/Generation.h"
+#include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/SpeechLm.h"
 #include "core/text/ChatTemplate.h"
 #include "core/text/Tokenizer.h"
@@ -61,23 +62,12 @@ text::ChatTemplateKind templateFor(const GenerateArgs& a, const model::SpeechLm&
     }
 }
 
-/// Reads a clip and computes its log-mel features with the model's mel bin count.
+/// Reads a clip and computes the log-mel features the model's audio encoder expects.
 model::AudioFeatures readFeatures(const std::string& path, const model::SpeechLm& lm) {
-    audio::AudioReadOptions ro;
-    ro.target_rate = audio::kWhisperSampleRate;
-    ro.max_read_s = double(audio::kWhisperSamples) / audio::kWhisperSampleRate;  // the encoder's window
-    audio::AudioClip clip = audio::readAudioFile(path, ro);
-    audio::WhisperFeatureOptions fo;
-    fo.mel_bins = static_cast<int>(lm.config().audio.num_mel_bins);
-    XOPD_CHECK(fo.mel_bins == 80 || fo.mel_bins == 128,
-               "'" << path << "': the model expects " << fo.mel_bins
-                   << " mel bins; the Whisper front end computes 80 or 128");
-    audio::WhisperFeatures f = audio::computeWhisperFeatures(clip, fo);
-    XOPD_CHECK(f.valid_frames >= 1, "'" << path << "': the audio is empty");
-    model::AudioFeatures out;
-    out.mel = torch::from_blob(f.values.data(), {f.mel_bins, f.frames}, torch::kFloat32).clone();
-    out.valid_frames = f.valid_frames;
-    return out;
+    const int mel_bins = static_cast<int>(lm.config().audio.num_mel_bins);
+    XOPD_CHECK(mel_bins == 80 || mel_bins == 128,
+               "'" << path << "': the model expects " << mel_bins << " mel bins; the Whisper front end computes 80 or 128");
+    return model::audioFeaturesFor(*lm.audioEncoder(), path);
 }
 
 int runGenerate(const GenerateArgs& a) {
@@ -96,7 +86,7 @@ int runGenerate(const GenerateArgs& a) {
     for (const auto& path : a.audio) {
         clips.push_back(readFeatures(path, lm));
         content.push_back(text::ChatContent::makeAudio(
-            static_cast<int>(model::audioTokenCount(clips.back().valid_frames))));
+            static_cast<int>(lm.audioEncoder()->tokenCount(clips.back().valid_frames))));
     }
     if (!a.prompt.empty()) content.push_back(text::ChatContent::makeText(a.prompt));
 

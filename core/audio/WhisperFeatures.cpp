@@ -73,16 +73,19 @@ WhisperFeatureTensors whisperFeatureTensors(const torch::Tensor& waveform, const
     const bool batched = waveform.dim() == 2;
     torch::Tensor x = batched ? waveform : waveform.unsqueeze(0);
     const int64_t n = x.size(1);
-    // Step 1: pad with zeros or cut to exactly 30 s.
-    x = n >= kWhisperSamples ? x.narrow(1, 0, kWhisperSamples)
-                             : torch::constant_pad_nd(x, {0, kWhisperSamples - n}, 0.0);
+    // Step 1: pad with zeros or cut to exactly 30 s (or, without pad_to_30s, the clip as it is).
+    const int64_t frames = options.pad_to_30s ? kWhisperFrames : n / kWhisperHop;
+    XOPD_CHECK(frames >= 1, "Whisper features: " << n << " samples make no frame (at least " << kWhisperHop << " needed)");
+    if (options.pad_to_30s)
+        x = n >= kWhisperSamples ? x.narrow(1, 0, kWhisperSamples)
+                                 : torch::constant_pad_nd(x, {0, kWhisperSamples - n}, 0.0);
     x = x.to(dtype).contiguous();
     // Step 2-3: reflect-centred STFT, periodic Hann, power, drop the last frame.
     const torch::Tensor window = torch::hann_window(kWhisperNfft, /*periodic=*/true, topt);
     const torch::Tensor spec = torch::stft(x, kWhisperNfft, kWhisperHop, kWhisperNfft, window,
                                            /*center=*/true, "reflect", /*normalized=*/false,
                                            /*onesided=*/true, /*return_complex=*/true);
-    const torch::Tensor power = spec.narrow(-1, 0, kWhisperFrames).abs().pow(2);  // [B, 201, 3000]
+    const torch::Tensor power = spec.narrow(-1, 0, frames).abs().pow(2);  // [B, 201, frames]
     // Step 4: mel filter bank (float64, cast to the working precision like HF).
     std::vector<double> fb = whisperMelFilterBank(options.mel_bins);
     const torch::Tensor filters = torch::from_blob(fb.data(), {options.mel_bins, kFrequencyBins}, torch::kFloat64)
@@ -94,8 +97,8 @@ WhisperFeatureTensors whisperFeatureTensors(const torch::Tensor& waveform, const
     lg = torch::maximum(lg, mx - 8.0);
     torch::Tensor out = ((lg + 4.0) / 4.0).to(torch::kFloat32);
     // Step 8: the frame mask.
-    const int valid = whisperValidFrames(n);
-    torch::Tensor mask = torch::zeros({x.size(0), kWhisperFrames}, torch::TensorOptions().dtype(torch::kInt32));
+    const int valid = options.pad_to_30s ? whisperValidFrames(n) : int(frames);
+    torch::Tensor mask = torch::zeros({x.size(0), frames}, torch::TensorOptions().dtype(torch::kInt32));
     mask.narrow(1, 0, valid).fill_(1);
     mask = mask.to(waveform.device());
     if (!batched) {
@@ -117,7 +120,8 @@ WhisperFeatures computeWhisperFeatures(const std::vector<float>& samples_16k, co
         f.values.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
         const torch::Tensor m = t.attention_mask.contiguous();
         f.attention_mask.assign(m.data_ptr<int32_t>(), m.data_ptr<int32_t>() + m.numel());
-        f.valid_frames = whisperValidFrames(static_cast<std::int64_t>(samples_16k.size()));
+        f.frames = int(t.features.size(-1));
+        f.valid_frames = options.pad_to_30s ? whisperValidFrames(static_cast<std::int64_t>(samples_16k.size())) : f.frames;
         return f;
     });
 }

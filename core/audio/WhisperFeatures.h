@@ -39,6 +39,10 @@ struct WhisperFeatureOptions {
     int mel_bins = 128;
     /// Arithmetic precision.
     FeaturePrecision precision = FeaturePrecision::Float64;
+    /// Pad (or cut) to 30 s as Qwen2-Audio / Qwen2.5-Omni's processors do (padding="max_length").
+    /// false: the clip itself, as Qwen3-Omni's processor calls the extractor for one clip
+    /// (padding="longest", no truncation): n // 160 frames, every frame valid.
+    bool pad_to_30s = true;
 };
 
 /// Log-mel features of one clip.
@@ -47,9 +51,9 @@ struct WhisperFeatures {
     std::vector<float> values;
     /// Number of mel bins (rows).
     int mel_bins = 0;
-    /// Frames (columns): always kWhisperFrames.
+    /// Frames (columns): kWhisperFrames, or n // 160 without pad_to_30s.
     int frames = kWhisperFrames;
-    /// 1 for frames that hold audio (t < ceil(n / 160)), 0 for padding; kWhisperFrames entries.
+    /// 1 for frames that hold audio (t < ceil(n / 160)), 0 for padding; `frames` entries.
     std::vector<std::int32_t> attention_mask;
     /// Sum of attention_mask (the L of §3.4).
     int valid_frames = 0;

@@ -49,9 +49,9 @@ struct SpeechLmPolicy::Impl {
             XOPD_CHECK(!p.audio_path.empty(), "prompt '" << p.id << "' has no audio");
             auto it = features.find(p.audio_path);
             if (it == features.end())
-                it = features.emplace(p.audio_path, model::audioFeaturesOfFile(p.audio_path, int(lm.config().audio.num_mel_bins))).first;
+                it = features.emplace(p.audio_path, model::audioFeaturesFor(*lm.audioEncoder(), p.audio_path)).first;
             const auto& f = it->second;
-            const auto ids = model::userTurnPromptIds(*tokenizer, chat, p.transcript, int(model::audioTokenCount(f.valid_frames)));
+            const auto ids = model::userTurnPromptIds(*tokenizer, chat, p.transcript, int(lm.audioEncoder()->tokenCount(f.valid_frames)));
             model::AudioFeatures dev{f.mel.to(lm.decoder().device()), f.valid_frames};
             return model::PromptInput::fromEmbeds(lm.embedPrompt(torch::tensor(ids, torch::kLong).to(lm.decoder().device()), {dev}));
         }

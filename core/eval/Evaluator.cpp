@@ -32,8 +32,9 @@ EvalResult evaluateModel(const model::SpeechLm& lm, const text::Tokenizer& token
     const int mel_bins = options.mel_bins > 0 ? options.mel_bins
                          : lm.hasAudio()      ? static_cast<int>(lm.audioEncoder()->config().num_mel_bins)
                                               : 128;
-    FeatureProvider features = provider ? provider : [mel_bins](const EvalPrompt& p) {
-        return model::audioFeaturesOfFile(p.audio_path, mel_bins);
+    const bool pad_to_30s = !lm.hasAudio() || lm.audioEncoder()->padsTo30Seconds();
+    FeatureProvider features = provider ? provider : [mel_bins, pad_to_30s](const EvalPrompt& p) {
+        return model::audioFeaturesOfFile(p.audio_path, mel_bins, pad_to_30s);
     };
 
     model::SamplingOptions sampling;
@@ -54,7 +55,7 @@ EvalResult evaluateModel(const model::SpeechLm& lm, const text::Tokenizer& token
             for (size_t i = start; i < end; ++i) {
                 if (speech) {
                     const auto f = features(prompts[i]);
-                    const int n = static_cast<int>(model::audioTokenCount(f.valid_frames));
+                    const int n = static_cast<int>(lm.audioEncoder()->tokenCount(f.valid_frames));
                     const auto ids = model::userTurnPromptIds(tokenizer, kind, prompts[i].transcript, n);
                     inputs.push_back(model::PromptInput::fromEmbeds(lm.embedPrompt(torch::tensor(ids), {f})));
                 } else {

@@ -10,6 +10,7 @@ list(APPEND XOPD_MODEL_RUNTIME_SOURCES
   runtime/AudioEncoder.cpp
   runtime/Qwen2AudioTower.cpp
   runtime/OmniAudioTower.cpp
+  runtime/AutAudioTower.cpp
   runtime/SpeechLm.cpp
   runtime/PromptBatch.cpp
   runtime/ModelInputs.cpp

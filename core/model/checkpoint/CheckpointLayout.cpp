@@ -31,7 +31,8 @@ std::vector<Spelling> spellingsFor(ModelArchitecture a) {
         case ModelArchitecture::Qwen25OmniThinker:
             return {{"model.", "lm_head.weight", "audio_tower.", ""},
                     {"model.language_model.", "lm_head.weight", "model.audio_tower.", ""}};
-        case ModelArchitecture::Qwen3OmniMoe:  // refused above
+        case ModelArchitecture::Qwen3OmniMoe:
+            return {{"thinker.model.", "thinker.lm_head.weight", "thinker.audio_tower.", ""}};
         case ModelArchitecture::Unknown: break;
     }
     return {};
@@ -41,9 +42,6 @@ std::vector<Spelling> spellingsFor(ModelArchitecture a) {
 
 CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::function<bool(const std::string&)>& has,
                                          const std::string& source) {
-    XOPD_CHECK(config.architecture != ModelArchitecture::Qwen3OmniMoe,
-               "'" << source << "': Qwen3-Omni checkpoints cannot be loaded yet: its AuT audio encoder is not "
-                   "implemented (issue 12); `xopd inspect` reads its config.json alone");
     const auto spellings = spellingsFor(config.architecture);
     XOPD_CHECK(!spellings.empty(), "'" << source << "': unknown model architecture");
     std::string tried;
@@ -64,7 +62,9 @@ CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::f
         }
         if (config.hasAudio()) {
             l.audio_tower_prefix = s.tower;
-            const std::string conv = l.audio_tower_prefix + "conv1.weight";
+            // The AuT of Qwen3-Omni starts with conv2d1; the Whisper-style towers with conv1.
+            const bool aut = config.audio->downsample_hidden_size > 0;
+            const std::string conv = l.audio_tower_prefix + (aut ? "conv2d1.weight" : "conv1.weight");
             XOPD_CHECK(has(conv), "'" << source << "': " << architectureName(config.architecture)
                                       << " checkpoint has no audio tower (looked for '" << conv << "')");
             l.projector_prefix = s.projector;
@@ -73,7 +73,7 @@ CheckpointLayout resolveCheckpointLayout(const ModelConfig& config, const std::f
                 XOPD_CHECK(has(proj), "'" << source << "': " << architectureName(config.architecture)
                                           << " checkpoint has no projector (looked for '" << proj << "')");
             } else {
-                const std::string proj = l.audio_tower_prefix + "proj.weight";
+                const std::string proj = l.audio_tower_prefix + (aut ? "proj2.weight" : "proj.weight");
                 XOPD_CHECK(has(proj), "'" << source << "': " << architectureName(config.architecture)
                                           << " checkpoint has no audio projection (looked for '" << proj << "')");
             }
@@ -139,16 +139,31 @@ void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout&
     const AudioEncoderConfig& a = *config.audio;
     const std::string& p = layout.audio_tower_prefix;
     const int64_t D = a.d_model, F = a.encoder_ffn_dim;
-    c.expect(p + "conv1.weight", {D, a.num_mel_bins, 3});
-    c.expect(p + "conv1.bias", {D});
-    c.expect(p + "conv2.weight", {D, D, 3});
-    c.expect(p + "conv2.bias", {D});
+    const bool aut = a.downsample_hidden_size > 0;  // Qwen3-Omni: conv2d stem, biased keys, proj1/proj2
+    if (aut) {
+        const int64_t ch = a.downsample_hidden_size;
+        int64_t freq = a.num_mel_bins;
+        for (int i = 0; i < 3; ++i) freq = (freq - 1) / 2 + 1;
+        for (int i = 1; i <= 3; ++i) {
+            c.expect(p + "conv2d" + std::to_string(i) + ".weight", {ch, i == 1 ? 1 : ch, 3, 3});
+            c.expect(p + "conv2d" + std::to_string(i) + ".bias", {ch});
+        }
+        c.expect(p + "conv_out.weight", {D, ch * freq});
+    } else {
+        c.expect(p + "conv1.weight", {D, a.num_mel_bins, 3});
+        c.expect(p + "conv1.bias", {D});
+        c.expect(p + "conv2.weight", {D, D, 3});
+        c.expect(p + "conv2.bias", {D});
+    }
     for (int64_t i = 0; i < a.encoder_layers; ++i) {
         const std::string l = p + "layers." + std::to_string(i) + ".";
         for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"})
             c.expect(l + "self_attn." + proj + ".weight", {D, D});
         for (const char* proj : {"q_proj", "v_proj", "out_proj"}) c.expect(l + "self_attn." + proj + ".bias", {D});
-        c.absent(l + "self_attn.k_proj.bias", "Whisper-style encoders have no key bias");
+        if (aut)
+            c.expect(l + "self_attn.k_proj.bias", {D});
+        else
+            c.absent(l + "self_attn.k_proj.bias", "Whisper-style encoders have no key bias");
         c.expect(l + "self_attn_layer_norm.weight", {D});
         c.expect(l + "self_attn_layer_norm.bias", {D});
         c.expect(l + "fc1.weight", {F, D});
@@ -166,6 +181,14 @@ void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout&
         c.expect(p + "layer_norm.bias", {D});
         c.expect(layout.projector_prefix + "linear.weight", {H, D});
         c.expect(layout.projector_prefix + "linear.bias", {H});
+    } else if (aut) {  // Qwen3-Omni: ln_post, proj1, proj2 to output_dim
+        const int64_t out = a.output_dim > 0 ? a.output_dim : H;
+        c.expect(p + "ln_post.weight", {D});
+        c.expect(p + "ln_post.bias", {D});
+        c.expect(p + "proj1.weight", {D, D});
+        c.expect(p + "proj1.bias", {D});
+        c.expect(p + "proj2.weight", {out, D});
+        c.expect(p + "proj2.bias", {out});
     } else {  // Omni: sinusoidal positions (no table), ln_post, proj to output_dim
         const int64_t out = a.output_dim > 0 ? a.output_dim : H;
         c.expect(p + "ln_post.weight", {D});

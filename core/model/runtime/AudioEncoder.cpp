@@ -21,12 +21,13 @@ Linear readLin(const TensorMap& t, const std::string& name, int64_t out, int64_t
 }
 }  // namespace
 
-WhisperLayer WhisperLayer::read(const TensorMap& t, const std::string& p, int64_t d, int64_t ffn, const std::string& what) {
+WhisperLayer WhisperLayer::read(const TensorMap& t, const std::string& p, int64_t d, int64_t ffn, const std::string& what,
+                                bool key_bias) {
     WhisperLayer l;
     l.attn_ln_weight = requireShaped(t, p + "self_attn_layer_norm.weight", {d}, what);
     l.attn_ln_bias = requireShaped(t, p + "self_attn_layer_norm.bias", {d}, what);
     l.q_proj = readLin(t, p + "self_attn.q_proj", d, d, true, what);
-    l.k_proj = readLin(t, p + "self_attn.k_proj", d, d, false, what);
+    l.k_proj = readLin(t, p + "self_attn.k_proj", d, d, key_bias, what);
     l.v_proj = readLin(t, p + "self_attn.v_proj", d, d, true, what);
     l.out_proj = readLin(t, p + "self_attn.out_proj", d, d, true, what);
     l.final_ln_weight = requireShaped(t, p + "final_layer_norm.weight", {d}, what);

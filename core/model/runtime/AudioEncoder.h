@@ -42,9 +42,16 @@ public:
     virtual void to(torch::ScalarType dtype) = 0;
     virtual void to(torch::Device device) = 0;
     virtual const AudioTowerConfig& config() const = 0;
+    /// Audio tokens the encoder makes of `valid_frames` mel frames (Whisper-style towers: 25 per
+    /// second, audioTokenCount(); Qwen3-Omni's AuT: 13 per second).
+    virtual int64_t tokenCount(int64_t valid_frames) const { return audioTokenCount(valid_frames); }
+    /// Whether its processor pads (or cuts) the features to 30 s (Qwen2-Audio, Qwen2.5-Omni) or
+    /// computes them on the clip itself (Qwen3-Omni), which changes the last frames' values.
+    virtual bool padsTo30Seconds() const { return true; }
 };
 
-/// One pre-LN Whisper encoder layer (q/v/out biased, k unbiased; fc1/fc2 biased; exact GELU).
+/// One pre-LN Whisper encoder layer (q/v/out biased, k unbiased — biased in Qwen3-Omni's AuT;
+/// fc1/fc2 biased; exact GELU).
 struct WhisperLayer {
     torch::Tensor attn_ln_weight, attn_ln_bias;    ///< self_attn_layer_norm
     Linear q_proj, k_proj, v_proj, out_proj;       ///< k_proj has no bias
@@ -53,7 +60,7 @@ struct WhisperLayer {
 
     /// Reads "<prefix>self_attn.q_proj.weight" … checking shapes.
     static WhisperLayer read(const TensorMap& t, const std::string& prefix, int64_t d_model, int64_t ffn,
-                             const std::string& what);
+                             const std::string& what, bool key_bias = false);
     /// x [N, T, d]; mask additive, broadcastable to [N, heads, T, T], or undefined. When
     /// `scale_query` the queries are multiplied by D^-0.5 before the product (Qwen2-Audio, §3.2),
     /// else the product is scaled (Qwen2.5-Omni).

@@ -6,7 +6,7 @@
 
 namespace xopd::model {
 
-AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins) {
+AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins, bool pad_to_30s) {
     audio::AudioReadOptions ro;
     ro.target_rate = audio::kWhisperSampleRate;
     ro.max_read_s = double(audio::kWhisperSamples) / audio::kWhisperSampleRate;  // the encoder's window
@@ -14,10 +14,17 @@ AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins) {
     audio::WhisperFeatureOptions fo;
     fo.mel_bins = mel_bins;
     fo.precision = audio::FeaturePrecision::Float32;
+    fo.pad_to_30s = pad_to_30s;
+    XOPD_CHECK(pad_to_30s || clip.samples.size() >= size_t(audio::kWhisperHop),
+               "'" << path << "': audio is shorter than one mel frame (" << audio::kWhisperHop << " samples)");
     const auto f = audio::computeWhisperFeatures(clip.samples, fo);
     XOPD_CHECK(f.valid_frames >= 1, "'" << path << "': audio is empty");
     auto mel = torch::from_blob(const_cast<float*>(f.values.data()), {f.mel_bins, f.frames}, torch::kFloat32);
     return {mel.narrow(1, 0, f.valid_frames).clone(), f.valid_frames};
+}
+
+AudioFeatures audioFeaturesFor(const AudioEncoder& encoder, const std::string& path) {
+    return audioFeaturesOfFile(path, int(encoder.config().num_mel_bins), encoder.padsTo30Seconds());
 }
 
 std::vector<int64_t> userTurnPromptIds(const text::Tokenizer& tokenizer, text::ChatTemplateKind kind,

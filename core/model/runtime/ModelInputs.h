@@ -15,10 +15,14 @@
 
 namespace xopd::model {
 
-/// Features of an audio file: read (resampled to 16 kHz), Whisper log-mel with `mel_bins`, cut to
-/// the valid frames: mel [mel_bins, L], valid_frames L. Throws xopd::Error naming the file when it
-/// cannot be read or holds no audio.
-AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins);
+/// Features of an audio file: read (resampled to 16 kHz; at most 30 s), Whisper log-mel with
+/// `mel_bins` computed on the 30 s window (`pad_to_30s`, Qwen2-Audio / Qwen2.5-Omni) or on the clip
+/// itself (Qwen3-Omni), cut to the valid frames: mel [mel_bins, L], valid_frames L. Throws
+/// xopd::Error naming the file when it cannot be read or holds no audio.
+AudioFeatures audioFeaturesOfFile(const std::string& path, int mel_bins, bool pad_to_30s = true);
+
+/// The features `encoder` expects of an audio file (its mel bins and padding rule).
+AudioFeatures audioFeaturesFor(const AudioEncoder& encoder, const std::string& path);
 
 /// Prompt ids (template rendered and encoded) of one user turn: the transcript, or, when
 /// `audio_tokens` > 0, that many audio placeholder tokens instead of text.

@@ -15,6 +15,7 @@ std::string modelKindName(ModelKind kind) {
         case ModelKind::Qwen25OmniThinker: return "qwen2_5_omni_thinker";
         case ModelKind::Qwen3Text: return "qwen3";
         case ModelKind::Qwen3MoeText: return "qwen3_moe";
+        case ModelKind::Qwen3OmniThinker: return "qwen3_omni_thinker";
         default: return "invalid";
     }
 }
@@ -28,9 +29,7 @@ ModelRuntimeConfig runtimeConfigFrom(const xopd::ModelConfig& m) {
         case ModelArchitecture::Qwen2Audio: c.kind = ModelKind::Qwen2Audio; break;
         case ModelArchitecture::Qwen25Omni:
         case ModelArchitecture::Qwen25OmniThinker: c.kind = ModelKind::Qwen25OmniThinker; break;
-        case ModelArchitecture::Qwen3OmniMoe:
-            XOPD_FAIL(m.source << ": Qwen3-Omni models cannot be run yet: the thinker's AuT audio encoder is not "
-                                  "implemented (issue 12); `xopd inspect` reads the config");
+        case ModelArchitecture::Qwen3OmniMoe: c.kind = ModelKind::Qwen3OmniThinker; break;
         default: XOPD_FAIL(m.source << ": unsupported model architecture");
     }
     const TextModelConfig& t = m.text;
@@ -68,6 +67,8 @@ ModelRuntimeConfig runtimeConfigFrom(const xopd::ModelConfig& m) {
         c.audio.n_window = a.n_window > 0 ? a.n_window : 100;
         c.audio.output_dim = a.output_dim > 0 ? a.output_dim : t.hidden_size;
         c.audio.activation_function = a.activation_function;
+        c.audio.downsample_hidden_size = a.downsample_hidden_size;
+        c.audio.n_window_infer = a.n_window_infer;
         XOPD_CHECK(a.activation_function == "gelu",
                    m.source << ": audio activation_function '" << a.activation_function << "' is not supported (gelu)");
         XOPD_CHECK(a.encoder_attention_heads > 0 && a.d_model % a.encoder_attention_heads == 0,
@@ -181,6 +182,43 @@ nlohmann::json toConfigJson(const ModelRuntimeConfig& c) {
             }
             return json{{"architectures", {"Qwen2_5OmniModel"}},
                         {"model_type", "qwen2_5_omni"},
+                        {"enable_audio_output", false},
+                        {"thinker_config", thinker},
+                        {"torch_dtype", c.text.torch_dtype}};
+        }
+        case ModelKind::Qwen3OmniThinker: {  // the layout of Qwen3-Omni-30B-A3B-Instruct's config.json
+            const MixtureOfExperts& m = c.text.moe;
+            text["model_type"] = "qwen3_omni_moe_text";
+            text["head_dim"] = c.text.head_dim;
+            text["attention_bias"] = c.text.qkv_bias;
+            text["num_experts"] = m.num_experts;
+            text["num_experts_per_tok"] = m.num_experts_per_tok;
+            text["moe_intermediate_size"] = m.moe_intermediate_size;
+            text["norm_topk_prob"] = m.norm_topk_prob;
+            text["decoder_sparse_step"] = m.decoder_sparse_step;
+            text["mlp_only_layers"] = m.mlp_only_layers;
+            text["rope_scaling"] = {{"interleaved", true}, {"mrope_interleaved", true},
+                                    {"mrope_section", {c.text.head_dim / 2 - 2 * (c.text.head_dim / 8), c.text.head_dim / 8,
+                                                       c.text.head_dim / 8}},
+                                    {"rope_type", "default"}, {"type", "default"}};
+            audio["model_type"] = "qwen3_omni_moe_audio_encoder";
+            audio["n_window"] = c.audio.n_window;
+            audio["n_window_infer"] = c.audio.n_window_infer;
+            audio["downsample_hidden_size"] = c.audio.downsample_hidden_size;
+            audio["output_dim"] = c.audio.output_dim;
+            audio["conv_chunksize"] = 500;
+            json thinker = {{"model_type", "qwen3_omni_moe_thinker"},
+                            {"text_config", text},
+                            {"audio_config", audio},
+                            {"audio_token_id", c.audio_token_id},
+                            {"position_id_per_seconds", 13},
+                            {"seconds_per_chunk", 2}};
+            if (c.audio_bos_token_id >= 0) thinker["audio_start_token_id"] = c.audio_bos_token_id;
+            if (c.audio_eos_token_id >= 0) thinker["audio_end_token_id"] = c.audio_eos_token_id;
+            if (c.image_token_id >= 0) thinker["image_token_id"] = c.image_token_id;
+            if (c.video_token_id >= 0) thinker["video_token_id"] = c.video_token_id;
+            return json{{"architectures", {"Qwen3OmniMoeForConditionalGeneration"}},
+                        {"model_type", "qwen3_omni_moe"},
                         {"enable_audio_output", false},
                         {"thinker_config", thinker},
                         {"torch_dtype", c.text.torch_dtype}};

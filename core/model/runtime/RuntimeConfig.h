@@ -25,7 +25,8 @@ enum class ModelKind {
     Qwen2Audio,        ///< Qwen2AudioForConditionalGeneration, LLM prefix "language_model."
     Qwen25OmniThinker, ///< Qwen2.5-Omni thinker, LLM prefix "thinker."
     Qwen3Text,         ///< Qwen3ForCausalLM (dense): q/k RMSNorm, biases per attention_bias; prefix ""
-    Qwen3MoeText       ///< Qwen3MoeForCausalLM: Qwen3 attention, sparse MLP layers (DecoderConfig::moe); prefix ""
+    Qwen3MoeText,      ///< Qwen3MoeForCausalLM: Qwen3 attention, sparse MLP layers (DecoderConfig::moe); prefix ""
+    Qwen3OmniThinker   ///< Qwen3-Omni thinker: Qwen3-MoE decoder + AuT audio encoder, prefix "thinker."
 };
 
 /// "qwen2", "qwen2_audio", "qwen2_5_omni_thinker", "qwen3" or "qwen3_moe".
@@ -65,6 +66,8 @@ struct AudioTowerConfig {
     int64_t n_window = 100;                 ///< Omni: chunk = 2 * n_window mel frames
     int64_t output_dim = 0;                 ///< Omni: proj output width (= text hidden size)
     std::string activation_function = "gelu";  ///< exact erf GELU
+    int64_t downsample_hidden_size = 0;     ///< Qwen3-Omni AuT: channels of its three conv2d (480)
+    int64_t n_window_infer = 0;             ///< Qwen3-Omni AuT: mel frames per attention window (800)
 };
 
 /// Everything the runtime reads from one config.json.
@@ -81,7 +84,9 @@ struct ModelRuntimeConfig {
     /// Ids whose meaning is modality specific (audio/image/video placeholders and markers);
     /// masked when comparing with a text teacher (§12).
     std::vector<int64_t> modality_token_ids;
-    bool is_speech() const { return kind == ModelKind::Qwen2Audio || kind == ModelKind::Qwen25OmniThinker; }
+    bool is_speech() const {
+        return kind == ModelKind::Qwen2Audio || kind == ModelKind::Qwen25OmniThinker || kind == ModelKind::Qwen3OmniThinker;
+    }
 };
 
 /// Converts the checkpoint layer's parsed config. Throws xopd::Error naming config.source for an

@@ -5,6 +5,7 @@
 #include "core/model/checkpoint/ModelConfig.h"
 #include "core/model/checkpoint/WeightChecks.h"
 #include "core/model/checkpoint/WeightStore.h"
+#include "core/model/runtime/AutAudioTower.h"
 #include "core/model/runtime/OmniAudioTower.h"
 #include "core/model/runtime/Qwen2AudioTower.h"
 
@@ -77,6 +78,8 @@ SpeechLm buildModel(const ModelRuntimeConfig& config, const TensorMap& tensors, 
             Qwen2AudioTower::fromTensors(config.audio, config.text.hidden_size, tensors, what));
     else if (config.kind == ModelKind::Qwen25OmniThinker)
         audio = std::make_shared<OmniAudioTower>(OmniAudioTower::fromTensors(config.audio, tensors, config.tensor_prefix, what));
+    else if (config.kind == ModelKind::Qwen3OmniThinker)
+        audio = std::make_shared<AutAudioTower>(AutAudioTower::fromTensors(config.audio, tensors, config.tensor_prefix, what));
     return SpeechLm(config, std::move(decoder), std::move(audio));
 }
 
@@ -90,8 +93,9 @@ SpeechLm loadModel(const std::string& folder, const LoadOptions& options) {
     xopd::validateCheckpointValues(store, layout, xopd::WeightScan::Sampled, folder);
     TensorMap tensors;
     for (const auto& name : store.names()) {
-        // Vision and speech-output parts of Omni checkpoints are not used.
-        if (name.rfind("talker.", 0) == 0 || name.rfind("token2wav.", 0) == 0 || name.find("visual.") != std::string::npos)
+        // Vision and speech-output parts of Omni checkpoints are not used (nor mapped into a tensor).
+        if (name.rfind("talker.", 0) == 0 || name.rfind("token2wav.", 0) == 0 || name.rfind("code2wav.", 0) == 0 ||
+            name.find("visual.") != std::string::npos)
             continue;
         tensors.emplace(name, store.get(name));
     }

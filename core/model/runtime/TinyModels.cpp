@@ -57,6 +57,37 @@ ModelRuntimeConfig tinyConfig(ModelKind kind) {
             t.moe.decoder_sparse_step = 1;
             t.moe.mlp_only_layers = {1};
             break;
+        case ModelKind::Qwen3OmniThinker:  // the Qwen3-MoE text model above + a tiny AuT encoder
+            t.intermediate_size = 37;
+            t.num_hidden_layers = 3;
+            t.max_position_embeddings = 1024;
+            t.head_dim = 16;
+            t.qk_norm = true;
+            t.qkv_bias = t.o_bias = false;
+            t.eos_token_ids = {6};
+            t.moe.num_experts = 4;
+            t.moe.num_experts_per_tok = 2;
+            t.moe.moe_intermediate_size = 12;
+            t.moe.norm_topk_prob = true;
+            t.moe.decoder_sparse_step = 1;
+            c.audio.num_mel_bins = 20;
+            c.audio.d_model = 32;
+            c.audio.encoder_attention_heads = 4;
+            c.audio.encoder_ffn_dim = 32;
+            c.audio.encoder_layers = 2;
+            c.audio.max_source_positions = 1500;
+            c.audio.n_window = 50;         // chunks of 100 frames (1 s), 13 tokens each
+            c.audio.n_window_infer = 200;  // attention windows of 2 chunks = 26 tokens
+            c.audio.downsample_hidden_size = 8;
+            c.audio.output_dim = 32;
+            c.tensor_prefix = "thinker.";
+            c.audio_token_id = 1;
+            c.image_token_id = 2;
+            c.video_token_id = 3;
+            c.audio_bos_token_id = 4;
+            c.audio_eos_token_id = 5;
+            c.modality_token_ids = {2, 3, 1, 4, 5};
+            break;
         case ModelKind::Qwen2Audio:
             t.intermediate_size = 36;
             t.num_hidden_layers = 2;
@@ -169,6 +200,25 @@ TensorMap randomWeights(const ModelRuntimeConfig& c, const RandomWeightOptions& 
         f.normal(p + "ln_post.bias", {a.d_model}, 0.05);
         f.linear(p + "proj", a.output_dim, a.d_model, true);
         f.normal(p + "audio_bos_eos_token.weight", {2, a.output_dim}, o.std);  // unused by the forward (§4)
+    } else if (c.kind == ModelKind::Qwen3OmniThinker) {  // AuT (AutAudioTower.h)
+        const std::string p = c.tensor_prefix + "audio_tower.";
+        const int64_t ch = a.downsample_hidden_size;
+        for (int i = 1; i <= 3; ++i) {
+            f.normal(p + "conv2d" + std::to_string(i) + ".weight", {ch, i == 1 ? 1 : ch, 3, 3}, o.std);
+            f.normal(p + "conv2d" + std::to_string(i) + ".bias", {ch}, o.std / 2);
+        }
+        int64_t freq = a.num_mel_bins;
+        for (int i = 0; i < 3; ++i) freq = (freq - 1) / 2 + 1;
+        f.normal(p + "conv_out.weight", {a.d_model, ch * freq}, o.std);
+        for (int64_t i = 0; i < a.encoder_layers; ++i) {
+            const std::string l = p + "layers." + std::to_string(i) + ".";
+            f.whisperLayer(l, a.d_model, a.encoder_ffn_dim);
+            f.normal(l + "self_attn.k_proj.bias", {a.d_model}, o.std / 2);  // AuT keys are biased
+        }
+        f.norm(p + "ln_post.weight", a.d_model);
+        f.normal(p + "ln_post.bias", {a.d_model}, 0.05);
+        f.linear(p + "proj1", a.d_model, a.d_model, true);
+        f.linear(p + "proj2", a.output_dim, a.d_model, true);
     }
     return f.map;
 }
@@ -236,7 +286,7 @@ std::string utf8(uint32_t cp) {
 }
 }  // namespace
 
-void writeTinyTokenizer(const std::string& folder) {
+void writeTinyTokenizer(const std::string& folder, bool qwen3_omni_audio_names) {
     using nlohmann::json;
     // bytes_to_unicode (spec §6.2 step 4): printable bytes map to themselves, the other 68 to U+0100 + n.
     std::vector<std::string> symbols;
@@ -259,8 +309,10 @@ void writeTinyTokenizer(const std::string& folder) {
     json merges = json::array({G + " t", "h e", G + "t he", "i n"});
     const std::vector<std::pair<std::string, int64_t>> added = {
         {"<|endoftext|>", TinyVocab::kEndOfText}, {"<|im_start|>", TinyVocab::kImStart},
-        {"<|im_end|>", TinyVocab::kImEnd},         {"<|AUDIO|>", TinyVocab::kAudio},
-        {"<|audio_bos|>", TinyVocab::kAudioBos},   {"<|audio_eos|>", TinyVocab::kAudioEos}};
+        {"<|im_end|>", TinyVocab::kImEnd},
+        {qwen3_omni_audio_names ? "<|audio_pad|>" : "<|AUDIO|>", TinyVocab::kAudio},
+        {qwen3_omni_audio_names ? "<|audio_start|>" : "<|audio_bos|>", TinyVocab::kAudioBos},
+        {qwen3_omni_audio_names ? "<|audio_end|>" : "<|audio_eos|>", TinyVocab::kAudioEos}};
     json added_json = json::array(), decoder = json::object();
     for (const auto& [text, id] : added) {
         added_json.push_back({{"id", id}, {"content", text}, {"single_word", false}, {"lstrip", false},
@@ -300,7 +352,7 @@ void writeTinyTokenizer(const std::string& folder) {
 std::string buildTinyChatModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options) {
     ModelRuntimeConfig c = tinyChatConfig(kind);
     writeModelFolder(folder, c, randomWeights(c, options));
-    writeTinyTokenizer(folder);
+    writeTinyTokenizer(folder, kind == ModelKind::Qwen3OmniThinker);
     return folder;
 }
 

@@ -25,6 +25,9 @@ namespace xopd::model {
 ///   Qwen25OmniThinker: text 32 / 37 / 4 layers / 4-2 heads / vocab 99; audio d_model 32, 4 heads, ffn 32,
 ///                      2 layers, 20 mel, n_window 100, output_dim 32; ids audio 1, image 2, video 3,
 ///                      audio_start 4, audio_end 5; tensor prefix "thinker."
+///   Qwen3MoeText:      Qwen3 text 32 / 4 layers / head_dim 16; 8 experts of 12, top 2, layer 1 dense
+///   Qwen3OmniThinker:  Qwen3-MoE text (3 layers, 4 experts, top 2) + AuT: d_model 32, 4 heads, ffn 32,
+///                      2 layers, 20 mel, conv channels 8, n_window 50, n_window_infer 200; ids as Omni
 /// EOS is id 2 for the text and Qwen2-Audio models (bos 1), and 6 for Omni.
 ModelRuntimeConfig tinyConfig(ModelKind kind);
 
@@ -62,7 +65,9 @@ struct TinyVocab {
 ModelRuntimeConfig tinyChatConfig(ModelKind kind);
 
 /// Writes tokenizer.json and tokenizer_config.json of the tiny tokenizer into an existing folder.
-void writeTinyTokenizer(const std::string& folder);
+/// With `qwen3_omni_audio_names` the three audio tokens are spelled as Qwen3-Omni's
+/// (<|audio_pad|>, <|audio_start|>, <|audio_end|>; same ids).
+void writeTinyTokenizer(const std::string& folder, bool qwen3_omni_audio_names = false);
 
 /// A tiny model with a working tokenizer: tinyChatConfig + random weights + tokenizer files.
 std::string buildTinyChatModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options = {});

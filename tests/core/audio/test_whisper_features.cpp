@@ -19,6 +19,9 @@
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <cmath>
+#include <random>
+
 using namespace xopd::audio;
 using namespace xopd::test;
 using namespace xopd::test::audio;
@@ -27,13 +30,14 @@ Q_DECLARE_METATYPE(std::vector<float>)
 
 namespace {
 
-/// Runs the reference on 16 kHz samples; returns [bins * 3000] float64.
-std::vector<double> reference(const std::vector<float>& x, int bins) {
+/// Runs the reference on 16 kHz samples; returns [bins * 3000] float64 ([bins * n / 160] with no_pad).
+std::vector<double> reference(const std::vector<float>& x, int bins, bool no_pad = false) {
     QTemporaryDir dir;
     const QString in = dir.filePath("in.f32"), out = dir.filePath("out.f64");
     writeRawFloat32(in, x);
-    const ProcessResult r = runProgram(pythonWithNumpy(), {whisperReferenceScript(), in, out, "--mel-bins",
-                                                           QString::number(bins)}, 120000);
+    QStringList args = {whisperReferenceScript(), in, out, "--mel-bins", QString::number(bins)};
+    if (no_pad) args << "--no-pad";
+    const ProcessResult r = runProgram(pythonWithNumpy(), args, 120000);
     if (r.exitCode != 0) qWarning() << r.err;
     return readRawFloat64(out);
 }
@@ -114,6 +118,32 @@ private slots:
         QCOMPARE(f64.valid_frames, expect_valid);
         QCOMPARE(f64.attention_mask.size(), size_t(kWhisperFrames));
         for (int t = 0; t < kWhisperFrames; ++t) QCOMPARE(f64.attention_mask[t], t < expect_valid ? 1 : 0);
+    }
+
+    // Qwen3-Omni's processor: the clip itself, no 30 s padding (padding="longest" for one clip):
+    // n // 160 frames, all valid, the last frames from the reflected clip (not from zeros).
+    void unpaddedMatchesReference() {
+        std::vector<float> x(16000 * 2 + 237);  // 2.01 s: not a multiple of the hop
+        std::mt19937 rng(5);
+        std::normal_distribution<float> noise(0.f, 0.1f);
+        for (size_t i = 0; i < x.size(); ++i) x[i] = noise(rng) + 0.3f * std::sin(0.05f * float(i));
+        const std::vector<double> ref = reference(x, 128, /*no_pad=*/true);
+        const int frames = int(x.size() / 160);
+        QCOMPARE(ref.size(), size_t(128) * size_t(frames));
+        WhisperFeatureOptions opt;
+        opt.pad_to_30s = false;
+        const WhisperFeatures f = computeWhisperFeatures(x, opt);
+        QCOMPARE(f.frames, frames);
+        QCOMPARE(f.valid_frames, frames);
+        QVERIFY2(maxAbsDiff(f.values, ref) <= 1e-4, qPrintable(QString::number(maxAbsDiff(f.values, ref))));
+        // Padded to 30 s, the same frames hold the same values (the reflection at the end only reaches
+        // the frame the extractor drops), but ceil(n / 160) frames count as valid, one more.
+        const WhisperFeatures padded = computeWhisperFeatures(x, WhisperFeatureOptions{});
+        QCOMPARE(padded.valid_frames, frames + 1);
+        double same = 0;
+        for (int b = 0; b < 128; ++b)
+            for (int t = 0; t < frames; ++t) same = std::max(same, std::abs(double(padded.at(b, t)) - double(f.at(b, t))));
+        QVERIFY2(same <= 1e-5, qPrintable(QString::number(same)));
     }
 
     void silenceIsMinusOnePointFive() {

@@ -3,6 +3,8 @@
 // param_count.py, written from the transformers modules), the same through `xopd inspect --json`;
 // on tiny models of every family the count equals the tensors actually stored and the KV-cache
 // bytes equal a real cache's.
+#include "core/common/Json.h"
+#include "core/model/checkpoint/InspectSummary.h"
 #include "core/model/checkpoint/ModelBudget.h"
 #include "core/model/checkpoint/WeightStore.h"
 #include "core/model/runtime/SpeechLm.h"
@@ -14,6 +16,8 @@
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
+
+#include <functional>
 
 using namespace xopd;
 using namespace xopd::model;
@@ -91,6 +95,7 @@ private slots:
         QTest::newRow("qwen3-moe") << int(ModelKind::Qwen3MoeText);
         QTest::newRow("qwen2-audio") << int(ModelKind::Qwen2Audio);
         QTest::newRow("qwen2.5-omni-thinker") << int(ModelKind::Qwen25OmniThinker);
+        QTest::newRow("qwen3-omni-thinker") << int(ModelKind::Qwen3OmniThinker);
     }
     void tinyModelsMatchStorage() {
         QFETCH(int, kind);
@@ -116,10 +121,42 @@ private slots:
         in.cache = &cache;
         lm.decoder().forward(in);
         QCOMPARE(m.kv_cache, cache.bytes());
-        if (c.text.moe.enabled()) {
+        if (ModelKind(kind) == ModelKind::Qwen3MoeText) {
             QVERIFY(p.experts > 0 && p.router > 0 && p.active < p.total);
             // Active: 3 sparse layers × (8 − 2) unused experts × 3 × 12 × 32 parameters each.
             QCOMPARE(p.total - p.active, int64_t(3) * 6 * 3 * 12 * 32);
+        }
+    }
+
+    // A Qwen3-MoE folder missing one expert's tensor, or whose config asks for more experts per
+    // token than it has, is refused naming the folder and the tensor or key.
+    void malformedMoeFolders() {
+        const ModelRuntimeConfig c = tinyConfig(ModelKind::Qwen3MoeText);
+        TensorMap w = randomWeights(c);
+        w.erase("model.layers.2.mlp.experts.5.up_proj.weight");
+        const std::string folder = dir_.filePath("moe-missing-expert").toStdString();
+        writeModelFolder(folder, c, w);
+        for (auto load : {std::function<void()>([&] { loadModel(folder); }),
+                          std::function<void()>([&] { inspectCheckpoint(folder); })}) {
+            try {
+                load();
+                QFAIL("a folder without an expert tensor was accepted");
+            } catch (const xopd::Error& e) {
+                QVERIFY2(QString(e.what()).contains("model.layers.2.mlp.experts.5.up_proj.weight") &&
+                             QString(e.what()).contains(QString::fromStdString(folder)),
+                         e.what());
+            }
+        }
+        const std::string wrong = dir_.filePath("moe-topk").toStdString();
+        writeModelFolder(wrong, c, randomWeights(c));
+        json cfg = xopd::readJsonFile(wrong + "/config.json");
+        cfg["num_experts_per_tok"] = 9;
+        xopd::writeJsonFileAtomic(wrong + "/config.json", cfg);
+        try {
+            loadModel(wrong);
+            QFAIL("num_experts_per_tok > num_experts was accepted");
+        } catch (const xopd::Error& e) {
+            QVERIFY2(QString(e.what()).contains("config.json") && QString(e.what()).contains("num_experts_per_tok 9"), e.what());
         }
     }
 };

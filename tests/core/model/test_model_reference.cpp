@@ -157,6 +157,9 @@ private slots:
         QTest::addColumn<int>("kind");
         QTest::newRow("qwen2-audio") << static_cast<int>(ModelKind::Qwen2Audio);
         QTest::newRow("qwen2.5-omni-thinker") << static_cast<int>(ModelKind::Qwen25OmniThinker);
+        // Qwen3-Omni: AuT encoder (chunks of 100 frames, windows of 26 tokens) + Qwen3-MoE decoder
+        // with M-RoPE (the reference computes the interleaved 3-row M-RoPE; the C++ runs 1-D RoPE).
+        QTest::newRow("qwen3-omni-thinker") << static_cast<int>(ModelKind::Qwen3OmniThinker);
     }
     void speechModelMatchesReference() {
         QFETCH(int, kind);
@@ -171,9 +174,12 @@ private slots:
 
         // Two clips: Qwen2-Audio takes 60-frame windows (L = 45 and 60); Omni any length
         // (L = 450 = three 2 s chunks 200 + 200 + 50, and L = 131).
-        const bool omni = k == ModelKind::Qwen25OmniThinker;
-        std::vector<int64_t> frames = omni ? std::vector<int64_t>{450, 131} : std::vector<int64_t>{45, 60};
-        const int64_t F = omni ? 460 : 60;
+        const bool omni = k == ModelKind::Qwen25OmniThinker, omni3 = k == ModelKind::Qwen3OmniThinker;
+        // Qwen3-Omni: L = 350 (3 full chunks + 50: 46 tokens, two attention windows) and 131.
+        std::vector<int64_t> frames = omni    ? std::vector<int64_t>{450, 131}
+                                      : omni3 ? std::vector<int64_t>{350, 131}
+                                              : std::vector<int64_t>{45, 60};
+        const int64_t F = omni ? 460 : omni3 ? 360 : 60;
         at::Generator g = makeGenerator(3);
         std::vector<AudioFeatures> clips;
         xopd::NamedTensors in;
@@ -186,7 +192,8 @@ private slots:
         }
         const int64_t A = c.audio_token_id;
         std::vector<int64_t> tmpl = {7, 8, A, 9, 10, A, 11, 12};
-        std::vector<int64_t> counts = {audioTokenCount(frames[0]), audioTokenCount(frames[1])};
+        std::vector<int64_t> counts = {lm.audioEncoder()->tokenCount(frames[0]), lm.audioEncoder()->tokenCount(frames[1])};
+        if (omni3) QCOMPARE(counts, (std::vector<int64_t>{46, 17}));
         std::vector<int64_t> ids = lm.expandAudioPlaceholders(tmpl, counts);
         in.emplace_back("ids", torch::tensor(ids, torch::kInt64));
         in.emplace_back("mel_len", torch::tensor(frames, torch::kInt64));

@@ -25,7 +25,7 @@ using nlohmann::json;
 class TestModelFamiliesCli : public QObject {
     Q_OBJECT
     QTemporaryDir dir_;
-    QString omni_, qwen3_, moe_, manifest_;
+    QString omni_, omni3_, qwen3_, moe_, manifest_;
 
     QString writeRunConfig(const QString& name, const QString& student, const QString& teacher, double lambda) {
         const json j = {
@@ -46,6 +46,7 @@ private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
         omni_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("omni").toStdString(), model::ModelKind::Qwen25OmniThinker));
+        omni3_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-omni").toStdString(), model::ModelKind::Qwen3OmniThinker));
         qwen3_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3").toStdString(), model::ModelKind::Qwen3Text));
         moe_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-moe").toStdString(), model::ModelKind::Qwen3MoeText));
         // Four spoken prompts (tones stand in for speech: the models are random).
@@ -67,6 +68,7 @@ private slots:
         QTest::addColumn<QString>("which");
         QTest::newRow("qwen3") << "qwen3";
         QTest::newRow("qwen3-moe") << "qwen3-moe";
+        QTest::newRow("qwen3-omni") << "qwen3-omni";
     }
     void inspectReadsEveryFamily() {
         QFETCH(QString, which);
@@ -74,7 +76,8 @@ private slots:
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const json j = json::parse(r.out.toStdString());
         QCOMPARE(j["checks"].get<std::string>(), std::string("ok"));
-        QCOMPARE(j["config"]["model_type"].get<std::string>(), which == "qwen3" ? std::string("qwen3") : std::string("qwen3_moe"));
+        const std::string type = which == "qwen3" ? "qwen3" : which == "qwen3-moe" ? "qwen3_moe" : "qwen3_omni_moe";
+        QCOMPARE(j["config"]["model_type"].get<std::string>(), type);
         // The count from the config equals the tensors stored.
         QCOMPARE(j["parameters_from_config"]["total"].get<int64_t>(), j["weights"]["parameters"]["total"].get<int64_t>());
         if (which == "qwen3-moe") {
@@ -100,24 +103,54 @@ private slots:
         QCOMPARE(again.out, r.out);
     }
 
+    // A Qwen3-Omni thinker hears a clip: its chat template (detected from model_type) places
+    // <|audio_start|><|audio_pad|>×13<|audio_end|> for 1 s of audio; with --raw the prompt places it.
+    void generateWithAudioOnQwen3Omni() {
+        const QString wav = dir_.filePath("audio/q0.wav");
+        const auto r = test::runCli({"generate", "--model", omni3_, "--audio", wav, "--prompt", "the", "--max-new-tokens",
+                                     "4", "--temperature", "0"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains("1 audio clips"), qPrintable(r.err));
+        const auto raw = test::runCli({"generate", "--model", omni3_, "--audio", wav, "--raw", "--prompt",
+                                       "<|im_start|>user\n<|audio_start|><|audio_pad|><|audio_end|>the<|im_end|>\n"
+                                       "<|im_start|>assistant\n",
+                                       "--max-new-tokens", "4", "--temperature", "0"});
+        QVERIFY2(raw.exitCode == 0, qPrintable(raw.err));
+        QCOMPARE(raw.out, r.out);  // the same prompt, written by hand
+        const auto two = test::runCli({"generate", "--model", omni3_, "--audio", wav, "--raw", "--prompt",
+                                       "<|audio_pad|><|audio_pad|>", "--max-new-tokens", "2"});
+        QVERIFY(two.exitCode != 0);
+        QVERIFY2(two.err.contains("2 <|audio_pad|> placeholder(s) but 1 audio clip"), qPrintable(two.err));
+    }
+
     // X-OPD end to end: an Omni thinker student hears the prompts, a Qwen3 / Qwen3-MoE teacher reads
     // the transcripts; two steps run, losses are finite, a checkpoint is written.
     void distillOmniStudentWithQwen3Teachers_data() {
         QTest::addColumn<QString>("teacher");
         QTest::newRow("qwen3-teacher") << "qwen3";
         QTest::newRow("qwen3-moe-teacher") << "qwen3-moe";
+        QTest::newRow("qwen3-omni-student-qwen3-moe-teacher") << "qwen3-moe+omni3";  // the paper's pair
     }
     void distillOmniStudentWithQwen3Teachers() {
         QFETCH(QString, teacher);
-        const QString run = dir_.filePath("run-omni-" + teacher);
-        const auto r = test::runCli({"distill", "--config", writeRunConfig("omni-" + teacher, omni_, dir_.filePath(teacher), 0.5),
+        const bool omni3 = teacher.endsWith("+omni3");
+        if (omni3) teacher.chop(6);
+        const QString run = dir_.filePath("run-omni-" + teacher + (omni3 ? "-omni3" : ""));
+        const auto r = test::runCli({"distill", "--config",
+                                     writeRunConfig("omni-" + teacher + (omni3 ? "-omni3" : ""), omni3 ? omni3_ : omni_,
+                                                    dir_.filePath(teacher), 0.5),
                                      "--run-dir", run},
                                     600000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
         run::RunReader reader(run.toStdString());
         const auto steps = reader.stepsSince(0);
         QCOMPARE(int(steps.size()), 2);
-        for (const auto& s : steps) QVERIFY(std::isfinite(s.scalars.at("loss")));
+        for (const auto& s : steps) {
+            QVERIFY(std::isfinite(s.scalars.at("loss")));
+            QVERIFY(s.scalars.count("speech/adv_mean"));  // the cross-modal stream ran
+            // A Qwen3-Omni student is a MoE: its routing is recorded; the Qwen2.5-Omni one has none.
+            QCOMPARE(bool(s.scalars.count("moe/router_entropy")), omni3);
+        }
         QVERIFY(QDir(run + "/checkpoints").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size() >= 1);
     }
 

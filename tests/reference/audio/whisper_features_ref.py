@@ -8,6 +8,8 @@ mel filter bank in float64, log10 with a 1e-10 floor, clamp at max - 8, (x + 4) 
 
 Usage:
   whisper_features_ref.py IN.f32 OUT.f64 [--mel-bins 128]   raw little-endian float32 in, float64 [bins,3000] out
+  whisper_features_ref.py IN.f32 OUT.f64 --no-pad         the clip itself (padding="longest" of one clip, as
+                                          Qwen3-Omni's processor calls it): [bins, n // 160]
   whisper_features_ref.py --filters OUT.f64 [--mel-bins 128] the filter bank [bins,201] as float64
   whisper_features_ref.py --bench SECONDS [--mel-bins 128] [--dtype float64|float32]
                                           prints the real-time factor of this implementation
@@ -47,13 +49,15 @@ def mel_filters(n_mels):
     return fb
 
 
-def log_mel(x, n_mels, dtype=np.float64):
-    x = np.asarray(x, dtype=dtype)[:N_SAMPLES]
-    x = np.concatenate([x, np.zeros(N_SAMPLES - len(x), dtype=dtype)])
+def log_mel(x, n_mels, dtype=np.float64, pad=True):
+    x = np.asarray(x, dtype=dtype)
+    if pad:
+        x = x[:N_SAMPLES]
+        x = np.concatenate([x, np.zeros(N_SAMPLES - len(x), dtype=dtype)])
     xp = np.pad(x, (N_FFT // 2, N_FFT // 2), mode="reflect")  # edge sample excluded
     k = np.arange(N_FFT, dtype=np.float64)
     window = (0.5 - 0.5 * np.cos(2.0 * np.pi * k / N_FFT)).astype(dtype)  # periodic Hann
-    n_frames = 1 + N_SAMPLES // HOP  # 3001
+    n_frames = 1 + len(x) // HOP  # 3001 when padded
     idx = HOP * np.arange(n_frames)[:, None] + np.arange(N_FFT)[None, :]
     frames = xp[idx] * window  # [3001, 400]
     spec = np.fft.rfft(frames, axis=1)  # numpy computes in float64 (complex128)
@@ -72,6 +76,7 @@ def main():
     p.add_argument("--filters")
     p.add_argument("--bench", type=float)
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    p.add_argument("--no-pad", action="store_true")
     a = p.parse_args()
     if a.filters:
         mel_filters(a.mel_bins).astype("<f8").tofile(a.filters)
@@ -91,7 +96,7 @@ def main():
     if not a.input or not a.output:
         p.error("IN and OUT are required")
     x = np.fromfile(a.input, dtype="<f4")
-    log_mel(x, a.mel_bins).astype("<f8").tofile(a.output)
+    log_mel(x, a.mel_bins, pad=not a.no_pad).astype("<f8").tofile(a.output)
     return 0
 
 

@@ -93,6 +93,9 @@ def parse_config(folder):
     if mt == "qwen2_audio":
         return "qwen2_audio", c["text_config"], c["audio_config"], "language_model.", \
             {"audio": c.get("audio_token_index", 151646)}
+    if mt == "qwen3_omni_moe":
+        t = c["thinker_config"]
+        return "omni3", t["text_config"], t["audio_config"], "thinker.", {"audio": t.get("audio_token_id", 151646)}
     if mt in ("qwen2_5_omni", "qwen2_5_omni_thinker"):
         t = c["thinker_config"] if mt == "qwen2_5_omni" else c
         return "omni", t["text_config"], t["audio_config"], ("thinker." if mt == "qwen2_5_omni" else ""), \
@@ -105,7 +108,7 @@ def text_shapes(t):
     nkv = t["num_key_value_heads"] if "num_key_value_heads" in t else 32
     if nkv is None:
         nkv = nh
-    qwen3 = t.get("model_type") in ("qwen3", "qwen3_moe")
+    qwen3 = t.get("model_type") in ("qwen3", "qwen3_moe", "qwen3_omni_moe_text")
     # Qwen3Config: head_dim defaults to 128 whatever the width; Qwen2 and Qwen3MoeAttention
     # (getattr(config, "head_dim", hidden_size // heads)): hidden_size // heads.
     d = t.get("head_dim") or (128 if t.get("model_type") == "qwen3" else h // nh)
@@ -115,18 +118,21 @@ def text_shapes(t):
     o_bias = t.get("attention_bias", False) if qwen3 else False
     theta = t.get("rope_theta", (t.get("rope_parameters") or {}).get("rope_theta", 10000.0))
     moe = None
-    if t.get("model_type") == "qwen3_moe":
+    if t.get("model_type") in ("qwen3_moe", "qwen3_omni_moe_text"):
         # Qwen3MoeConfig defaults; Qwen3MoeDecoderLayer: sparse when the layer is not in mlp_only_layers,
         # num_experts > 0 and (layer + 1) % decoder_sparse_step == 0.
         n_exp = t.get("num_experts", 128)
         step = t.get("decoder_sparse_step", 1)
         dense = set(t.get("mlp_only_layers") or [])
-        moe = dict(E=n_exp, k=t.get("num_experts_per_tok", 8), norm=t.get("norm_topk_prob", False),
+        # norm_topk_prob: Qwen3MoeConfig defaults to False, Qwen3OmniMoeTextConfig to True.
+        norm_default = t.get("model_type") == "qwen3_omni_moe_text"
+        moe = dict(E=n_exp, k=t.get("num_experts_per_tok", 8), norm=t.get("norm_topk_prob", norm_default),
                    sparse=[i not in dense and n_exp > 0 and (i + 1) % step == 0
                            for i in range(t["num_hidden_layers"])])
     return dict(H=h, nH=nh, nKV=nkv, D=d, L=t["num_hidden_layers"], eps=t.get("rms_norm_eps", 1e-6),
                 theta=theta, act=t.get("hidden_act", "silu"), tie=t.get("tie_word_embeddings", False),
-                qkv_bias=qkv_bias, o_bias=o_bias, qk_norm=qwen3, moe=moe)
+                qkv_bias=qkv_bias, o_bias=o_bias, qk_norm=qwen3, moe=moe,
+                mrope=(t.get("rope_scaling") or {}).get("mrope_section"))
 
 
 # ---------------------------------------------------------------- Qwen2 decoder (§2.1, §2.2)
@@ -193,6 +199,16 @@ def decoder(w, s, prefix, embeds, routing=None):
     pos = torch.arange(T, dtype=torch.int64).float()
     inv = 1.0 / (s["theta"] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
     freqs = pos[:, None] * inv[None, :]
+    if s.get("mrope"):
+        # Qwen3-Omni's interleaved M-RoPE (Qwen3OmniMoeThinkerTextRotaryEmbedding): three position
+        # rows (t, h, w); for an audio + text prompt get_rope_index gives each of them 0..T-1. Slots
+        # 1, 4, 7, ... (< 3·h) take the h row, 2, 5, 8, ... (< 3·w) the w row, the rest the t row.
+        rows = [pos, pos, pos]
+        per_row = [r[:, None] * inv[None, :] for r in rows]
+        freqs = per_row[0].clone()
+        for dim in (1, 2):
+            length = s["mrope"][dim] * 3
+            freqs[:, dim:length:3] = per_row[dim][:, dim:length:3]
     emb = torch.cat([freqs, freqs], -1)
     cos, sin = emb.cos().double(), emb.sin().double()
     causal = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
@@ -252,6 +268,8 @@ def whisper_layer(w, p, x, mask, heads):
     h = layer_norm(x, w[p + "self_attn_layer_norm.weight"], w[p + "self_attn_layer_norm.bias"])
     q = (h @ w[p + "self_attn.q_proj.weight"].T + w[p + "self_attn.q_proj.bias"]) * D ** -0.5
     k = h @ w[p + "self_attn.k_proj.weight"].T
+    if p + "self_attn.k_proj.bias" in w:   # Qwen3-Omni's AuT has key biases; Whisper's towers do not
+        k = k + w[p + "self_attn.k_proj.bias"]
     v = h @ w[p + "self_attn.v_proj.weight"].T + w[p + "self_attn.v_proj.bias"]
     q, k, v = (t.view(T, heads, D).transpose(0, 1) for t in (q, k, v))
     a = torch.softmax(q @ k.transpose(1, 2) + mask, -1) @ v
@@ -259,6 +277,65 @@ def whisper_layer(w, p, x, mask, heads):
     h = layer_norm(x, w[p + "final_layer_norm.weight"], w[p + "final_layer_norm.bias"])
     h = gelu(h @ w[p + "fc1.weight"].T + w[p + "fc1.bias"])
     return x + h @ w[p + "fc2.weight"].T + w[p + "fc2.bias"]
+
+
+def aut_token_count(L, chunk=100):
+    """_get_feat_extract_output_lengths of Qwen3-Omni: 13 per full chunk + 3 halvings of the rest."""
+    def halve3(n):
+        for _ in range(3):
+            n = (n - 1) // 2 + 1
+        return n
+    rest = L % chunk
+    return (L // chunk) * halve3(chunk) + (halve3(rest) if rest else 0)
+
+
+def aut_audio_tower(w, a, prefix, mels, lens):
+    """Qwen3OmniMoeAudioEncoder.forward on every clip of one call (docs/models/qwen3-omni.md §3):
+    chunks of 2·n_window frames padded to the longest chunk of the call, three unmasked stride-2
+    conv2d + GELU, conv_out on the channel-major flatten, sinusoids restarting per chunk, valid
+    outputs kept, attention within windows of one clip, ln_post, proj1, GELU, proj2."""
+    p = prefix + "audio_tower."
+    d = a["d_model"]
+    W = 2 * a["n_window"]
+    chunks, clip_of = [], []
+    for k, (mel, L) in enumerate(zip(mels, lens)):
+        for s0 in range(0, L, W):
+            chunks.append(mel[:, s0:min(L, s0 + W)])
+            clip_of.append(k)
+    tmax = max(c.shape[1] for c in chunks)
+    x = torch.zeros((len(chunks), 1, mel.shape[0], tmax), dtype=torch.float64)
+    for i, c in enumerate(chunks):
+        x[i, 0, :, :c.shape[1]] = c
+    for i in (1, 2, 3):
+        x = gelu(F.conv2d(x, w[f"{p}conv2d{i}.weight"], w[f"{p}conv2d{i}.bias"], stride=2, padding=1))
+    n, ch, fr, tt = x.shape
+    x = x.permute(0, 3, 1, 2).reshape(n, tt, ch * fr) @ w[p + "conv_out.weight"].T
+    half = d // 2
+    inc = math.log(10000.0) / (half - 1)
+    inv = torch.exp(-inc * torch.arange(half).float())  # fp32 sinusoid table, as transformers
+    t = torch.arange(tt)[:, None] * inv[None, :]
+    x = x + torch.cat([t.sin(), t.cos()], 1).double()[None]
+    per_clip = [[] for _ in mels]
+    for i, c in enumerate(chunks):
+        per_clip[clip_of[i]].append(x[i, :aut_token_count(c.shape[1], W)])
+    def halve3(v):
+        for _ in range(3):
+            v = (v - 1) // 2 + 1
+        return v
+    window = halve3(tmax) * (a["n_window_infer"] // W)
+    out = []
+    for parts in per_clip:
+        h = torch.cat(parts, 0)
+        pieces = []
+        for s0 in range(0, h.shape[0], window):   # bidirectional attention within each window
+            y = h[s0:s0 + window]
+            mask = torch.zeros((y.shape[0], y.shape[0]), dtype=torch.float64)
+            for i in range(a["encoder_layers"]):
+                y = whisper_layer(w, f"{p}layers.{i}.", y, mask, a["encoder_attention_heads"])
+            pieces.append(y)
+        h = layer_norm(torch.cat(pieces, 0), w[p + "ln_post.weight"], w[p + "ln_post.bias"])
+        out.append(gelu(h @ w[p + "proj1.weight"].T + w[p + "proj1.bias"]) @ w[p + "proj2.weight"].T + w[p + "proj2.bias"])
+    return out
 
 
 def token_count(L):
@@ -341,7 +418,9 @@ def main():
         tok = inp["ids"].long()
         mel_len = inp["mel_len"].long().tolist()
         audio = []
-        for k, L in enumerate(mel_len):
+        if kind == "omni3":
+            audio = aut_audio_tower(w, acfg, prefix, [inp[f"mel.{k}"].double() for k in range(len(mel_len))], mel_len)
+        for k, L in enumerate(mel_len if kind != "omni3" else []):
             mel = inp[f"mel.{k}"].double()
             if kind == "qwen2_audio":
                 audio.append(qwen2_audio_tower(w, acfg, mel, L))
@@ -355,7 +434,8 @@ def main():
         embeds[pos] = audio
         logits, hidden, _ = decoder(w, s, prefix, embeds)
         out["audio"] = audio
-        out["counts"] = torch.tensor([token_count(L) for L in mel_len], dtype=torch.int64)
+        count = (lambda L: aut_token_count(L, 2 * acfg["n_window"])) if kind == "omni3" else token_count
+        out["counts"] = torch.tensor([count(L) for L in mel_len], dtype=torch.int64)
         out["logits.0"] = logits
         for i, h in enumerate(hidden):
             out[f"hidden.0.{i}"] = h
