@@ -41,6 +41,13 @@ std::pair<int64_t, int64_t> shardRange(int64_t count, int64_t rank, int64_t worl
     return {count * rank / world, count * (rank + 1) / world};
 }
 
+std::pair<int64_t, int64_t> batchShard(int64_t batch, int64_t group, int64_t rank, int64_t world) {
+    XOPD_CHECK(group >= 1, "batchShard: group of " << group);
+    const int64_t groups = (batch + group - 1) / group;
+    const auto [lo, hi] = shardRange(groups, rank, world);
+    return {std::min(batch, lo * group), std::min(batch, hi * group)};
+}
+
 void broadcastParameters(dist::Group& group, const std::vector<torch::Tensor>& tensors) {
     torch::NoGradGuard noGrad;
     std::vector<torch::Tensor> data;
@@ -146,29 +153,38 @@ void reduceScalars(dist::Group& group, std::map<std::string, double>& scalars) {
     }
 }
 
-std::vector<int64_t> gatherShards(dist::Group& group, const std::vector<int64_t>& shard, int64_t count) {
-    const auto [lo, hi] = shardRange(count, group.rank(), group.worldSize());
-    XOPD_CHECK(int64_t(shard.size()) == hi - lo, "gatherShards: a shard of " << shard.size() << ", expected " << hi - lo);
+std::vector<int64_t> gatherShards(dist::Group& group, const std::vector<int64_t>& shard, int64_t offset, int64_t count) {
+    XOPD_CHECK(offset >= 0 && offset + int64_t(shard.size()) <= count,
+               "gatherShards: a shard of " << shard.size() << " at " << offset << " in " << count);
     std::vector<double> all(size_t(count), 0.0);
-    for (int64_t i = lo; i < hi; ++i) all[size_t(i)] = double(shard[size_t(i - lo)]);
+    for (size_t i = 0; i < shard.size(); ++i) all[size_t(offset) + i] = double(shard[i]);
     all = allreduceSum(group, all);
     return std::vector<int64_t>(all.begin(), all.end());
 }
 
-Rollouts samplePerPrompt(Policy& policy, const std::vector<PromptItem>& prompts,
-                         const std::vector<int64_t>& global_index, Stream stream, int64_t m,
-                         const SamplingOptions& options, uint64_t seed, int64_t step) {
-    XOPD_CHECK(prompts.size() == global_index.size(), "samplePerPrompt: " << prompts.size() << " prompts, "
-                                                                           << global_index.size() << " indices");
+std::vector<double> gatherValues(dist::Group& group, double x) {
+    std::vector<double> all(size_t(group.worldSize()), 0.0);
+    all[size_t(group.rank())] = x;
+    return allreduceSum(group, all);
+}
+
+Rollouts sampleGroups(Policy& policy, const std::vector<PromptItem>& prompts, int64_t offset, int64_t group,
+                      Stream stream, int64_t m, const SamplingOptions& options, uint64_t seed, int64_t step) {
+    XOPD_CHECK(group >= 1 && offset % group == 0, "sampleGroups: a shard at " << offset << " in groups of " << group);
     std::vector<Rollouts> parts;
+    std::vector<int64_t> firstPrompt;  ///< per part: its first prompt's index in `prompts`
     int64_t L = 0;
-    for (size_t i = 0; i < prompts.size(); ++i) {
-        // splitmix64-style mixing: distinct (seed, step, prompt, stream) give unrelated streams.
+    for (int64_t begin = 0; begin < int64_t(prompts.size()); begin += group) {
+        const int64_t end = std::min<int64_t>(begin + group, int64_t(prompts.size()));
+        const uint64_t index = uint64_t((offset + begin) / group);  // the group's place in the batch
+        // splitmix64-style mixing: distinct (seed, step, group, stream) give unrelated streams.
         uint64_t key = seed * 0x9E3779B97F4A7C15ULL ^ (uint64_t(step) + 1) * 0xBF58476D1CE4E5B9ULL ^
-                       (uint64_t(global_index[i]) + 1) * 0x94D049BB133111EBULL ^ uint64_t(stream);
+                       (index + 1) * 0x94D049BB133111EBULL ^ uint64_t(stream);
         key ^= key >> 31;
         auto gen = at::detail::createCPUGenerator(key);
-        parts.push_back(policy.sample({prompts[i]}, stream, m, options, gen));
+        const std::vector<PromptItem> part(prompts.begin() + begin, prompts.begin() + end);
+        parts.push_back(policy.sample(part, stream, m, options, gen));
+        firstPrompt.push_back(begin);
         L = std::max<int64_t>(L, parts.back().tokens.size(1));
     }
     Rollouts r;
@@ -179,7 +195,7 @@ Rollouts samplePerPrompt(Policy& policy, const std::vector<PromptItem>& prompts,
         tokens.push_back(torch::constant_pad_nd(p.tokens, {0, pad}, 0));
         logprobs.push_back(torch::constant_pad_nd(p.logprobs, {0, pad}, 0));
         mask.push_back(torch::constant_pad_nd(p.mask.to(torch::kUInt8), {0, pad}, 0).to(torch::kBool));
-        for (size_t row = 0; row < p.prompt_index.size(); ++row) r.prompt_index.push_back(int64_t(i));
+        for (int64_t pi : p.prompt_index) r.prompt_index.push_back(firstPrompt[i] + pi);
         r.eos.insert(r.eos.end(), p.eos.begin(), p.eos.end());
         r.truncated.insert(r.truncated.end(), p.truncated.begin(), p.truncated.end());
     }

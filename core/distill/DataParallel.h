@@ -3,10 +3,11 @@
 // Trainer.cpp so that its step reads the same with or without a process group.
 //
 // What makes N ranks train exactly as one process with the same global batch:
-//  - every rank draws the same global batch from DataOrder and takes a contiguous shard of it
-//    (shardRange): rank 0 the first prompts, rank N-1 the last;
-//  - rollouts are sampled per prompt from a generator keyed by (seed, step, prompt, stream)
-//    (samplePerPrompt), so a prompt's responses do not depend on which rank samples it, nor on the
+//  - every rank draws the same global batch from DataOrder and cuts it into sampling groups of
+//    train.dp_sample_group consecutive prompts; each rank takes a contiguous run of whole groups
+//    (batchShard): rank 0 the first prompts, rank N-1 the last;
+//  - each group is sampled in one draw from a generator keyed by (seed, step, group, stream)
+//    (sampleGroups), so a prompt's responses do not depend on which rank samples it, nor on the
 //    world size: a job of one rank (torchrun --nproc_per_node 1) is the reference of N ranks, and a
 //    checkpoint resumes at any world size. (The single process without a launcher keeps its one
 //    batched draw from the trainer's generator: byte-identical to before.)
@@ -34,6 +35,11 @@ namespace xopd::distill::dp {
 /// [begin, end) of `rank`'s contiguous share of `count` items: sizes differ by at most one.
 std::pair<int64_t, int64_t> shardRange(int64_t count, int64_t rank, int64_t world);
 
+/// [begin, end) of the prompts of a `batch`-prompt step that `rank` trains: whole groups of `group`
+/// prompts (the last may be shorter), shared by shardRange. Empty when the groups are fewer than
+/// the ranks (Trainer::setDataParallel refuses that).
+std::pair<int64_t, int64_t> batchShard(int64_t batch, int64_t group, int64_t rank, int64_t world);
+
 /// Rank 0's values of `tensors` on every rank (in place).
 void broadcastParameters(dist::Group& group, const std::vector<torch::Tensor>& tensors);
 
@@ -55,16 +61,20 @@ std::vector<double> allreduceSum(dist::Group& group, std::vector<double> values)
 /// Throws xopd::Error when the ranks hold different keys.
 void reduceScalars(dist::Group& group, std::map<std::string, double>& scalars);
 
-/// The global batch as the ranks actually trained it: each rank passes its shard's prompt indices;
-/// every rank gets all shards in rank order (an allreduce of a `count`-long vector). Recorded per
-/// step as the metric "dp/batch" so that the data order of N ranks can be checked against one.
-std::vector<int64_t> gatherShards(dist::Group& group, const std::vector<int64_t>& shard, int64_t count);
+/// The global batch as the ranks actually trained it: each rank passes its shard's prompt indices
+/// and where the shard starts in the batch; every rank gets all shards in rank order (an allreduce
+/// of a `count`-long vector). Recorded per step as "dp/batch" so that the data order of N ranks can
+/// be checked against one.
+std::vector<int64_t> gatherShards(dist::Group& group, const std::vector<int64_t>& shard, int64_t offset, int64_t count);
 
-/// m rollouts per prompt, sampled one prompt at a time with a generator seeded from (seed, step,
-/// global prompt index, stream); rows prompt-major, prompt_index local to `prompts`, padded to the
-/// longest row. `global_index[i]` is prompts[i]'s index in the prompt set.
-Rollouts samplePerPrompt(Policy& policy, const std::vector<PromptItem>& prompts,
-                         const std::vector<int64_t>& global_index, Stream stream, int64_t m,
-                         const SamplingOptions& options, uint64_t seed, int64_t step);
+/// Every rank's value of `x`, in rank order (per-rank step times for the monitor).
+std::vector<double> gatherValues(dist::Group& group, double x);
+
+/// m rollouts per prompt of a shard that starts at batch position `offset` (a multiple of
+/// `group`): each group of `group` prompts sampled in one draw with a generator seeded from (seed,
+/// step, the group's index in the batch, stream); rows prompt-major, prompt_index local to
+/// `prompts`, padded to the longest row.
+Rollouts sampleGroups(Policy& policy, const std::vector<PromptItem>& prompts, int64_t offset, int64_t group,
+                      Stream stream, int64_t m, const SamplingOptions& options, uint64_t seed, int64_t step);
 
 }  // namespace xopd::distill::dp

@@ -217,6 +217,7 @@ void bind(B& b, TrainConfig& c) {
     b("log_topk", c.log_topk);
     b("modality_gap", c.modality_gap);
     b("pause_on_nan", c.pause_on_nan);
+    b("dp_sample_group", c.dp_sample_group);
 }
 
 template <class T>
@@ -422,6 +423,7 @@ void DistillConfig::validate(const std::string& source) const {
     }
     if (train.checkpoint_every < 0) fail("train.checkpoint_every", "must be >= 0");
     if (train.keep_checkpoints < 0) fail("train.keep_checkpoints", "must be >= 0");
+    if (train.dp_sample_group < 1) fail("train.dp_sample_group", "must be >= 1");
     if (train.log_token_samples < 0) fail("train.log_token_samples", "must be >= 0");
     if (train.log_topk < 0) fail("train.log_topk", "must be >= 0");
 }

@@ -236,6 +236,12 @@ struct TrainConfig {
     bool modality_gap = true;
     /// Pause (true) or fail (false) on NaN/Inf in the loss or gradients.
     bool pause_on_nan = true;
+    /// Data parallel only (README "Scaling out"): prompts sampled in one draw. A step's batch is cut
+    /// into groups of this many consecutive prompts, each sampled from a generator keyed by (seed,
+    /// step, group) and each rank trains whole groups, so any world size samples the same rollouts;
+    /// at most ceil(prompts per step / dp_sample_group) ranks. 1 = prompt by prompt; larger groups
+    /// batch the decoding (what a GPU needs). The single process ignores it.
+    int64_t dp_sample_group = 1;
 };
 
 /// Everything a run needs. run.json stores it resolved (every field written).

@@ -133,15 +133,18 @@ double Trainer::setKnob(const std::string& name, double value) {
 void Trainer::setDataParallel(std::shared_ptr<dist::Group> group) {
     group_ = std::move(group);
     if (!group_) return;
-    XOPD_CHECK(promptsPerStep() >= group_->worldSize(),
-               "train.batch_size: " << promptsPerStep() << " prompts per step cannot be shared by " << group_->worldSize()
-                                    << " ranks (each needs at least one)");
+    const int64_t g = config_.train.dp_sample_group, groups = (promptsPerStep() + g - 1) / g;
+    XOPD_CHECK(groups >= group_->worldSize(),
+               "train.batch_size: " << promptsPerStep() << " prompts per step in sampling groups of " << g
+                                    << " (train.dp_sample_group) are " << groups << " groups, too few for "
+                                    << group_->worldSize() << " ranks (each needs at least one)");
     dp::broadcastParameters(*group_, params_);
 }
 
 Rollouts Trainer::sampleStream(const std::vector<PromptItem>& batch, Stream stream, int64_t m, const SamplingOptions& so) {
     if (!group_) return student_->sample(batch, stream, m, so, generator_);
-    return dp::samplePerPrompt(*student_, batch, batch_indices_, stream, m, so, config_.train.seed, step_);
+    return dp::sampleGroups(*student_, batch, shard_offset_, config_.train.dp_sample_group, stream, m, so,
+                            config_.train.seed, step_);
 }
 
 double Trainer::nextLearningRate() const { return learningRateAt(config_.train, config_.train.lr, step_, max_steps_); }
@@ -285,8 +288,10 @@ StepOutput Trainer::step() {
     const auto& L = config_.loss;
     batch_indices_ = order_->order.next(promptsPerStep());
     if (group_) {  // every rank drew the same global batch; keep this rank's shard
-        const auto [lo, hi] = dp::shardRange(int64_t(batch_indices_.size()), group_->rank(), group_->worldSize());
+        const auto [lo, hi] = dp::batchShard(int64_t(batch_indices_.size()), config_.train.dp_sample_group,
+                                             group_->rank(), group_->worldSize());
         batch_indices_ = std::vector<int64_t>(batch_indices_.begin() + lo, batch_indices_.begin() + hi);
+        shard_offset_ = lo;
     }
     std::vector<PromptItem> batch;
     for (int64_t i : batch_indices_) batch.push_back(prompts_[size_t(i)]);
@@ -440,8 +445,10 @@ StepOutput Trainer::step() {
     if (group_) {  // rank 0 records the job's metrics, and the prompts every rank trained on
         dp::reduceScalars(*group_, sc);
         nlohmann::json ids = nlohmann::json::array();
-        for (int64_t i : dp::gatherShards(*group_, batch_indices_, promptsPerStep())) ids.push_back(prompts_[size_t(i)].id);
+        for (int64_t i : dp::gatherShards(*group_, batch_indices_, shard_offset_, promptsPerStep()))
+            ids.push_back(prompts_[size_t(i)].id);
         out.metrics.json["dp/batch"] = ids.dump();
+        out.metrics.json["dp/rank_step_s"] = nlohmann::json(dp::gatherValues(*group_, step_s)).dump();
     }
     return out;
 }

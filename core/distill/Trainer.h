@@ -121,6 +121,7 @@ private:
     std::map<int64_t, std::vector<int64_t>> teacher_answers_;  ///< offline KD / seq KD cache
     std::vector<int64_t> batch_indices_;  ///< prompt indices of the current step (this rank's shard)
     std::shared_ptr<dist::Group> group_;  ///< data-parallel job; null in a single process
+    int64_t shard_offset_ = 0;            ///< where this rank's shard starts in the step's batch
 };
 
 }  // namespace xopd::distill

@@ -7,7 +7,8 @@
 # samples/s = prompts per step (train.batch_size; m = 2 rollouts each, 2 streams) / median step
 # time (rank 0's metrics, "time/step_s", the slowest rank's; the first 2 steps are warm-up and left
 # out), so start-up and model building are excluded. The plain process samples each stream's batch
-# in one draw; ranks sample prompt by prompt (DataParallel.h), which costs batching on small models.
+# in one draw; ranks sample in groups of train.dp_sample_group prompts (DataParallel.h): 1 (prompt
+# by prompt, the default) and 8 are measured.
 set -euo pipefail
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build_dir=${1:-build}
@@ -25,12 +26,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 
-run_one() {  # name ranks(0 = no launcher) batch_sequences
-  local name=$1 ranks=$2 batch=$3 dir="$tmp/$1"
+run_one() {  # name ranks(0 = no launcher) prompts_per_step sample_group
+  local name=$1 ranks=$2 batch=$3 group=$4 dir="$tmp/$1"
   cat > "$tmp/$name.json" <<JSON
 {"student": {"kind": "toy"}, "teacher": {"kind": "toy"}, "data": {"toy_prompts": 256},
  "rollout": {"rollouts_per_prompt": 2, "max_new_tokens": 24}, "loss": {"method": "x-opd", "lambda": 0.5},
- "train": {"batch_size": $batch, "lr": 0.01, "max_steps": $steps, "checkpoint_every": 0, "seed": 7}}
+ "train": {"batch_size": $batch, "lr": 0.01, "max_steps": $steps, "checkpoint_every": 0, "seed": 7,
+           "dp_sample_group": $group}}
 JSON
   local port=$((29600 + RANDOM % 2000))
   if [[ $ranks == 0 ]]; then
@@ -53,12 +55,14 @@ echo "### Data parallel on the CPU (toy models, Gloo over 127.0.0.1)"
 echo
 echo "Machine: $machine, $(nproc) cores; one thread per rank; $steps steps, median step time after 2 warm-up steps."
 echo
-echo "| prompts per step | plain process prompts/s | 1 rank prompts/s | 2 ranks prompts/s | scaling efficiency (2 vs 1 rank) |"
-echo "|---|---|---|---|---|"
+echo "| prompts per step | dp_sample_group | plain process prompts/s | 1 rank prompts/s | 2 ranks prompts/s | scaling efficiency (2 vs 1 rank) |"
+echo "|---|---|---|---|---|---|"
 for batch in 16 64; do
-  plain=$(run_one "plain-$batch" 0 "$batch")
-  one=$(run_one "one-$batch" 1 "$batch")
-  two=$(run_one "two-$batch" 2 "$batch")
-  eff=$(python3 -c "print(f'{$two / (2 * $one):.0%}')")
-  echo "| $batch | $plain | $one | $two | $eff |"
+  plain=$(run_one "plain-$batch" 0 "$batch" 1)
+  for group in 1 8; do
+    one=$(run_one "one-$batch-$group" 1 "$batch" "$group")
+    two=$(run_one "two-$batch-$group" 2 "$batch" "$group")
+    eff=$(python3 -c "print(f'{$two / (2 * $one):.0%}')")
+    echo "| $batch | $group | $plain | $one | $two | $eff |"
+  done
 done

@@ -60,6 +60,13 @@ private slots:
         QCOMPARE(distill::dp::shardRange(5, 1, 2), std::make_pair(int64_t(2), int64_t(5)));
         QCOMPARE(distill::dp::shardRange(5, 1, 3), std::make_pair(int64_t(1), int64_t(3)));
         QCOMPARE(distill::dp::shardRange(5, 0, 1), std::make_pair(int64_t(0), int64_t(5)));
+        // Whole sampling groups: 10 prompts in groups of 4 are 3 groups ([0,4) [4,8) [8,10)); over
+        // 2 ranks [0,4) and [4,10); over 4 ranks the last rank has none.
+        QCOMPARE(distill::dp::batchShard(10, 4, 0, 2), std::make_pair(int64_t(0), int64_t(4)));
+        QCOMPARE(distill::dp::batchShard(10, 4, 1, 2), std::make_pair(int64_t(4), int64_t(10)));
+        QCOMPARE(distill::dp::batchShard(10, 4, 2, 3), std::make_pair(int64_t(8), int64_t(10)));
+        QCOMPARE(distill::dp::batchShard(10, 4, 0, 4), std::make_pair(int64_t(0), int64_t(0)));
+        QCOMPARE(distill::dp::batchShard(10, 1, 1, 2), distill::dp::shardRange(10, 1, 2));
     }
 
     void weightsComeFromRankZero() {
