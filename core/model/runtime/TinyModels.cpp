@@ -223,7 +223,8 @@ TensorMap randomWeights(const ModelRuntimeConfig& c, const RandomWeightOptions& 
     return f.map;
 }
 
-void writeModelFolder(const std::string& folder, const ModelRuntimeConfig& config, const TensorMap& weights) {
+void writeModelFolder(const std::string& folder, const ModelRuntimeConfig& config, const TensorMap& weights,
+                      uint64_t max_shard_bytes) {
     namespace fs = std::filesystem;
     fs::path target = fs::absolute(folder);
     fs::path tmp = target;
@@ -245,7 +246,9 @@ void writeModelFolder(const std::string& folder, const ModelRuntimeConfig& confi
             break;
         }
         xopd::writeJsonFileAtomic((tmp / "config.json").string(), toConfigJson(c));
-        xopd::writeCheckpointWeights(tmp.string(), named);
+        xopd::SafetensorsWriteOptions wo;
+        wo.max_shard_bytes = max_shard_bytes;
+        xopd::writeCheckpointWeights(tmp.string(), named, wo);
         if (fs::exists(target)) fs::remove_all(target);
         fs::rename(tmp, target);
     } catch (...) {
@@ -349,9 +352,10 @@ void writeTinyTokenizer(const std::string& folder, bool qwen3_omni_audio_names) 
                                {"tokenizer_class", "Qwen2Tokenizer"}});
 }
 
-std::string buildTinyChatModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options) {
+std::string buildTinyChatModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options,
+                               uint64_t max_shard_bytes) {
     ModelRuntimeConfig c = tinyChatConfig(kind);
-    writeModelFolder(folder, c, randomWeights(c, options));
+    writeModelFolder(folder, c, randomWeights(c, options), max_shard_bytes);
     writeTinyTokenizer(folder, kind == ModelKind::Qwen3OmniThinker);
     return folder;
 }

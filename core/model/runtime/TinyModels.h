@@ -43,7 +43,10 @@ struct RandomWeightOptions {
 TensorMap randomWeights(const ModelRuntimeConfig& config, const RandomWeightOptions& options = {});
 
 /// Writes config.json (toConfigJson) and model.safetensors into `folder`, replacing it atomically.
-void writeModelFolder(const std::string& folder, const ModelRuntimeConfig& config, const TensorMap& weights);
+/// With `max_shard_bytes` > 0 the weights are split as save_pretrained does: shards
+/// model-0000K-of-0000N.safetensors and model.safetensors.index.json.
+void writeModelFolder(const std::string& folder, const ModelRuntimeConfig& config, const TensorMap& weights,
+                      uint64_t max_shard_bytes = 0);
 
 /// Ids of the tiny byte-level tokenizer written by writeTinyTokenizer(): 256 byte symbols (0-255,
 /// bytes_to_unicode order), 4 merged tokens ("Ġt" 256, "he" 257, "Ġthe" 258, "in" 259), then the
@@ -70,7 +73,8 @@ ModelRuntimeConfig tinyChatConfig(ModelKind kind);
 void writeTinyTokenizer(const std::string& folder, bool qwen3_omni_audio_names = false);
 
 /// A tiny model with a working tokenizer: tinyChatConfig + random weights + tokenizer files.
-std::string buildTinyChatModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options = {});
+std::string buildTinyChatModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options = {},
+                               uint64_t max_shard_bytes = 0);
 
 /// tinyConfig + randomWeights + writeModelFolder. Returns the folder.
 std::string buildTinyModel(const std::string& folder, ModelKind kind, const RandomWeightOptions& options = {});

@@ -151,6 +151,38 @@ private slots:
         torch::Tensor ent = -(rows.exp() * rows).sum(-1);
         QVERIFY(allClose(s.entropy[0], ent, kAtol, kRtol, "entropy"));
         QVERIFY(allClose(s.topk_logprobs[0], std::get<0>(rows.topk(3, -1)), kAtol, kRtol, "top-3 log-probs"));
+
+        // bf16 (spec §11: atol 1e-2 / rtol 1e-2 on probabilities) for the MoE rows: the router runs in
+        // bf16 as HF's does (softmax in fp32), so a near tie can send a token to another expert than
+        // in fp32 — a discrete change no tolerance covers. Sequences routed exactly as in fp32 must be
+        // within the tolerance; flipped ones are counted and reported (at least one must compare).
+        if (c.text.moe.enabled()) {
+            LoadOptions lo;
+            lo.dtype = torch::kBFloat16;
+            const SpeechLm bf = loadModel(model.toStdString(), lo);
+            int compared = 0;
+            for (size_t b = 0; b < seqs.size(); ++b) {
+                DecoderInput one;
+                one.input_ids = torch::tensor(seqs[b], torch::kInt64).unsqueeze(0);
+                RouterStats bf_routing, fp_routing;
+                bf_routing.record_choices = fp_routing.record_choices = true;
+                one.router_stats = &bf_routing;
+                const torch::Tensor got = bf.decoder().forward(one).logits[0].to(torch::kFloat64).softmax(-1);
+                one.router_stats = &fp_routing;
+                lm.decoder().forward(one);
+                int64_t flipped = 0;
+                for (const auto& [layer, chosen] : fp_routing.choices)
+                    flipped += (chosen != bf_routing.choices.at(layer)).any(-1).sum().item<int64_t>();
+                if (flipped > 0) {
+                    qInfo("sequence %zu: %lld token(s) routed to other experts in bf16; not compared", b, (long long)flipped);
+                    continue;
+                }
+                ++compared;
+                QVERIFY(allClose(got, ref->tensor("logits." + std::to_string(b)).softmax(-1), 1e-2, 1e-2,
+                                 "bf16 probabilities, sequence " + std::to_string(b)));
+            }
+            QVERIFY(compared >= 2);
+        }
     }
 
     void speechModelMatchesReference_data() {
@@ -222,6 +254,28 @@ private slots:
         QVERIFY(allClose(o.hidden_states.back()[0].narrow(0, P - L, L),
                          ref->tensor("hidden.0." + std::to_string(c.text.num_hidden_layers)), kAtol, kRtol,
                          "speech LM final hidden"));
+        if (omni3) {  // bf16 (spec §11): the whole speech LM, probabilities within 1e-2
+            LoadOptions lo;
+            lo.dtype = torch::kBFloat16;
+            const SpeechLm bf = loadModel(model.toStdString(), lo);
+            DecoderInput one;
+            one.inputs_embeds = bf.embedPrompt(torch::tensor(ids, torch::kInt64), clips).unsqueeze(0);
+            RouterStats bf_routing, fp_routing;  // as for the MoE decoder rows: a flipped route is reported
+            bf_routing.record_choices = fp_routing.record_choices = true;
+            one.router_stats = &bf_routing;
+            const torch::Tensor got = bf.decoder().forward(one).logits[0].to(torch::kFloat64).softmax(-1);
+            DecoderInput fp;
+            fp.inputs_embeds = embeds.unsqueeze(0);
+            fp.router_stats = &fp_routing;
+            lm.decoder().forward(fp);
+            int64_t flipped = 0;
+            for (const auto& [layer, chosen] : fp_routing.choices)
+                flipped += (chosen != bf_routing.choices.at(layer)).any(-1).sum().item<int64_t>();
+            if (flipped == 0)
+                QVERIFY(allClose(got, ref->tensor("logits.0").softmax(-1), 1e-2, 1e-2, "bf16 speech LM probabilities"));
+            else
+                qInfo("bf16: %lld token(s) routed to other experts than in fp32; not compared", (long long)flipped);
+        }
     }
 };
 

@@ -5,6 +5,7 @@
 #include "core/audio/AudioFile.h"
 #include "core/common/Json.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
+#include "core/model/checkpoint/WeightStore.h"
 #include "core/model/runtime/TinyModels.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestHelpers.h"
@@ -46,9 +47,12 @@ private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
         omni_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("omni").toStdString(), model::ModelKind::Qwen25OmniThinker));
-        omni3_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-omni").toStdString(), model::ModelKind::Qwen3OmniThinker));
+        // The MoE folders are sharded as save_pretrained writes large checkpoints (shards + index).
+        omni3_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-omni").toStdString(),
+                                                                  model::ModelKind::Qwen3OmniThinker, {}, 64 * 1024));
         qwen3_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3").toStdString(), model::ModelKind::Qwen3Text));
-        moe_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-moe").toStdString(), model::ModelKind::Qwen3MoeText));
+        moe_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-moe").toStdString(),
+                                                                model::ModelKind::Qwen3MoeText, {}, 64 * 1024));
         // Four spoken prompts (tones stand in for speech: the models are random).
         QDir().mkpath(dir_.filePath("audio"));
         std::ofstream m((manifest_ = dir_.filePath("prompts.jsonl")).toStdString());
@@ -80,6 +84,10 @@ private slots:
         QCOMPARE(j["config"]["model_type"].get<std::string>(), type);
         // The count from the config equals the tensors stored.
         QCOMPARE(j["parameters_from_config"]["total"].get<int64_t>(), j["weights"]["parameters"]["total"].get<int64_t>());
+        if (which != "qwen3") {  // sharded with an index, as save_pretrained writes them
+            QCOMPARE(j["weights"]["format"].get<std::string>(), std::string("sharded"));
+            QVERIFY(j["weights"]["shards"].size() > 1);
+        }
         if (which == "qwen3-moe") {
             QCOMPARE(j["config"]["text"]["moe"]["sparse_layers"].get<int64_t>(), int64_t(3));
             QVERIFY(j["parameters_from_config"]["active"].get<int64_t>() < j["parameters_from_config"]["total"].get<int64_t>());
@@ -190,13 +198,13 @@ private slots:
         QDirIterator it(run + "/checkpoints", {"model.safetensors"}, QDir::Files, QDirIterator::Subdirectories);
         QVERIFY2(it.hasNext(), "no model.safetensors in the run's checkpoints");
         const auto trained = SafetensorsFile::open(it.next().toStdString());
-        const auto initial = SafetensorsFile::open(dir_.filePath("qwen3-moe/model.safetensors").toStdString());
+        const auto initial_store = WeightStore::open(dir_.filePath("qwen3-moe").toStdString());
         for (const char* router : {"model.layers.0.mlp.gate.weight", "model.layers.3.mlp.gate.weight"})
-            QVERIFY2(torch::equal(trained->tensor(router), initial->tensor(router)), router);
+            QVERIFY2(torch::equal(trained->tensor(router), initial_store.get(router)), router);
         QVERIFY(!torch::equal(trained->tensor("model.layers.0.mlp.experts.0.down_proj.weight"),
-                              initial->tensor("model.layers.0.mlp.experts.0.down_proj.weight")) ||
+                              initial_store.get("model.layers.0.mlp.experts.0.down_proj.weight")) ||
                 !torch::equal(trained->tensor("model.layers.0.self_attn.q_proj.weight"),
-                              initial->tensor("model.layers.0.self_attn.q_proj.weight")));
+                              initial_store.get("model.layers.0.self_attn.q_proj.weight")));
     }
 };
 
