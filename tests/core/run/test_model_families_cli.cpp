@@ -131,6 +131,26 @@ private slots:
         QVERIFY2(two.err.contains("2 <|audio_pad|> placeholder(s) but 1 audio clip"), qPrintable(two.err));
     }
 
+    // `xopd eval` scores a Qwen3-Omni student (spoken and typed prompts) and a Qwen3-MoE model.
+    void evalOnQwen3Folders_data() {
+        QTest::addColumn<QString>("which");
+        QTest::newRow("qwen3-omni") << "qwen3-omni";
+        QTest::newRow("qwen3-moe") << "qwen3-moe";
+    }
+    void evalOnQwen3Folders() {
+        QFETCH(QString, which);
+        const auto r = test::runCli({"eval", "--model", dir_.filePath(which), "--prompts", manifest_, "--split", "train",
+                                     "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+        const json j = json::parse(r.out.toStdString());
+        const bool speech = which == "qwen3-omni";
+        QCOMPARE(j["rows"][0]["count"].get<int>(), 4);
+        QVERIFY(j["rows"][0]["text"].is_number());
+        QCOMPARE(j["rows"][0]["speech"].is_number(), speech);  // a text model has no speech score
+        QCOMPARE(int(j["predictions"].size()), speech ? 8 : 4);
+        for (const auto& p : j["predictions"]) QVERIFY(!p["answer"].get<std::string>().empty());
+    }
+
     // X-OPD end to end: an Omni thinker student hears the prompts, a Qwen3 / Qwen3-MoE teacher reads
     // the transcripts; two steps run, losses are finite, a checkpoint is written.
     void distillOmniStudentWithQwen3Teachers_data() {
