@@ -109,12 +109,18 @@ MemoryNeed memoryNeedOf(const ModelConfig& c, const MemoryOptions& o) {
     const int64_t tokens = o.batch * o.sequence_length, L = t.num_hidden_layers, b = o.weight_bytes;
     const int64_t q = t.num_attention_heads * t.head_dim, kv = t.num_key_value_heads * t.head_dim;
     m.kv_cache = 2 * L * kv * tokens * b;
-    const int64_t logits = tokens * t.vocab_size * 2 * 4;
+    // The fp32 logits, their log-softmax and (training) the gradient of the logits.
+    const int64_t logits = tokens * t.vocab_size * (o.training == Training::Frozen ? 2 : 3) * 4;
     auto layerActivations = [&](int64_t layer) {
         const bool sparse = t.moe.isSparseLayer(layer);
         const int64_t inter = sparse ? t.moe.num_experts_per_tok * t.moe.moe_intermediate_size : t.intermediate_size;
-        const int64_t per_token = 4 * t.hidden_size + 2 * q + 2 * kv + 4 * inter + (sparse ? t.moe.num_experts : 0);
-        return per_token * tokens * b + o.batch * t.num_attention_heads * o.sequence_length * o.sequence_length * b;
+        // A sparse layer also keeps the router logits and, per routed (token, expert) pair, the
+        // gathered input, the expert output and its weighted copy (3 k H).
+        const int64_t moe = sparse ? t.moe.num_experts + 3 * t.moe.num_experts_per_tok * t.hidden_size : 0;
+        // RoPE keeps q and k, their rotated halves and (Qwen3) their normed copies: 3 (q + kv) more.
+        const int64_t per_token = 4 * t.hidden_size + 2 * q + 2 * kv + 3 * (q + kv) + 4 * inter + moe;
+        // Eager attention: the scores and the probabilities, batch × heads × length² each.
+        return per_token * tokens * b + 2 * o.batch * t.num_attention_heads * o.sequence_length * o.sequence_length * b;
     };
     if (o.training == Training::Frozen) {
         int64_t widest = 0;
