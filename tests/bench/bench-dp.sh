@@ -29,7 +29,7 @@ machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 run_one() {  # name ranks(0 = no launcher) prompts_per_step sample_group
   local name=$1 ranks=$2 batch=$3 group=$4 dir="$tmp/$1"
   cat > "$tmp/$name.json" <<JSON
-{"student": {"kind": "toy"}, "teacher": {"kind": "toy"}, "data": {"toy_prompts": 256},
+{"student": {"kind": "toy"}, "teacher": {"kind": "toy"}, "data": {"toy_prompts": 512},
  "rollout": {"rollouts_per_prompt": 2, "max_new_tokens": 24}, "loss": {"method": "x-opd", "lambda": 0.5},
  "train": {"batch_size": $batch, "lr": 0.01, "max_steps": $steps, "checkpoint_every": 0, "seed": 7,
            "dp_sample_group": $group}}
@@ -54,10 +54,11 @@ PY
 echo "### Data parallel on the CPU (toy models, Gloo over 127.0.0.1)"
 echo
 echo "Machine: $machine, $(nproc) cores; one thread per rank; $steps steps, median step time after 2 warm-up steps."
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (2 ranks need 2 idle cores to scale)."
 echo
 echo "| prompts per step | dp_sample_group | plain process prompts/s | 1 rank prompts/s | 2 ranks prompts/s | scaling efficiency (2 vs 1 rank) |"
 echo "|---|---|---|---|---|---|"
-for batch in 16 64; do
+for batch in 16 256; do
   plain=$(run_one "plain-$batch" 0 "$batch" 1)
   for group in 1 8; do
     one=$(run_one "one-$batch-$group" 1 "$batch" "$group")
@@ -66,3 +67,5 @@ for batch in 16 64; do
     echo "| $batch | $group | $plain | $one | $two | $eff |"
   done
 done
+echo
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
