@@ -1,16 +1,26 @@
 #include "core/distill/RunEstimate.h"
 
 #include "core/common/Error.h"
+#include "core/model/checkpoint/ModelBudget.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 
 namespace xopd::distill {
 
-RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int64_t teacher_parameters) {
+RunModelShapes modelShapesOf(const DistillConfig& c) {
+    RunModelShapes shapes;
+    if (c.student.kind == ModelSourceKind::Hf && !c.student.path.empty()) shapes.student = loadModelConfig(c.student.path);
+    if (c.teacher.kind == ModelSourceKind::Hf && !c.teacher.path.empty()) shapes.teacher = loadModelConfig(c.teacher.path);
+    return shapes;
+}
+
+RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int64_t teacher_parameters,
+                        const RunModelShapes& shapes) {
     RunEstimate e;
     const bool toy = c.student.kind == ModelSourceKind::Toy;
     const double ps = double(student_parameters > 0 ? student_parameters : (toy ? 5e4 : 0));
@@ -34,6 +44,22 @@ RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int6
     const double gib = 1024.0 * 1024.0 * 1024.0;
     e.memory_gib = (ps * bytes + trainable * (4.0 /*grad fp32*/ + 8.0 /*Adam m, v*/) + act) / gib;
     e.teacher_memory_gib = (pt * bytes + act * 0.5) / gib;
+    // With the models' shapes: the per-part estimate of ModelBudget.h, as `xopd inspect --memory`.
+    MemoryOptions mo;
+    mo.batch = std::max<int64_t>(1, int64_t(std::ceil(microSeqs)));
+    mo.sequence_length = kEstimatePromptTokens + c.rollout.max_new_tokens;
+    mo.weight_bytes = int64_t(bytes);
+    mo.lora_rank = c.train.lora_rank;
+    mo.lora_targets = c.train.lora_targets;
+    mo.train_router = c.train.train_router;
+    if (shapes.student) {
+        mo.training = lora ? Training::Lora : Training::Full;
+        e.memory_gib = double(memoryNeedOf(*shapes.student, mo).total()) / gib;
+    }
+    if (shapes.teacher) {
+        mo.training = Training::Frozen;
+        e.teacher_memory_gib = double(memoryNeedOf(*shapes.teacher, mo).total()) / gib;
+    }
     // Time: generation ≈ 2·P flops per token, scoring and update ≈ 2·P + 6·P per token.
     const double flops = e.tokens_per_step * (2.0 * ps + 2.0 * pt + 6.0 * ps);
     const double rate = cuda ? 1e14 : 5e10;  // sustained flop/s: a big GPU vs a few CPU cores
@@ -45,7 +71,8 @@ RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int6
        << (bf16 ? "bfloat16" : "float32") << ", " << (lora ? "LoRA" : "full fine-tuning") << ")\n";
     os << "per step: " << seqs << " rollouts, about " << e.tokens_per_step << " sampled tokens\n";
     os << "memory: student ≈ " << e.memory_gib << " GiB (weights, gradients, AdamW state, activations), teacher ≈ "
-       << e.teacher_memory_gib << " GiB\n";
+       << e.teacher_memory_gib << " GiB"
+       << (shapes.student || shapes.teacher ? " (from the models' configs, as xopd inspect --memory)" : "") << "\n";
     os << "time: ≈ " << e.step_seconds << " s per step on " << c.train.device
        << " (rough: 10 flops per parameter per token at " << (cuda ? "100 Tflop/s" : "50 Gflop/s") << ")";
     if (c.train.max_steps > 0) os << ", ≈ " << e.step_seconds * double(c.train.max_steps) / 60.0 << " min for " << c.train.max_steps << " steps";

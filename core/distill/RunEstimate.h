@@ -9,6 +9,7 @@
 // Torch-free (widgets/ include it). Threading: pure functions.
 
 #include "core/distill/DistillConfig.h"
+#include "core/model/checkpoint/ModelConfig.h"
 
 #include <cstdint>
 #include <string>
@@ -29,8 +30,22 @@ struct RunEstimate {
     std::string text;
 };
 
-/// Estimates from parameter counts (0 = unknown: toy models use a tiny built-in size).
-RunEstimate estimateRun(const DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters);
+/// The two models' shapes when they are Hugging Face folders (nullopt otherwise).
+struct RunModelShapes {
+    std::optional<ModelConfig> student, teacher;
+};
+
+/// Reads the config.json of the config's "hf" models. Throws xopd::Error naming a malformed file.
+RunModelShapes modelShapesOf(const DistillConfig& config);
+
+/// Prompt tokens assumed per sequence when sizing memory from model shapes (prompts are not read).
+inline constexpr int64_t kEstimatePromptTokens = 256;
+
+/// Estimates from parameter counts (0 = unknown: toy models use a tiny built-in size). With the
+/// models' shapes, memory is `xopd inspect --memory`'s estimate (ModelBudget.h) at one micro-batch of
+/// sequences of kEstimatePromptTokens + rollout.max_new_tokens tokens.
+RunEstimate estimateRun(const DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters,
+                        const RunModelShapes& shapes = {});
 
 /// This machine's physical memory in bytes (sysconf), 0 when unknown.
 uint64_t physicalMemoryBytes();

@@ -191,7 +191,8 @@ void RunController::setup() {
     models_ = factory(modelConfig);
     XOPD_CHECK(models_ && models_->student && models_->teacher, "run '" << options_.run_dir << "': the model factory returned no models");
     // Before the first rollout allocates anything large: does the run fit this machine?
-    const auto estimate = distill::estimateRun(config_, models_->student_parameters, models_->teacher_parameters);
+    const auto estimate = distill::estimateRun(config_, models_->student_parameters, models_->teacher_parameters,
+                                               distill::modelShapesOf(config_));
     distill::checkRunFitsMemory(config_, estimate, distill::physicalMemoryBytes(), "run '" + options_.run_dir + "'");
     trainer_ = std::make_unique<distill::Trainer>(config_, models_->student, models_->teacher, models_->prompts);
     log(LogLevel::Info, "student: " + models_->student->describe() + "; teacher: " + models_->teacher->describe());

@@ -2,6 +2,8 @@
 
 #include "widgets/common/KnobSpinBox.h"
 
+#include "core/common/Error.h"
+#include "core/distill/RunEstimate.h"
 #include "core/session/RunSetup.h"
 
 #include <QAction>
@@ -462,7 +464,12 @@ QString RunSetupWidget::reportText() const { return report_->toPlainText(); }
 QString RunSetupWidget::estimateText() const { return estimate_->text(); }
 
 void RunSetupWidget::updateEstimate() {
-    const auto e = distill::estimateRun(config(), studentParams_, teacherParams_);
+    distill::RunModelShapes shapes;
+    try {
+        shapes = distill::modelShapesOf(config());  // small JSON files; a bad one leaves the rough estimate
+    } catch (const Error&) {
+    }
+    const auto e = distill::estimateRun(config(), studentParams_, teacherParams_, shapes);
     QString text = QString::fromStdString(e.text).trimmed();
     if (studentParams_ == 0 && source() != Source::Toy) text += "\n(inspect the models for sizes: Ctrl+I)";
     estimate_->setText(text);

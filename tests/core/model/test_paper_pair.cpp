@@ -2,6 +2,8 @@
 // through the compatibility gate from their real config.json files and the real Qwen3 tokenizer:
 // 152064 vs 151936 embedding rows, the Omni-only audio tokens (151669-151675) and every padded row
 // masked, the rest shared with the same strings.
+#include "core/distill/RunEstimate.h"
+#include "core/model/checkpoint/ModelBudget.h"
 #include "core/model/checkpoint/ModelConfig.h"
 #include "core/model/runtime/RuntimeConfig.h"
 #include "core/model/runtime/VocabAlignment.h"
@@ -11,6 +13,7 @@
 #include <QtTest/QtTest>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 using namespace xopd;
@@ -51,6 +54,36 @@ private slots:
         QCOMPARE(int64_t(masked.size()), int64_t(152064 - 151646));
         QVERIFY2(QString::fromStdString(r.text()).contains("152064") && QString::fromStdString(r.text()).contains("151936"),
                  r.text().c_str());
+    }
+
+    // The set-up screen's and the run's memory estimate use the same per-part estimate as
+    // `xopd inspect --memory` when the models are Hugging Face folders (here: the real configs).
+    void runEstimateUsesTheModelShapes() {
+        distill::DistillConfig c;
+        c.student.kind = c.teacher.kind = distill::ModelSourceKind::Hf;
+        c.student.path = test::testData("model-configs/Qwen3-Omni-30B-A3B-Instruct").toStdString();
+        c.teacher.path = test::testData("model-configs/Qwen3-30B-A3B-Instruct-2507").toStdString();
+        c.train.trainable = distill::Trainable::Lora;
+        c.train.dtype = distill::TrainDtype::BFloat16;
+        c.train.batch_size = 4;
+        c.rollout.rollouts_per_prompt = 2;
+        c.rollout.max_new_tokens = 512;
+        const auto shapes = distill::modelShapesOf(c);
+        QVERIFY(shapes.student && shapes.teacher);
+        const auto e = distill::estimateRun(c, 0, 0, shapes);
+        MemoryOptions o;
+        o.training = Training::Lora;
+        o.weight_bytes = 2;
+        o.lora_rank = c.train.lora_rank;
+        o.lora_targets = c.train.lora_targets;
+        o.sequence_length = distill::kEstimatePromptTokens + 512;
+        o.batch = int64_t(std::ceil(e.tokens_per_step / (0.5 * 512)));  // the sequences of one micro-batch
+        const double gib = 1024.0 * 1024.0 * 1024.0;
+        QCOMPARE(e.memory_gib, double(memoryNeedOf(*shapes.student, o).total()) / gib);
+        o.training = Training::Frozen;
+        QCOMPARE(e.teacher_memory_gib, double(memoryNeedOf(*shapes.teacher, o).total()) / gib);
+        QVERIFY(e.memory_gib > 50 && e.teacher_memory_gib > 50);  // 30B models in bf16: weights alone ~57 GiB
+        QVERIFY(QString::fromStdString(e.text).contains("from the models' configs"));
     }
 };
 
