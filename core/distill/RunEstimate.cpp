@@ -81,11 +81,6 @@ RunEstimate estimateRun(const DistillConfig& c, int64_t student_parameters, int6
     return e;
 }
 
-uint64_t physicalMemoryBytes() {
-    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
-}
-
 void checkRunFitsMemory(const DistillConfig& c, const RunEstimate& e, uint64_t available_bytes, const std::string& what) {
     if (available_bytes == 0) return;
     const bool studentCpu = c.train.device == "cpu";

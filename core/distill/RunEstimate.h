@@ -4,7 +4,7 @@
 // that refuses a run whose estimate does not fit this machine's memory, with the numbers.
 //
 //   RunEstimate e = estimateRun(config, student_params, teacher_params);
-//   checkRunFitsMemory(config, e, physicalMemoryBytes(), "run 'runs/a'");
+//   checkRunFitsMemory(config, e, xopd::physicalMemoryBytes(), "run 'runs/a'");   // common/SystemMemory.h
 //
 // Torch-free (widgets/ include it). Threading: pure functions.
 
@@ -47,8 +47,6 @@ inline constexpr int64_t kEstimatePromptTokens = 256;
 RunEstimate estimateRun(const DistillConfig& config, int64_t student_parameters, int64_t teacher_parameters,
                         const RunModelShapes& shapes = {});
 
-/// This machine's physical memory in bytes (sysconf), 0 when unknown.
-uint64_t physicalMemoryBytes();
 
 /// Throws xopd::Error naming `what`, the estimate and the memory when a run on the CPU needs more
 /// than `available_bytes` (student and teacher together when both are on the CPU). CUDA devices

@@ -1,6 +1,7 @@
 #include "core/run/RunController.h"
 
 #include "core/common/Clock.h"
+#include "core/common/SystemMemory.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/dist/Group.h"
@@ -193,7 +194,7 @@ void RunController::setup() {
     // Before the first rollout allocates anything large: does the run fit this machine?
     const auto estimate = distill::estimateRun(config_, models_->student_parameters, models_->teacher_parameters,
                                                distill::modelShapesOf(config_));
-    distill::checkRunFitsMemory(config_, estimate, distill::physicalMemoryBytes(), "run '" + options_.run_dir + "'");
+    distill::checkRunFitsMemory(config_, estimate, physicalMemoryBytes(), "run '" + options_.run_dir + "'");
     trainer_ = std::make_unique<distill::Trainer>(config_, models_->student, models_->teacher, models_->prompts);
     log(LogLevel::Info, "student: " + models_->student->describe() + "; teacher: " + models_->teacher->describe());
 

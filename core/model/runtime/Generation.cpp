@@ -1,6 +1,7 @@
 #include "core/model/runtime/Generation.h"
 
 #include "core/common/Error.h"
+#include "core/common/SystemMemory.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -63,6 +64,26 @@ SampledStep sampleStep(const torch::Tensor& logits_in, const SamplingOptions& o,
     return s;
 }
 
+int64_t generationMemoryBytes(const Qwen2Decoder& decoder, int64_t batch, int64_t prompt_tokens, int64_t new_tokens) {
+    const DecoderConfig& c = decoder.config();
+    const int64_t bytes = int64_t(torch::elementSize(decoder.dtype())), S = prompt_tokens + new_tokens;
+    const int64_t kv = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * batch * S * bytes;
+    const int64_t prefill_attention = 2 * batch * c.num_attention_heads * prompt_tokens * prompt_tokens * bytes;
+    const int64_t prefill_logits = 2 * batch * prompt_tokens * c.vocab_size * 4;
+    return kv + prefill_attention + prefill_logits;
+}
+
+void checkGenerationFitsMemory(const Qwen2Decoder& decoder, int64_t batch, int64_t prompt_tokens, int64_t new_tokens,
+                               uint64_t available_bytes) {
+    if (available_bytes == 0) return;
+    const double need = double(generationMemoryBytes(decoder, batch, prompt_tokens, new_tokens));
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    XOPD_CHECK(need <= double(available_bytes),
+               "generating " << new_tokens << " tokens after a prompt of " << prompt_tokens << " tokens for " << batch
+                             << " sequence(s) needs about " << need / gib << " GiB (KV cache and prefill), more than the "
+                             << double(available_bytes) / gib << " GiB available: lower max_new_tokens or the batch");
+}
+
 GenerationResult generate(const Qwen2Decoder& decoder, const std::vector<PromptInput>& prompts,
                           const SamplingOptions& o) {
     XOPD_CHECK(o.max_new_tokens >= 0, "max_new_tokens must be >= 0");
@@ -71,6 +92,7 @@ GenerationResult generate(const Qwen2Decoder& decoder, const std::vector<PromptI
     PaddedBatch batch = padBatch(decoder, prompts, {}, o.pad_token_id);
     const int64_t B = static_cast<int64_t>(prompts.size()), P = batch.prompt_columns;
     checkPositions(decoder, P, o.max_new_tokens, "max_new_tokens");  // before the cache is sized by it
+    if (decoder.device().is_cpu()) checkGenerationFitsMemory(decoder, B, P, o.max_new_tokens, availableMemoryBytes());
     GenerationResult r;
     r.tokens.resize(B);
     r.logprobs.resize(B);

@@ -64,6 +64,15 @@ SampledStep sampleStep(const torch::Tensor& logits, const SamplingOptions& optio
 /// A CPU generator seeded with seed.
 at::Generator makeGenerator(uint64_t seed);
 
+/// Bytes a generation needs beyond the weights: the KV cache of batch × (prompt + new) positions,
+/// the prefill's attention scores and probabilities, and its fp32 logits and log-softmax.
+int64_t generationMemoryBytes(const Qwen2Decoder& decoder, int64_t batch, int64_t prompt_tokens, int64_t new_tokens);
+
+/// Throws xopd::Error with the numbers when generationMemoryBytes() exceeds `available_bytes`
+/// (0 = unknown: no check). generate() calls it on the CPU before sizing the cache.
+void checkGenerationFitsMemory(const Qwen2Decoder& decoder, int64_t batch, int64_t prompt_tokens, int64_t new_tokens,
+                               uint64_t available_bytes);
+
 /// Samples continuations of a batch of prompts (see the header comment).
 GenerationResult generate(const Qwen2Decoder& decoder, const std::vector<PromptInput>& prompts,
                           const SamplingOptions& options);

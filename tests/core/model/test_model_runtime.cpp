@@ -163,6 +163,30 @@ private slots:
         QVERIFY(generate(text_.decoder(), {PromptInput::fromIds({3, 9, 27})}, o).tokens[0].size() <= size_t(limit - 3));
     }
 
+    // Within the positions, memory is checked before the cache is sized (issue 18.4): the estimate is
+    // the KV cache exactly (compared with a real cache) plus the prefill; too little memory is refused
+    // with the numbers.
+    void generationMemoryIsCheckedFirst() {
+        const auto& d = text_.decoder();
+        const int64_t batch = 3, prompt = 5, more = 11;
+        KvCache cache = d.makeCache(prompt + more);
+        DecoderInput in;
+        in.input_ids = torch::randint(0, d.config().vocab_size, {batch, prompt + more}, torch::kInt64);
+        in.cache = &cache;
+        {
+            torch::NoGradGuard ng;
+            d.forward(in);
+        }
+        const int64_t need = generationMemoryBytes(d, batch, prompt, more);
+        const int64_t prefill = 2 * batch * d.config().num_attention_heads * prompt * prompt * 4 +
+                                2 * batch * prompt * d.config().vocab_size * 4;
+        QCOMPARE(need - prefill, cache.bytes());
+        checkGenerationFitsMemory(d, batch, prompt, more, uint64_t(need));  // exactly enough: fine
+        const QString e = xopd::test::errorOf([&] { checkGenerationFitsMemory(d, batch, prompt, more, uint64_t(need - 1)); });
+        QVERIFY2(e.contains("generating 11 tokens after a prompt of 5 tokens for 3 sequence(s)") && e.contains("GiB available"),
+                 qPrintable(e));
+    }
+
     void sameSeedSameTokens() {
         SamplingOptions o;
         o.max_new_tokens = 12;
