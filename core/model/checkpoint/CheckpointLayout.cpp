@@ -3,6 +3,7 @@
 #include "core/common/Error.h"
 #include "core/model/checkpoint/DecoderLayout.h"
 
+#include <set>
 #include <vector>
 
 namespace xopd {
@@ -98,8 +99,10 @@ std::string shapeText(const std::vector<int64_t>& s) {
 
 class ShapeChecker {
 public:
-    ShapeChecker(const TensorShapeLookup& lookup, const std::string& source) : lookup_(lookup), source_(source) {}
+    ShapeChecker(const TensorShapeLookup& lookup, const std::string& source, std::set<std::string>* expected)
+        : lookup_(lookup), source_(source), expected_(expected) {}
     void expect(const std::string& name, const std::vector<int64_t>& want) const {
+        if (expected_) expected_->insert(name);
         const auto got = lookup_(name);
         XOPD_CHECK(got, "'" << source_ << "': missing tensor '" << name << "' (expected shape " << shapeText(want) << ")");
         XOPD_CHECK(*got == want, "'" << source_ << "': tensor '" << name << "' has shape " << shapeText(*got)
@@ -112,6 +115,7 @@ public:
 private:
     const TensorShapeLookup& lookup_;
     const std::string& source_;
+    std::set<std::string>* expected_;
 };
 
 }  // namespace
@@ -123,8 +127,8 @@ DecoderSize decoderSizeOf(const TextModelConfig& t) {
 }
 
 void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout& layout, const TensorShapeLookup& shape,
-                              const std::string& source) {
-    const ShapeChecker c(shape, source);
+                              const std::string& source, std::set<std::string>* expected) {
+    const ShapeChecker c(shape, source, expected);
     const TextModelConfig& t = config.text;
     const int64_t H = t.hidden_size;
     const std::string& d = layout.decoder_prefix;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,8 @@ using TensorShapeLookup = std::function<std::optional<std::vector<int64_t>>(cons
 /// (+ biases), o, norms, gate/up/down, final norm, an untied lm_head; conv1/conv2, positional table
 /// (Qwen2-Audio), encoder layers, final LayerNorm and projection. Throws xopd::Error naming `source`,
 /// the tensor and both shapes on the first problem. Tensors of other parts (vision, talker) are ignored.
+/// When `expected` is given, every tensor name the check expects is added to it.
 void validateCheckpointShapes(const ModelConfig& config, const CheckpointLayout& layout, const TensorShapeLookup& shape,
-                              const std::string& source);
+                              const std::string& source, std::set<std::string>* expected = nullptr);
 
 }  // namespace xopd

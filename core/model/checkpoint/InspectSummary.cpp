@@ -232,7 +232,14 @@ json inspectCheckpoint(const std::string& path) {
             return store.location(n).info.shape;
         };
         validateCheckpointShapes(*config, layout, shape, path);
-        validateNoUnknownDecoderTensors(store, *config, layout, path);
+        validateNoUnknownModelTensors(store, *config, layout, path);
+        const auto unused = unusedTensorNames(store, layout);
+        if (!unused.empty()) {
+            std::string names;
+            for (size_t i = 0; i < unused.size() && i < 3; ++i) names += (i ? ", '" : "'") + unused[i] + "'";
+            report["warnings"].push_back(std::to_string(unused.size()) + " tensor(s) are not used by the model: " + names +
+                                         (unused.size() > 3 ? ", ..." : ""));
+        }
         validateCheckpointValues(store, layout, WeightScan::Full, path);  // what a load checks, on every value
         report["layout"] = {{"decoder_prefix", layout.decoder_prefix},
                             {"embed_tokens", layout.embed_tokens},

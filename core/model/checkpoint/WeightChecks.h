@@ -13,6 +13,7 @@
 #include "core/model/checkpoint/WeightStore.h"
 
 #include <string>
+#include <vector>
 
 namespace xopd {
 
@@ -30,8 +31,13 @@ void validateCheckpointValues(const WeightStore& store, const CheckpointLayout& 
 
 /// Throws xopd::Error naming `source` and the tensor when the decoder's part of the checkpoint holds
 /// a tensor its config's family does not have (e.g. q_norm in a checkpoint whose config says qwen2:
-/// loaded anyway, it would be ignored and the model would answer garbage).
-void validateNoUnknownDecoderTensors(const WeightStore& store, const ModelConfig& config, const CheckpointLayout& layout,
-                                     const std::string& source);
+/// loaded anyway, it would be ignored and the model would answer garbage), or the audio encoder's
+/// part one its encoder does not have.
+void validateNoUnknownModelTensors(const WeightStore& store, const ModelConfig& config, const CheckpointLayout& layout,
+                                   const std::string& source);
+
+/// Tensors outside every part the model uses (decoder, head, audio tower, projector) and outside the
+/// parts it deliberately skips (Omni's talker, code2wav / token2wav, vision): `inspect` warns about them.
+std::vector<std::string> unusedTensorNames(const WeightStore& store, const CheckpointLayout& layout);
 
 }  // namespace xopd

@@ -89,7 +89,7 @@ SpeechLm loadModel(const std::string& folder, const LoadOptions& options) {
     xopd::WeightStore store = xopd::WeightStore::open(folder);
     // The value checks `xopd inspect` makes (WeightChecks.h), here on the first values of each tensor.
     const auto layout = xopd::resolveCheckpointLayout(modelConfig, [&](const std::string& n) { return store.has(n); }, folder);
-    xopd::validateNoUnknownDecoderTensors(store, modelConfig, layout, folder);
+    xopd::validateNoUnknownModelTensors(store, modelConfig, layout, folder);
     xopd::validateCheckpointValues(store, layout, xopd::WeightScan::Sampled, folder);
     TensorMap tensors;
     for (const auto& name : store.names()) {

@@ -104,6 +104,29 @@ private slots:
         QCOMPARE(j["warnings"].size(), size_t{1});
     }
 
+    // An audio-encoder tensor its config's encoder does not have (a Qwen3-Omni key bias in a
+    // Qwen2.5-Omni checkpoint) is refused by inspect and by the loader (issue 18.6).
+    void unknownAudioTensorIsRefused() {
+        QTemporaryDir d;
+        const std::string dir = d.path().toStdString();
+        const auto config = xopd::test::writeTinyCheckpoint(dir, data("tiny-qwen2.5-omni-thinker.config.json"));
+        auto weights = xopd::test::tinyWeights(config, xopd::test::hubLayout(config));
+        std::string prefix;
+        for (const auto& [n, t] : weights)
+            if (n.find("audio_tower.layers.0.self_attn.k_proj.weight") != std::string::npos) prefix = n.substr(0, n.size() - 6);
+        QVERIFY(!prefix.empty());
+        weights.emplace_back(prefix + "bias", torch::zeros({config.audio->d_model}));
+        xopd::writeSafetensors(dir + "/model.safetensors", weights);
+        expectFailure(d.path(), {QString::fromStdString(prefix + "bias")});
+        QString load;
+        try {
+            xopd::model::loadModel(dir);
+        } catch (const xopd::Error& e) {
+            load = e.what();
+        }
+        QVERIFY2(load.contains(QString::fromStdString(prefix + "bias")), qPrintable("load: " + load));
+    }
+
     void tinyOmniThinkerAndSingleFile() {
         QTemporaryDir d;
         const auto config =
@@ -197,6 +220,17 @@ private slots:
             extra = e.what();
         }
         QVERIFY2(extra.contains("q_norm"), qPrintable("load: " + extra));
+
+        // A tensor outside every part the model uses: inspect warns and names it (issue 18.6).
+        weights.pop_back();
+        for (auto& [name, t] : weights)
+            if (name == victim) t = torch::ones(t.sizes(), torch::kFloat32);  // it was left I32 above
+        weights.emplace_back("stray.scale", torch::ones({2}));
+        xopd::writeSafetensors(dir + "/model.safetensors", weights);
+        const json w = inspectJson(d.path());
+        QVERIFY2(w.contains("warnings") && w["warnings"].dump().find("'stray.scale'") != std::string::npos &&
+                     w["warnings"].dump().find("not used by the model") != std::string::npos,
+                 w.dump().c_str());
 
         xopd::test::writeTinyCheckpoint(dir, data("tiny-qwen2.config.json"));  // good weights again
         QVERIFY(QFile::copy(xopd::test::testData("text/qwen3/tokenizer.json"), d.filePath("tokenizer.json")));
