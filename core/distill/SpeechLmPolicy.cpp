@@ -3,6 +3,7 @@
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
+#include "core/model/checkpoint/TokenizerChecks.h"
 #include "core/model/runtime/Generation.h"
 #include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/Scoring.h"
@@ -76,6 +77,7 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     lo.device = options.device;
     d.lm = model::loadModel(options.folder, lo);
     d.tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::fromFile(options.folder));
+    validateEosIds(loadModelConfig(options.folder), *d.tokenizer, options.folder);  // as inspect does
     std::string template_warning;  // a text template in a speech folder: the model type's is used
     d.chat = text::detectChatTemplateInFolder(options.folder, &template_warning);
     d.stop = model::stopTokenIds(*d.tokenizer);

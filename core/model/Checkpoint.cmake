@@ -12,4 +12,5 @@ list(APPEND XOPD_MODEL_CHECKPOINT_SOURCES
   checkpoint/CheckpointLayout.cpp
   checkpoint/WeightChecks.cpp
   checkpoint/InspectSummary.cpp
-  checkpoint/ModelBudget.cpp)
+  checkpoint/ModelBudget.cpp
+  checkpoint/TokenizerChecks.cpp)

@@ -1,6 +1,7 @@
 #include "core/model/checkpoint/InspectSummary.h"
 
 #include "core/model/checkpoint/ModelBudget.h"
+#include "core/model/checkpoint/TokenizerChecks.h"
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
@@ -261,10 +262,7 @@ json inspectCheckpoint(const std::string& path) {
         report["tokenizer"] = tokenizerJson(fs::path(path));
         // The tokenizer the way generate and the trainer load it: the same checks, the same errors.
         if (report["tokenizer"]["present"].get<bool>()) {
-            const auto tokenizer = text::Tokenizer::fromFile(path);
-            for (int64_t id : config->text.eos_token_ids)
-                XOPD_CHECK(id >= 0 && id < std::max<int64_t>(int64_t(tokenizer.size()), config->text.vocab_size),
-                           "'" << path << "': eos_token_id " << id << " is outside the vocabulary");
+            validateEosIds(*config, text::Tokenizer::fromFile(path), path);
         }
     }
     weights["parameters"] = params;

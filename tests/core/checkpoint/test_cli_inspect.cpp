@@ -239,6 +239,9 @@ private slots:
         cfg["eos_token_id"] = 99999999;
         xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
         expectFailure(d.path(), {"eos_token_id 99999999", "outside the vocabulary"});
+        const auto gen = xopd::test::runCli({"generate", "--model", d.path(), "--prompt", "hi", "--max-new-tokens", "2"});
+        QVERIFY2(gen.exitCode == 1 && gen.err.contains("eos_token_id 99999999 is outside the vocabulary"),
+                 qPrintable("generate: " + gen.err));  // the same check as inspect
         cfg.erase("eos_token_id");
         xopd::writeJsonFileAtomic(dir + "/config.json", cfg);
         QFile tok(d.filePath("tokenizer.json"));
