@@ -6,6 +6,7 @@
 //  - SIGKILL of rank 1 makes rank 0 exit non-zero within kExitWithin_s, naming rank 1; resumed at
 //    another world size (1 rank) the run finishes with PRAGMA integrity_check ok, every step once,
 //    and the losses of the uninterrupted run;
+//  - the same job started with Slurm's or Open MPI's variables instead of torchrun's runs too;
 //  - under `--max_restarts 1` the launcher restarts the job after such a kill and the run resumes
 //    from its latest checkpoint by itself and finishes, every step once.
 // The tolerances are fp32 summation order: a shard's scores are computed in a smaller batch and
@@ -267,6 +268,50 @@ private slots:
         const QString diff = compareSteps(dir, one_);  // every step once, as the uninterrupted run
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
         QVERIFY(weightDiff(dir, one_) <= kWeightTol);
+    }
+
+    // The same job started the way srun and mpirun start tasks: their variables alone (plus the
+    // rendezvous the job script exports), each rank a plain process.
+    void slurmAndOpenMpiVariablesMakeAJob_data() {
+        QTest::addColumn<QString>("launcher");
+        QTest::newRow("slurm") << "slurm";
+        QTest::newRow("openmpi") << "openmpi";
+    }
+    void slurmAndOpenMpiVariablesMakeAJob() {
+        QFETCH(QString, launcher);
+        const QString dir = tmp_.filePath("runs/" + launcher);
+        const int port = test::freeLoopbackPort();
+        QProcess rank[2];
+        for (int r = 0; r < 2; ++r) {
+            auto e = QProcessEnvironment::systemEnvironment();
+            for (const char* k : {"RANK", "WORLD_SIZE", "LOCAL_RANK"}) e.remove(k);
+            const QString n = QString::number(r);
+            if (launcher == "slurm") {
+                e.insert("SLURM_PROCID", n);
+                e.insert("SLURM_LOCALID", n);
+                e.insert("SLURM_NTASKS", "2");
+            } else {
+                e.insert("OMPI_COMM_WORLD_RANK", n);
+                e.insert("OMPI_COMM_WORLD_LOCAL_RANK", n);
+                e.insert("OMPI_COMM_WORLD_SIZE", "2");
+            }
+            e.insert("MASTER_ADDR", "127.0.0.1");
+            e.insert("MASTER_PORT", QString::number(port));
+            e.insert("XOPD_THREADS", "1");
+            rank[r].setProcessEnvironment(e);
+            rank[r].start(test::cliPath(), {"distill", "--config", cfg_, "--run-dir", dir, "--max-steps", "4",
+                                            "--dist-timeout", QString::number(kDistTimeout_s)});
+            QVERIFY(rank[r].waitForStarted());
+        }
+        for (auto& p : rank) {
+            QVERIFY(p.waitForFinished(120000));
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAllStandardError().constData());
+        }
+        QFile log(dir + "/" + run::kLogFile);
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(log.readAll());
+        QVERIFY2(text.contains("data parallel: rank 0/2 (" + launcher + ", local rank 0)"), qPrintable(text));
+        QCOMPARE(run::RunReader(dir.toStdString()).lastStep(), int64_t(4));
     }
 
     void theLauncherRestartsAKilledJobWhichResumesByItself() {
