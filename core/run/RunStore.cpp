@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 
 namespace fs = std::filesystem;
@@ -414,12 +415,32 @@ RunSummary unknownSummary(const fs::path& dir) {
     s.dir = dir.string();
     s.id = dir.filename().string();
     s.state = "unknown";
-    s.last_loss = s.last_divergence = s.lambda = s.lr = std::nan("");
+    s.last_loss = s.last_divergence = s.lambda = s.lr = s.running_s = std::nan("");
     s.student.kind = s.teacher.kind = distill::ModelSourceKind::Invalid;
     return s;
 }
 
 }  // namespace
+
+double runningSeconds(const std::vector<RunEventRecord>& events, double last_step_unix_s) {
+    double total = 0.0, since = -1.0, last = last_step_unix_s;
+    bool ran = false;
+    for (const auto& e : events) {
+        last = std::max(last, e.unix_time_s);
+        if (e.kind != event_kind::kState) continue;
+        // Pausing and stopping finish the step in flight: still running until the next state.
+        const bool running = e.name == "running" || e.name == "pausing" || e.name == "stopping";
+        if (running && since < 0) {
+            since = e.unix_time_s;
+            ran = true;
+        } else if (!running && since >= 0) {
+            total += std::max(0.0, e.unix_time_s - since);
+            since = -1.0;
+        }
+    }
+    if (since >= 0) total += std::max(0.0, last - since);  // still running, or its process died
+    return ran ? total : std::numeric_limits<double>::quiet_NaN();
+}
 
 RunSummary RunReader::summarize(const std::string& run_dir) {
     const fs::path dir(run_dir);
@@ -451,7 +472,9 @@ RunSummary RunReader::summarize(const std::string& run_dir) {
             if (sc.count("speech/divergence")) s.last_divergence = sc.at("speech/divergence");
             else if (sc.count("text/divergence")) s.last_divergence = sc.at("text/divergence");
         }
-        for (const auto& e : r.eventsSince(0)) {
+        const auto events = r.eventsSince(0);
+        s.running_s = runningSeconds(events, steps.empty() ? 0.0 : steps.back().unix_time_s);
+        for (const auto& e : events) {
             if (e.kind == event_kind::kState) {
                 s.state = e.name;
                 const bool live = e.name == "running" || e.name == "pausing" || e.name == "paused" || e.name == "stopping";

@@ -101,7 +101,14 @@ struct RunSummary {
     distill::ModelSource teacher;
     std::optional<RunParent> parent; ///< set for a forked run
     std::string problem;             ///< why run.json or the store could not be read ("" when they could)
+    /// Seconds the run was running, from its own state events: each span from "running" to the next
+    /// pause, stop, finish or failure; an open span ends at the last thing the run wrote (a step or
+    /// an event). NaN when it never ran.
+    double running_s = 0.0;
 };
+
+/// RunSummary::running_s of a run's events (in order) and its last step's unix time (0 when none).
+double runningSeconds(const std::vector<RunEventRecord>& events, double last_step_unix_s);
 
 class RunReader {
 public:

@@ -96,13 +96,9 @@ std::vector<RunRow> RunHistoryModel::readRows(const QString& root, QStringList* 
             r.loss = s.last_loss;
             r.divergence = s.last_divergence;
             r.checkpoint = QString::fromStdString(s.latest_checkpoint);
-            // Last write: the WAL file holds recent writes until a checkpoint folds them in.
-            double lastWrite = 0;
-            for (const QString& f : {QString(run::kMetricsFile), QString(run::kMetricsFile) + "-wal"}) {
-                const QFileInfo db(QDir(r.dir).filePath(f));
-                if (db.exists()) lastWrite = std::max(lastWrite, db.lastModified().toMSecsSinceEpoch() / 1000.0);
-            }
-            if (lastWrite > 0 && r.createdUnixS > 0) r.durationS = std::max(0.0, lastWrite - r.createdUnixS);
+            // The time it ran, from its own state events (not file times: a later reader or a
+            // restart touches the metrics file without the run running).
+            r.durationS = s.running_s;
             if (!s.problem.empty()) *problems << QString::fromStdString(s.problem);
             r.lambda = s.lambda;
             r.lr = s.lr;

@@ -24,7 +24,7 @@ struct RunRow {
     QString state;
     QString method;
     double createdUnixS = 0;
-    double durationS = qQNaN();   ///< last write of metrics.sqlite − creation
+    double durationS = qQNaN();   ///< seconds it ran, from its state events (RunSummary::running_s)
     qint64 steps = 0, maxSteps = 0;
     double lambda = qQNaN(), lr = qQNaN();
     QString teacher, student;     ///< display names of the models ("demo kit", a folder name, "toy")

@@ -15,6 +15,7 @@
 
 using namespace xopd;
 using namespace xopd::run;
+namespace fs = std::filesystem;
 
 namespace {
 StepMetrics stepMetrics(int64_t step) {
@@ -109,6 +110,45 @@ private slots:
         QCOMPARE(reader.lastStep(), int64_t(3));
         QCOMPARE(reader.tokensSince(0).size(), size_t(3));
         QCOMPARE(QString::fromStdString(reader.integrityCheck()), QString("ok"));
+    }
+
+    // Run history durations come from the run's own state events (issue 17.5: a run of 11 s showed
+    // "56 s", a 1:42 run "11 min 45 s" after a restart, following the metrics file's mtime).
+    void runningSecondsFromStateEvents() {
+        auto state = [](double t, const char* name) {
+            RunEventRecord e;
+            e.kind = "state";
+            e.name = name;
+            e.unix_time_s = t;
+            return e;
+        };
+        RunEventRecord knob;
+        knob.kind = "knob";
+        knob.unix_time_s = 1130;
+        // Ran 100-111 (11 s), paused until 200, ran 200-291 (pausing counts until paused), resumed
+        // at 1000 and still running: its last trace is a knob event at 1130 and a step at 1120.
+        const std::vector<RunEventRecord> events = {state(100, "running"), state(111, "paused"), state(200, "running"),
+                                                    state(280, "pausing"), state(291, "paused"), state(1000, "running"),
+                                                    knob};
+        QCOMPARE(runningSeconds(events, 1120.0), 11.0 + 91.0 + 130.0);
+        QCOMPARE(runningSeconds({state(5, "running"), state(16, "finished")}, 16.0), 11.0);
+        QCOMPARE(runningSeconds({state(5, "running"), state(9, "failed")}, 0.0), 4.0);
+        QVERIFY(std::isnan(runningSeconds({state(5, "failed")}, 0.0)));  // failed at start: never ran
+
+        // Through listRuns: a finished run of 11 s reads 11 s whatever the files' times say.
+        QTemporaryDir root;
+        const std::string dir = root.filePath("r1").toStdString();
+        fs::create_directories(dir);
+        std::ofstream(dir + "/run.json") << R"({"run_id": "r1", "created_unix_s": 1.0})";
+        {
+            RunStore store(dir);
+            store.addEvent(state(50, "running"));
+            store.addEvent(state(61, "finished"));
+        }
+        const auto runs = RunReader::listRuns(root.path().toStdString());
+        QCOMPARE(runs.size(), size_t(1));
+        QCOMPARE(runs[0].running_s, 11.0);
+        QCOMPARE(QString::fromStdString(runs[0].state), QString("finished"));
     }
 
     void walModeIsOn() {
