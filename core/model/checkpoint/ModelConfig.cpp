@@ -274,6 +274,20 @@ std::optional<int64_t> idOf(const Reader& r, const char* index_key, const char* 
     return fallback;
 }
 
+// The token ids and M-RoPE timing of an Omni thinker config (Qwen2.5-Omni's and Qwen3-Omni's share
+// the keys and the class defaults except the audio end id).
+void parseThinkerIds(const Reader& thinker, ModelConfig& c, std::optional<int64_t> audio_end_default) {
+    c.special.audio_token_id = idOf(thinker, "audio_token_index", "audio_token_id", 151646);
+    c.special.image_token_id = idOf(thinker, "image_token_index", "image_token_id", 151655);
+    c.special.video_token_id = idOf(thinker, "video_token_index", "video_token_id", 151656);
+    c.special.audio_start_token_id = idOf(thinker, "audio_start_token_id", "audio_start_token_id", 151647);
+    c.special.audio_end_token_id = idOf(thinker, "audio_end_token_id", "audio_end_token_id", audio_end_default);
+    c.special.user_token_id = idOf(thinker, "user_token_id", "user_token_id", 872);
+    c.special.ignore_index = idOf(thinker, "ignore_index", "ignore_index", std::nullopt);
+    c.position_id_per_seconds = thinker.positive("position_id_per_seconds", 25);
+    c.seconds_per_chunk = thinker.positive("seconds_per_chunk", 2);
+}
+
 void parseOmniThinker(const Reader& thinker, ModelConfig& c, const std::string& source) {
     c.text = parseText(Reader(thinker.object("text_config"), thinker.where() + "text_config.", source),
                        omniTextDefaults(), source);
@@ -283,15 +297,7 @@ void parseOmniThinker(const Reader& thinker, ModelConfig& c, const std::string& 
     audio_defaults.output_dim = 3584;
     c.audio = parseAudio(Reader(thinker.object("audio_config"), thinker.where() + "audio_config.", source),
                          audio_defaults, source);
-    c.special.audio_token_id = idOf(thinker, "audio_token_index", "audio_token_id", 151646);
-    c.special.image_token_id = idOf(thinker, "image_token_index", "image_token_id", 151655);
-    c.special.video_token_id = idOf(thinker, "video_token_index", "video_token_id", 151656);
-    c.special.audio_start_token_id = idOf(thinker, "audio_start_token_id", "audio_start_token_id", 151647);
-    c.special.audio_end_token_id = idOf(thinker, "audio_end_token_id", "audio_end_token_id", 151648);
-    c.special.user_token_id = idOf(thinker, "user_token_id", "user_token_id", 872);
-    c.special.ignore_index = idOf(thinker, "ignore_index", "ignore_index", std::nullopt);
-    c.position_id_per_seconds = thinker.positive("position_id_per_seconds", 25);
-    c.seconds_per_chunk = thinker.positive("seconds_per_chunk", 2);
+    parseThinkerIds(thinker, c, /*audio_end_default=*/151648);
 }
 
 // Qwen3OmniMoeThinkerConfig: a Qwen3-MoE text_config (with M-RoPE) and the AuT audio_config. The
@@ -307,14 +313,7 @@ void parseQwen3OmniThinker(const Reader& thinker, ModelConfig& c, const std::str
     audio_defaults.n_window_infer = 800;
     c.audio = parseAudio(Reader(thinker.object("audio_config"), thinker.where() + "audio_config.", source),
                          audio_defaults, source);
-    c.special.audio_token_id = idOf(thinker, "audio_token_index", "audio_token_id", 151646);
-    c.special.image_token_id = idOf(thinker, "image_token_index", "image_token_id", 151655);
-    c.special.video_token_id = idOf(thinker, "video_token_index", "video_token_id", 151656);
-    c.special.audio_start_token_id = idOf(thinker, "audio_start_token_id", "audio_start_token_id", 151647);
-    c.special.audio_end_token_id = idOf(thinker, "audio_end_token_id", "audio_end_token_id", std::nullopt);
-    c.special.user_token_id = idOf(thinker, "user_token_id", "user_token_id", 872);
-    c.position_id_per_seconds = thinker.positive("position_id_per_seconds", 25);
-    c.seconds_per_chunk = thinker.positive("seconds_per_chunk", 2);
+    parseThinkerIds(thinker, c, /*audio_end_default=*/std::nullopt);  // not a field of its class
 }
 
 }  // namespace

@@ -69,6 +69,14 @@ void WhisperLayer::collect(const std::string& p, std::vector<std::pair<std::stri
     out.emplace_back(p + "final_layer_norm.bias", &final_ln_bias);
 }
 
+void checkClipFeatures(const AudioFeatures& c, size_t i, int64_t mel_bins) {
+    XOPD_CHECK(c.mel.dim() == 2 && c.mel.size(0) == mel_bins,
+               "audio clip " << i << ": features have shape " << shapeString(c.mel.sizes()) << ", expected [" << mel_bins
+                             << ", frames]");
+    XOPD_CHECK(c.valid_frames >= 1 && c.valid_frames <= c.mel.size(1),
+               "audio clip " << i << ": valid frames " << c.valid_frames << " outside 1.." << c.mel.size(1));
+}
+
 void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::ScalarType dtype) {
     for (auto& [n, t] : params) *t = t->to(dtype);
 }

@@ -68,6 +68,10 @@ struct WhisperLayer {
     void collect(const std::string& prefix, std::vector<std::pair<std::string, torch::Tensor*>>& out);
 };
 
+/// Throws xopd::Error naming clip `index` when its features are not [mel_bins, frames] or its valid
+/// frames are outside 1 … frames.
+void checkClipFeatures(const AudioFeatures& clip, size_t index, int64_t mel_bins);
+
 /// Converts every tensor in a named parameter list.
 void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::ScalarType dtype);
 void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::Device device);

@@ -47,11 +47,7 @@ AudioEncoding OmniAudioTower::encode(const std::vector<AudioFeatures>& clips) co
     AudioEncoding out;
     for (size_t i = 0; i < clips.size(); ++i) {
         const AudioFeatures& c = clips[i];
-        XOPD_CHECK(c.mel.dim() == 2 && c.mel.size(0) == config_.num_mel_bins,
-                   "audio clip " << i << ": features have shape " << shapeString(c.mel.sizes()) << ", expected ["
-                                 << config_.num_mel_bins << ", frames]");
-        XOPD_CHECK(c.valid_frames >= 1 && c.valid_frames <= c.mel.size(1),
-                   "audio clip " << i << ": valid frames " << c.valid_frames << " outside 1.." << c.mel.size(1));
+        checkClipFeatures(c, i, config_.num_mel_bins);
         size_t n = 0;
         for (int64_t s = 0; s < c.valid_frames; s += W, ++n) {
             const int64_t len = std::min(W, c.valid_frames - s);

@@ -6,6 +6,21 @@ namespace xopd::model {
 
 namespace {
 using nlohmann::json;
+
+/// The keys a Qwen3-MoE text config (and Qwen3-Omni's text_config) adds to the Qwen2 ones.
+void addQwen3MoeKeys(json& text, const DecoderConfig& t) {
+    const MixtureOfExperts& m = t.moe;
+    text["head_dim"] = t.head_dim;
+    text["attention_bias"] = t.qkv_bias;
+    text["num_experts"] = m.num_experts;
+    text["num_experts_per_tok"] = m.num_experts_per_tok;
+    text["moe_intermediate_size"] = m.moe_intermediate_size;
+    text["norm_topk_prob"] = m.norm_topk_prob;
+    text["decoder_sparse_step"] = m.decoder_sparse_step;
+    text["mlp_only_layers"] = m.mlp_only_layers;
+    text["output_router_logits"] = false;
+    text["router_aux_loss_coef"] = 0.001;
+}
 }  // namespace
 
 std::string modelKindName(ModelKind kind) {
@@ -132,21 +147,11 @@ nlohmann::json toConfigJson(const ModelRuntimeConfig& c) {
             for (int64_t i = 0; i < c.text.num_hidden_layers; ++i) text["layer_types"].push_back("full_attention");
             return text;
         case ModelKind::Qwen3MoeText: {
-            const MixtureOfExperts& m = c.text.moe;
-            XOPD_CHECK(c.text.qk_norm && c.text.qkv_bias == c.text.o_bias && m.enabled(),
+            XOPD_CHECK(c.text.qk_norm && c.text.qkv_bias == c.text.o_bias && c.text.moe.enabled(),
                        "toConfigJson: a Qwen3-MoE decoder has q/k norms, one attention_bias and experts");
             text["architectures"] = {"Qwen3MoeForCausalLM"};
             text["model_type"] = "qwen3_moe";
-            text["head_dim"] = c.text.head_dim;
-            text["attention_bias"] = c.text.qkv_bias;
-            text["num_experts"] = m.num_experts;
-            text["num_experts_per_tok"] = m.num_experts_per_tok;
-            text["moe_intermediate_size"] = m.moe_intermediate_size;
-            text["norm_topk_prob"] = m.norm_topk_prob;
-            text["decoder_sparse_step"] = m.decoder_sparse_step;
-            text["mlp_only_layers"] = m.mlp_only_layers;
-            text["output_router_logits"] = false;
-            text["router_aux_loss_coef"] = 0.001;
+            addQwen3MoeKeys(text, c.text);
             return text;
         }
         case ModelKind::Qwen2Audio: {
@@ -187,16 +192,8 @@ nlohmann::json toConfigJson(const ModelRuntimeConfig& c) {
                         {"torch_dtype", c.text.torch_dtype}};
         }
         case ModelKind::Qwen3OmniThinker: {  // the layout of Qwen3-Omni-30B-A3B-Instruct's config.json
-            const MixtureOfExperts& m = c.text.moe;
             text["model_type"] = "qwen3_omni_moe_text";
-            text["head_dim"] = c.text.head_dim;
-            text["attention_bias"] = c.text.qkv_bias;
-            text["num_experts"] = m.num_experts;
-            text["num_experts_per_tok"] = m.num_experts_per_tok;
-            text["moe_intermediate_size"] = m.moe_intermediate_size;
-            text["norm_topk_prob"] = m.norm_topk_prob;
-            text["decoder_sparse_step"] = m.decoder_sparse_step;
-            text["mlp_only_layers"] = m.mlp_only_layers;
+            addQwen3MoeKeys(text, c.text);
             text["rope_scaling"] = {{"interleaved", true}, {"mrope_interleaved", true},
                                     {"mrope_section", {c.text.head_dim / 2 - 2 * (c.text.head_dim / 8), c.text.head_dim / 8,
                                                        c.text.head_dim / 8}},
