@@ -1,5 +1,6 @@
 #include "core/model/runtime/AudioEncoder.h"
 
+#include "core/common/Error.h"
 #include "core/model/runtime/Attention.h"
 
 #include <cmath>
