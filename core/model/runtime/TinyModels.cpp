@@ -14,6 +14,28 @@
 
 namespace xopd::model {
 
+namespace {
+
+/// The audio encoder sizes and the special ids both tiny Omni thinkers share.
+void setTinyOmniAudio(ModelRuntimeConfig& c) {
+    c.audio.num_mel_bins = 20;
+    c.audio.d_model = 32;
+    c.audio.encoder_attention_heads = 4;
+    c.audio.encoder_ffn_dim = 32;
+    c.audio.encoder_layers = 2;
+    c.audio.max_source_positions = 1500;
+    c.audio.output_dim = 32;
+    c.tensor_prefix = "thinker.";
+    c.audio_token_id = 1;
+    c.image_token_id = 2;
+    c.video_token_id = 3;
+    c.audio_bos_token_id = 4;
+    c.audio_eos_token_id = 5;
+    c.modality_token_ids = {2, 3, 1, 4, 5};
+}
+
+}  // namespace
+
 ModelRuntimeConfig tinyConfig(ModelKind kind) {
     ModelRuntimeConfig c;
     c.kind = kind;
@@ -70,23 +92,10 @@ ModelRuntimeConfig tinyConfig(ModelKind kind) {
             t.moe.moe_intermediate_size = 12;
             t.moe.norm_topk_prob = true;
             t.moe.decoder_sparse_step = 1;
-            c.audio.num_mel_bins = 20;
-            c.audio.d_model = 32;
-            c.audio.encoder_attention_heads = 4;
-            c.audio.encoder_ffn_dim = 32;
-            c.audio.encoder_layers = 2;
-            c.audio.max_source_positions = 1500;
+            setTinyOmniAudio(c);
             c.audio.n_window = 50;         // chunks of 100 frames (1 s), 13 tokens each
             c.audio.n_window_infer = 200;  // attention windows of 2 chunks = 26 tokens
             c.audio.downsample_hidden_size = 8;
-            c.audio.output_dim = 32;
-            c.tensor_prefix = "thinker.";
-            c.audio_token_id = 1;
-            c.image_token_id = 2;
-            c.video_token_id = 3;
-            c.audio_bos_token_id = 4;
-            c.audio_eos_token_id = 5;
-            c.modality_token_ids = {2, 3, 1, 4, 5};
             break;
         case ModelKind::Qwen2Audio:
             t.intermediate_size = 36;
@@ -110,21 +119,8 @@ ModelRuntimeConfig tinyConfig(ModelKind kind) {
             t.num_hidden_layers = 4;
             t.max_position_embeddings = 1024;
             t.eos_token_ids = {6};
-            c.audio.num_mel_bins = 20;
-            c.audio.d_model = 32;
-            c.audio.encoder_attention_heads = 4;
-            c.audio.encoder_ffn_dim = 32;
-            c.audio.encoder_layers = 2;
-            c.audio.max_source_positions = 1500;
+            setTinyOmniAudio(c);
             c.audio.n_window = 100;
-            c.audio.output_dim = 32;
-            c.tensor_prefix = "thinker.";
-            c.audio_token_id = 1;
-            c.image_token_id = 2;
-            c.video_token_id = 3;
-            c.audio_bos_token_id = 4;
-            c.audio_eos_token_id = 5;
-            c.modality_token_ids = {2, 3, 1, 4, 5};
             break;
         default: XOPD_FAIL("tinyConfig: invalid model kind");
     }
