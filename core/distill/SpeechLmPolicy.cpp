@@ -42,6 +42,7 @@ struct SpeechLmPolicy::Impl {
     std::vector<LoraAdapter> adapters;
     std::vector<std::pair<std::string, torch::Tensor*>> trainable;  // full-mode parameters
     model::RouterStats routing;  // MoE: routing of the training passes since takeStepStatistics()
+    std::string template_warning;  // "" unless the folder's chat template was replaced (detectChatTemplateInFolder)
     std::map<std::string, model::AudioFeatures> features;            // per audio path
 
     model::PromptInput prompt(const PromptItem& p, Stream stream) {
@@ -78,8 +79,9 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     d.lm = model::loadModel(options.folder, lo);
     d.tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::fromFile(options.folder));
     validateEosIds(loadModelConfig(options.folder), *d.tokenizer, options.folder);  // as inspect does
-    std::string template_warning;  // a text template in a speech folder: the model type's is used
-    d.chat = text::detectChatTemplateInFolder(options.folder, &template_warning);
+    // A text template in a speech folder: the model type's is used, and describe() (logged at the
+    // run's start) says so.
+    d.chat = text::detectChatTemplateInFolder(options.folder, &d.template_warning);
     d.stop = model::stopTokenIds(*d.tokenizer);
     XOPD_CHECK(!d.stop.empty(), "'" << options.folder << "': the tokenizer has no <|im_end|> / <|endoftext|> stop token");
     const int64_t V = d.lm.decoder().config().vocab_size;
@@ -278,6 +280,7 @@ std::string SpeechLmPolicy::describe() const {
     os << fs::path(impl_->options.folder).filename().string() << " (" << (impl_->lm.hasAudio() ? "speech LM" : "text LM")
        << ", " << c.num_hidden_layers << " layers, V=" << c.vocab_size << ", " << c10::toString(impl_->lm.decoder().dtype())
        << ", " << impl_->lm.decoder().device().str() << ")";
+    if (!impl_->template_warning.empty()) os << "; warning: " << impl_->template_warning;
     return os.str();
 }
 
