@@ -78,7 +78,7 @@ int runGenerate(const GenerateArgs& a) {
     lo.dtype = a.dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
     const model::SpeechLm lm = model::loadModel(a.model, lo);
     const text::Tokenizer tok = text::Tokenizer::fromFile(a.model);
-    validateEosIds(loadModelConfig(a.model), tok, a.model);  // as inspect does
+    validateEosIds(lm.config().text.eos_token_ids, lm.config().text.vocab_size, tok, a.model);  // as inspect does
     XOPD_CHECK(a.audio.empty() || lm.hasAudio(),
                "'" << a.model << "' is a text model (" << model::modelKindName(lm.config().kind) << "); --audio needs a speech model");
     XOPD_CHECK(!a.prompt.empty() || !a.audio.empty(), "give --prompt, --audio or both");

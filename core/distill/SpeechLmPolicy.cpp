@@ -22,16 +22,6 @@ namespace fs = std::filesystem;
 
 namespace xopd::distill {
 
-namespace {
-
-/// An MoE router module ("model.layers.3.mlp.gate", with or without a prefix).
-bool isRouter(const std::string& module) {
-    const std::string suffix = std::string(".") + kRouterName;
-    return module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
-
 struct SpeechLmPolicy::Impl {
     SpeechLmPolicyOptions options;
     model::SpeechLm lm;
@@ -78,7 +68,7 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     lo.device = options.device;
     d.lm = model::loadModel(options.folder, lo);
     d.tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::fromFile(options.folder));
-    validateEosIds(loadModelConfig(options.folder), *d.tokenizer, options.folder);  // as inspect does
+    validateEosIds(d.lm.config().text.eos_token_ids, d.lm.config().text.vocab_size, *d.tokenizer, options.folder);  // as inspect does
     // A text template in a speech folder: the model type's is used, and describe() (logged at the
     // run's start) says so.
     d.chat = text::detectChatTemplateInFolder(options.folder, &d.template_warning);
@@ -95,7 +85,7 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     if (options.mode == Trainable::Lora) {
         auto linears = d.lm.decoder().namedLinears();
         if (!options.train_router)  // a target such as "gate" must not wrap the routers ("mlp.gate")
-            linears.erase(std::remove_if(linears.begin(), linears.end(), [](const auto& l) { return isRouter(l.first); }),
+            linears.erase(std::remove_if(linears.begin(), linears.end(), [](const auto& l) { return isRouterModule(l.first); }),
                           linears.end());
         d.adapters = attachLora(linears, options.lora);
         return;
@@ -105,7 +95,7 @@ SpeechLmPolicy::SpeechLmPolicy(const SpeechLmPolicyOptions& options) : impl_(std
     for (auto& [name, t] : d.lm.namedParameters()) {
         const bool decoder = decoderParams.count(t) > 0;
         const bool projector = name.find("projector") != std::string::npos || name.find("audio_tower.proj") != std::string::npos;
-        const bool router = decoder && isRouter(name.substr(0, name.size() - std::string(".weight").size()));
+        const bool router = decoder && isRouterModule(name.substr(0, name.size() - std::string(".weight").size()));
         const bool train = (decoder && (!router || options.train_router)) || (options.train_audio_tower && !decoder) ||
                            (options.train_projector && projector);
         if (!train) continue;

@@ -6,6 +6,12 @@ namespace xopd {
 
 std::string decoderLayerPrefix(int64_t layer) { return "layers." + std::to_string(layer) + "."; }
 
+bool isRouterModule(const std::string& module) {
+    const std::string suffix = std::string(".") + kRouterName;
+    return module == kRouterName ||
+           (module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0);
+}
+
 std::string expertPrefix(int64_t expert) { return "mlp.experts." + std::to_string(expert) + "."; }
 
 std::vector<DecoderLinear> attentionLinears(const DecoderSize& s) {

@@ -72,6 +72,10 @@ inline constexpr const char* kLmHeadName = "lm_head.weight";
 /// Qwen3-MoE's router of a sparse layer (under "layers.N."): a bias-free linear [num_experts, H].
 inline constexpr const char* kRouterName = "mlp.gate";
 
+/// True for a Qwen3-MoE router module name, with any prefix ("layers.3.mlp.gate",
+/// "model.layers.3.mlp.gate"); its weight is that name + ".weight".
+bool isRouterModule(const std::string& module);
+
 /// "layers.N." (under the decoder body).
 std::string decoderLayerPrefix(int64_t layer);
 

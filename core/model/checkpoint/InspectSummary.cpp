@@ -262,7 +262,7 @@ json inspectCheckpoint(const std::string& path) {
         report["tokenizer"] = tokenizerJson(fs::path(path));
         // The tokenizer the way generate and the trainer load it: the same checks, the same errors.
         if (report["tokenizer"]["present"].get<bool>()) {
-            validateEosIds(*config, text::Tokenizer::fromFile(path), path);
+            validateEosIds(config->text.eos_token_ids, config->text.vocab_size, text::Tokenizer::fromFile(path), path);
         }
     }
     weights["parameters"] = params;

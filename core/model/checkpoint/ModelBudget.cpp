@@ -21,7 +21,10 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 }
 
 bool isExpertTensor(const std::string& name) { return name.find(".mlp.experts.") != std::string::npos; }
-bool isRouterTensor(const std::string& name) { return endsWith(name, std::string(".") + kRouterName + ".weight"); }
+bool isRouterTensor(const std::string& name) {
+    const std::string weight = ".weight";
+    return endsWith(name, weight) && isRouterModule(name.substr(0, name.size() - weight.size()));
+}
 
 /// Whisper-style encoder layers: q/k/v/out [d, d], biases on q, v, out (no key bias), two
 /// LayerNorms, fc1 [ffn, d] + bias, fc2 [d, ffn] + bias (CheckpointLayout.cpp's expectations).
@@ -108,7 +111,7 @@ MemoryNeed memoryNeedOf(const ModelConfig& c, const MemoryOptions& o) {
 
     const int64_t tokens = o.batch * o.sequence_length, L = t.num_hidden_layers, b = o.weight_bytes;
     const int64_t q = t.num_attention_heads * t.head_dim, kv = t.num_key_value_heads * t.head_dim;
-    m.kv_cache = 2 * L * kv * tokens * b;
+    m.kv_cache = kvCacheBytes(L, t.num_key_value_heads, t.head_dim, tokens, b);
     // The fp32 logits, their log-softmax and (training) the gradient of the logits.
     const int64_t logits = tokens * t.vocab_size * (o.training == Training::Frozen ? 2 : 3) * 4;
     auto layerActivations = [&](int64_t layer) {

@@ -60,6 +60,11 @@ struct MemoryOptions {
     bool train_router = false;       ///< full training also updates MoE routers
 };
 
+/// Bytes of a KV cache: keys and values of every layer, kv_heads × head_dim per position.
+inline int64_t kvCacheBytes(int64_t layers, int64_t kv_heads, int64_t head_dim, int64_t positions, int64_t bytes) {
+    return 2 * layers * kv_heads * head_dim * positions * bytes;
+}
+
 /// Memory of one model in a run, in bytes.
 struct MemoryNeed {
     int64_t weights = 0;           ///< parameters × weight_bytes

@@ -6,9 +6,10 @@
 
 namespace xopd {
 
-void validateEosIds(const ModelConfig& config, const text::Tokenizer& tokenizer, const std::string& source) {
-    const int64_t limit = std::max<int64_t>(int64_t(tokenizer.size()), config.text.vocab_size);
-    for (int64_t id : config.text.eos_token_ids)
+void validateEosIds(const std::vector<int64_t>& eos_token_ids, int64_t embedding_rows, const text::Tokenizer& tokenizer,
+                    const std::string& source) {
+    const int64_t limit = std::max<int64_t>(int64_t(tokenizer.size()), embedding_rows);
+    for (int64_t id : eos_token_ids)
         XOPD_CHECK(id >= 0 && id < limit, "'" << source << "': eos_token_id " << id << " is outside the vocabulary");
 }
 

@@ -4,6 +4,7 @@
 #include "core/model/runtime/Attention.h"
 
 #include <cmath>
+#include <limits>
 
 namespace xopd::model {
 
@@ -76,6 +77,16 @@ void checkClipFeatures(const AudioFeatures& c, size_t i, int64_t mel_bins) {
                              << ", frames]");
     XOPD_CHECK(c.valid_frames >= 1 && c.valid_frames <= c.mel.size(1),
                "audio clip " << i << ": valid frames " << c.valid_frames << " outside 1.." << c.mel.size(1));
+}
+
+torch::Tensor keyPaddingMask(const std::vector<int64_t>& lengths, int64_t T, const torch::TensorOptions& options) {
+    const int64_t N = int64_t(lengths.size());
+    const torch::Tensor len = torch::tensor(lengths, torch::kInt64).to(options.device()).view({N, 1});
+    const torch::Tensor padded =
+        torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(options.device())).view({1, T}) >= len;
+    const double lowest = options.dtype() == torch::kBFloat16 ? -3.3895313892515355e38
+                                                              : static_cast<double>(std::numeric_limits<float>::lowest());
+    return torch::zeros({N, 1, 1, T}, options).masked_fill(padded.view({N, 1, 1, T}), lowest);
 }
 
 void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::ScalarType dtype) {

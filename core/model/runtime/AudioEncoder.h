@@ -72,6 +72,10 @@ struct WhisperLayer {
 /// frames are outside 1 … frames.
 void checkClipFeatures(const AudioFeatures& clip, size_t index, int64_t mel_bins);
 
+/// The additive mask [N, 1, 1, T] of a right-padded batch of N sequences of `lengths` (0 on a
+/// sequence's keys, the dtype's lowest finite value on its padding), for WhisperLayer::forward.
+torch::Tensor keyPaddingMask(const std::vector<int64_t>& lengths, int64_t T, const torch::TensorOptions& options);
+
 /// Converts every tensor in a named parameter list.
 void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::ScalarType dtype);
 void convertParameters(std::vector<std::pair<std::string, torch::Tensor*>> params, torch::Device device);

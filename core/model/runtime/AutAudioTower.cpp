@@ -4,7 +4,6 @@
 #include "core/model/runtime/OmniAudioTower.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace xopd::model {
 
@@ -108,11 +107,7 @@ AudioEncoding AutAudioTower::encode(const std::vector<AudioFeatures>& clips) con
         batch[i].narrow(0, 0, windows[size_t(i)].size(0)).copy_(windows[size_t(i)]);
         lens.push_back(windows[size_t(i)].size(0));
     }
-    const torch::Tensor len_t = torch::tensor(lens, torch::kInt64).to(device).view({NW, 1});
-    const torch::Tensor masked = torch::arange(Wmax, torch::TensorOptions().dtype(torch::kInt64).device(device)).view({1, Wmax}) >= len_t;
-    const double lowest = dtype == torch::kBFloat16 ? -3.3895313892515355e38
-                                                    : static_cast<double>(std::numeric_limits<float>::lowest());
-    const torch::Tensor mask = torch::zeros({NW, 1, 1, Wmax}, x.options()).masked_fill(masked.view({NW, 1, 1, Wmax}), lowest);
+    const torch::Tensor mask = keyPaddingMask(lens, Wmax, x.options());
     // 7. Encoder layers (scaled product, as Qwen2.5-Omni's).
     for (const auto& l : layers_) batch = l.forward(batch, mask, config_.encoder_attention_heads, /*scale_query=*/false);
     std::vector<torch::Tensor> rows;

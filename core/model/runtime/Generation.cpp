@@ -2,6 +2,7 @@
 
 #include "core/common/Error.h"
 #include "core/common/SystemMemory.h"
+#include "core/model/checkpoint/ModelBudget.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -67,7 +68,7 @@ SampledStep sampleStep(const torch::Tensor& logits_in, const SamplingOptions& o,
 int64_t generationMemoryBytes(const Qwen2Decoder& decoder, int64_t batch, int64_t prompt_tokens, int64_t new_tokens) {
     const DecoderConfig& c = decoder.config();
     const int64_t bytes = int64_t(torch::elementSize(decoder.dtype())), S = prompt_tokens + new_tokens;
-    const int64_t kv = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * batch * S * bytes;
+    const int64_t kv = kvCacheBytes(c.num_hidden_layers, c.num_key_value_heads, c.head_dim, batch * S, bytes);
     const int64_t prefill_attention = 2 * batch * c.num_attention_heads * prompt_tokens * prompt_tokens * bytes;
     const int64_t prefill_logits = 2 * batch * prompt_tokens * c.vocab_size * 4;
     return kv + prefill_attention + prefill_logits;

@@ -3,7 +3,6 @@
 #include "core/common/Error.h"
 
 #include <cmath>
-#include <limits>
 
 namespace xopd::model {
 
@@ -74,11 +73,7 @@ AudioEncoding OmniAudioTower::encode(const std::vector<AudioFeatures>& clips) co
                                                                               << positions_.size(0) << " positions");
     x = x + positions_.narrow(0, 0, P).to(dtype).unsqueeze(0);
     // Block-diagonal attention == attention within each chunk with its padded keys masked.
-    torch::Tensor lens = torch::tensor(after, torch::kInt64).to(device).view({C, 1});
-    torch::Tensor masked = torch::arange(P, torch::TensorOptions().dtype(torch::kInt64).device(device)).view({1, P}) >= lens;
-    const double lowest = dtype == torch::kBFloat16 ? -3.3895313892515355e38
-                                                    : static_cast<double>(std::numeric_limits<float>::lowest());
-    torch::Tensor mask = torch::zeros({C, 1, 1, P}, x.options()).masked_fill(masked.view({C, 1, 1, P}), lowest);
+    const torch::Tensor mask = keyPaddingMask(after, P, x.options());
     for (const auto& l : layers_) x = l.forward(x, mask, config_.encoder_attention_heads, /*scale_query=*/false);
     std::vector<torch::Tensor> per_clip;
     int64_t ci = 0;
