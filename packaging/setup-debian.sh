@@ -14,6 +14,8 @@ core_packages=(
   libpcre2-dev libicu-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev
   libssl-dev              # OpenSSL libcrypto: sha256 fingerprints of models and data in run.json
   libasound2-plugins alsa-utils   # ALSA file plugin device used by the audio tests
+  protobuf-compiler libprotobuf-dev python3-protobuf   # TensorBoard event files (RUN/tb/) and their test reader
+  libisal-dev             # CRC32C (ISA-L crc32_iscsi) of the TensorBoard event files' TFRecord framing
   python3-torch python3-numpy     # float64 reference implementations used by the tests; torchrun
   libgloo-dev             # Gloo headers behind LibTorch's ProcessGroupGloo (data-parallel training)
 )

@@ -2,6 +2,7 @@
 //   xopd distill (--config RUN.json | --toy | --demo) --run-dir DIR [--max-steps N]
 //   xopd distill --resume --run-dir DIR [--max-steps N]
 //   xopd runs list [DIR]
+//   xopd runs export --format tensorboard|csv RUN [--out DIR]
 // As one rank of a data-parallel job (torchrun --no-python, srun, mpirun; README "Scaling out")
 // the same command line runs on every rank: rank 0 prints and writes the run folder, the others
 // print only errors. Under torchrun --max-restarts a restarted job (TORCHELASTIC_RESTART_COUNT > 0)
@@ -16,6 +17,7 @@
 #include "core/dist/LaunchEnv.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
+#include "core/run/RunExport.h"
 #include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 
@@ -245,6 +247,7 @@ void addDistillCommands(CLI::App& app, Action& run) {
         int64_t max_steps = 0;
         std::string runs_root = "runs";
         int64_t dist_timeout_s = 600;
+        std::string export_format, export_run, export_out;
     };
     auto a = std::make_shared<Args>();
 
@@ -305,6 +308,30 @@ void addDistillCommands(CLI::App& app, Action& run) {
     list->callback([&run, a] {
         run = [a]() -> int {
             printRuns(a->runs_root);
+            return 0;
+        };
+    });
+    auto* exp = runs->add_subcommand("export", "Write a run's step scalars as TensorBoard event files or CSV "
+                                                "(TensorBoard: RUN/tb/ unless --out; CSV: RUN/metrics.csv unless --out)");
+    exp->add_option("--format", a->export_format, "tensorboard or csv")->required()->check(CLI::IsMember({"tensorboard", "csv"}));
+    exp->add_option("run", a->export_run, "run folder")->required();
+    exp->add_option("--out", a->export_out, "folder to write into (created when missing)");
+    exp->callback([&run, a] {
+        run = [a]() -> int {
+            std::string path;
+            if (a->export_format == "tensorboard") {
+                path = run::exportTensorBoard(a->export_run, a->export_out);
+            } else {
+                std::string file;
+                if (!a->export_out.empty()) {
+                    std::error_code ec;
+                    fs::create_directories(a->export_out, ec);
+                    XOPD_CHECK(!ec, "'" << a->export_out << "': cannot create (" << ec.message() << ")");
+                    file = (fs::path(a->export_out) / "metrics.csv").string();
+                }
+                path = run::exportCsv(a->export_run, file);
+            }
+            std::cout << "wrote " << path << "\n";
             return 0;
         };
     });

@@ -4,6 +4,8 @@
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/run/CheckpointFolders.h"
+#include "core/run/RunExport.h"
+#include "core/run/TensorBoardWriter.h"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
@@ -122,7 +124,7 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
 
 // ---------------------------------------------------------------- RunStore
 
-RunStore::RunStore(const std::string& run_dir) : path_((fs::path(run_dir) / kMetricsFile).string()) {
+RunStore::RunStore(const std::string& run_dir) : path_((fs::path(run_dir) / kMetricsFile).string()), run_dir_(run_dir) {
     XOPD_CHECK(fs::is_directory(run_dir), "'" << run_dir << "': run folder does not exist");
     if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
         const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -145,7 +147,19 @@ RunStore::RunStore(const std::string& run_dir) : path_((fs::path(run_dir) / kMet
 }
 
 RunStore::~RunStore() {
+    tb_.reset();
     if (db_) sqlite3_close(db_);
+}
+
+TensorBoardWriter& RunStore::tensorBoard(int64_t start_step) {
+    if (tb_) return *tb_;
+    const std::string dir = (fs::path(run_dir_) / TensorBoardWriter::kFolder).string();
+    const bool fresh = !TensorBoardWriter::holdsEventFiles(dir);
+    auto writer = std::make_unique<TensorBoardWriter>(dir);
+    if (fresh) writeRunHistory(run_dir_, *writer);
+    writer->writeSessionStart(start_step, nowUnixSeconds());
+    tb_ = std::move(writer);
+    return *tb_;
 }
 
 void RunStore::exec(const std::string& sql) {
@@ -165,6 +179,7 @@ void RunStore::ensureColumn(const std::string& name) {
 
 void RunStore::commitStep(const StepMetrics& m, const std::vector<TokenDivergenceBatch>& tokens,
                           const std::vector<SampleRecord>& samples) {
+    auto& tb = tensorBoard(lastStep() + 1);  // before the step is stored: a new log's history must not hold it
     exec("BEGIN IMMEDIATE;");
     try {
         for (const auto& [k, v] : m.scalars) ensureColumn(k);
@@ -215,6 +230,7 @@ void RunStore::commitStep(const StepMetrics& m, const std::vector<TokenDivergenc
         sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
         throw;
     }
+    tb.writeStep(m);
 }
 
 void RunStore::addEvaluation(const EvaluationRecord& r) {
@@ -226,9 +242,11 @@ void RunStore::addEvaluation(const EvaluationRecord& r) {
 void RunStore::addEvent(RunEventRecord e) {
     if (e.unix_time_s <= 0) e.unix_time_s = nowUnixSeconds();
     if (e.pid == 0) e.pid = int64_t(::getpid());
+    auto& tb = tensorBoard(lastStep() + 1);
     Stmt st(db_, path_, "INSERT INTO events(step, unix_time_s, kind, name, value, message, pid) VALUES(?,?,?,?,?,?,?)");
     st.bind(1, e.step).bind(2, e.unix_time_s).bind(3, e.kind).bind(4, e.name).bind(5, e.value).bind(6, e.message).bind(7, e.pid);
     st.step();
+    tb.writeRunEvent(e);
 }
 
 void RunStore::deleteAfter(int64_t step) {
@@ -244,6 +262,11 @@ void RunStore::deleteAfter(int64_t step) {
         sqlite3_exec(db_, "ROLLBACK;", nullptr, nullptr, nullptr);
         throw;
     }
+    // The steps after `step` are recomputed: TensorBoard drops what it read for them at this START
+    // (a log opened just now holds only what is left, and starts there).
+    const bool opened = tb_ != nullptr;
+    auto& tb = tensorBoard(step + 1);
+    if (opened) tb.writeSessionStart(step + 1, nowUnixSeconds());
 }
 
 int64_t RunStore::lastStep() {

@@ -13,6 +13,13 @@
 //   events(id, step, unix_time_s, kind, name, value, message, pid)  knob edits, pauses, NaN,
 //        checkpoints, state changes, resumes
 //
+// The store also keeps the run's TensorBoard log, RUN/tb/ (TensorBoardWriter.h): every committed
+// step's scalars and every run event go there too, right after metrics.sqlite, so both hold the
+// same steps. The log is opened at the first write; a run folder whose tb/ holds no event file yet
+// (a fork, a run from before the log existed) gets its stored history written into it first, and a
+// deleteAfter (resume from a checkpoint) writes a SessionLog START so TensorBoard drops the steps
+// the run recomputes.
+//
 // RunStore writes (the run's worker thread only); RunReader reads (any thread, any process,
 // including while the run is live). Both are torch-free: widgets/ and the CLI include this header.
 // Every error is an xopd::Error naming the database file.
@@ -29,6 +36,8 @@
 struct sqlite3;
 
 namespace xopd::run {
+
+class TensorBoardWriter;
 
 /// One row of the events table.
 struct RunEventRecord {
@@ -78,9 +87,14 @@ public:
 private:
     void exec(const std::string& sql);
     void ensureColumn(const std::string& name);
+    /// The TensorBoard log, opened (with the stored history when new, then a START at start_step)
+    /// at the first call.
+    TensorBoardWriter& tensorBoard(int64_t start_step);
     sqlite3* db_ = nullptr;
     std::string path_;
+    std::string run_dir_;
     std::set<std::string> columns_;
+    std::unique_ptr<TensorBoardWriter> tb_;
 };
 
 /// Summary of one run folder, for run lists (CLI `xopd runs list`, GUI run history).

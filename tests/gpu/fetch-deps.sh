@@ -22,7 +22,8 @@ mkdir -p "$dest"
 top=(pkgconf libpkgconf3
      nlohmann-json3-dev libcli11-dev
      libsndfile1-dev libsoxr-dev libebur128-dev portaudio19-dev libasound2-dev
-     libpcre2-dev libicu-dev libsqlite3-dev libespeak-ng-dev libssl-dev)
+     libpcre2-dev libicu-dev libsqlite3-dev libespeak-ng-dev libssl-dev
+     libprotobuf-dev protobuf-compiler libisal-dev)
 # Present on any glibc Linux the GPU image can be; never unpacked.
 skip='^(espeak-ng-data|libc6|libc6-dev|libgcc-s1|libstdc\+\+6|gcc-.*-base|libc-dev-bin|linux-libc-dev|libcrypt1|libcrypt-dev|libnsl.*|libtirpc.*|rpcsvc-proto|zlib1g|debconf|dpkg|perl-base|libselinux1|libpcre3|libzstd1|liblzma5|libbz2-1.0|libmd0|libdb5.3|libgmp10|libgpg-error0|libgcrypt20|libsystemd0|libcap2|liblz4-1|libudev1|libexpat1|libffi8|libuuid1|libmount1|libblkid1|tar|coreutils|libacl1|libattr1|libaudit1|libaudit-common|libcap-ng0|libpam0g|adduser|passwd|login|util-linux|lsb-base|sysvinit-utils|init-system-helpers|mount|libsemanage.*|libsepol2|libsmartcols1|libtinfo6|ncurses-base|libncursesw6|libstdc\+\+-.*-dev|libgcc-.*-dev|gcc-.*|cpp-.*)$'
 

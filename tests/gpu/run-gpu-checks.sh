@@ -11,7 +11,7 @@
 #
 # Needs on the GPU machine: python3 with torch (CUDA) and transformers, nvcc, cmake >= 3.25, ninja,
 # a C++17 compiler. The Debian-only libraries of the build (sndfile, soxr, ebur128, portaudio,
-# pcre2, icu, sqlite3, espeak-ng, libcrypto, nlohmann-json, CLI11, pkg-config) are taken from the
+# pcre2, icu, sqlite3, espeak-ng, libcrypto, libisal, protobuf + protoc, nlohmann-json, CLI11, pkg-config) are taken from the
 # system when present, else from .gpu-deps/ (Debian 12 packages fetched on the development
 # machine by tests/gpu/fetch-deps.sh and carried along: device run with carry [".gpu-deps"]),
 # unpacked into a private prefix; a module found in neither fails the build step with its name.
@@ -78,14 +78,15 @@ cat "$env_md"; cat "$env_md" >>"$summary"
 
 # ---- dependencies ----------------------------------------------------------------------------
 deps=/tmp/xopd-deps
-prepare_deps() {  # sets PATH, PKG_CONFIG_PATH, extra_prefix and extra_link in the calling shell
-  local modules=(sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto)
+prepare_deps() {  # sets PATH, PKG_CONFIG_PATH, extra_prefix, extra_link and extra_protoc in the calling shell
+  local modules=(sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto libisal protobuf)
   local need_bundle=${XOPD_FORCE_BUNDLE:-0} missing=()
   command -v pkg-config >/dev/null || need_bundle=1
   if [[ $need_bundle -eq 0 ]]; then
     for m in "${modules[@]}"; do pkg-config --exists "$m" || missing+=("$m"); done
     [[ -f /usr/include/nlohmann/json.hpp ]] || missing+=(nlohmann-json)
     [[ -f /usr/include/CLI/CLI.hpp ]] || missing+=(CLI11)
+    command -v protoc >/dev/null || missing+=(protoc)
     [[ ${#missing[@]} -gt 0 ]] && need_bundle=1
   fi
   [[ $need_bundle -eq 0 ]] && { echo "deps: all from the system"; return 0; }
@@ -105,6 +106,14 @@ prepare_deps() {  # sets PATH, PKG_CONFIG_PATH, extra_prefix and extra_link in t
     printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$lib" "$deps/usr/bin/pkgconf" >"$deps/bin/pkg-config"
     chmod +x "$deps/bin/pkg-config"
     export PATH=$deps/bin:$PATH
+  fi
+  # protoc (the TensorBoard event protos, core/run/CMakeLists.txt) runs at build time: its own
+  # libraries come from the bundle too.
+  if [[ -x $deps/usr/bin/protoc ]]; then
+    mkdir -p "$deps/bin"
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$lib" "$deps/usr/bin/protoc" >"$deps/bin/protoc"
+    chmod +x "$deps/bin/protoc"
+    extra_protoc=$deps/bin/protoc
   fi
   export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig:$deps/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
   extra_prefix=$deps/usr
@@ -130,6 +139,7 @@ do_build() {
     -DXOPD_GUI=OFF -DXOPD_BUILD_TESTS=OFF -DXOPD_CUDA=ON -DXOPD_GPU_BENCH=ON \
     -DCMAKE_CUDA_COMPILER="$nvcc_path" -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" \
     -DCMAKE_PREFIX_PATH="$torch_prefix${extra_prefix:+;$extra_prefix}" \
+    ${extra_protoc:+-DProtobuf_PROTOC_EXECUTABLE=$extra_protoc} \
     -DCMAKE_EXE_LINKER_FLAGS="${extra_link:-}" -DCMAKE_SHARED_LINKER_FLAGS="${extra_link:-}" || return 1
   grep -q 'XOPD_TORCH_CUDA:INTERNAL=ON\|xopd: LibTorch CUDA glue for the kernels: ON' "$build/CMakeCache.txt" "$log" 2>/dev/null ||
     echo "warning: the configure log does not show the kernels' CUDA glue as ON"
@@ -144,7 +154,7 @@ do_build() {
 show_deps() {
   set -o pipefail  # --only deps: the bundle (or system) resolution alone
   prepare_deps || return 1
-  for m in sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto; do
+  for m in sndfile soxr libebur128 portaudio-2.0 libpcre2-8 icu-uc sqlite3 espeak-ng libcrypto libisal protobuf; do
     echo "$m: $(pkg-config --cflags --libs "$m" | tr -s ' ')"
   done
   echo "cmake prefix: ${extra_prefix:-system}"
