@@ -509,6 +509,26 @@ private slots:
         QVERIFY(waitForState(w.monitor(), RunState::Stopped));
         // Simulated runs write no folder.
         QVERIFY(!QFileInfo::exists(QString::fromStdString(w.monitor()->run()->runDir()) + "/run.json"));
+        // A second run joins the first on the charts (issue 17 point 6): both stay shown, each line
+        // named by its run, and "Fit charts" keeps them.
+        QTest::qWait(1100);  // run folders are named by the second
+        QVERIFY(w.startNewRun());
+        const QString second = w.monitor()->runId();
+        QVERIFY(second != id);
+        QCOMPARE(w.monitor()->shownRuns(), (QStringList{id, second}));
+        QVERIFY(waitForState(w.monitor(), RunState::Running));
+        QTRY_VERIFY_WITH_TIMEOUT(w.metrics()->lastStep(second) >= 2, 30000);
+        w.monitor()->stopAction()->trigger();
+        QVERIFY(waitForState(w.monitor(), RunState::Stopped));
+        for (QAction* a : w.monitor()->screenActions())
+            if (a->text() == "&Fit charts") a->trigger();
+        MetricChart* loss = nullptr;
+        for (auto* c : w.monitor()->charts())
+            if (c->group().title == "loss") loss = c;
+        QVERIFY(loss);
+        QVERIFY(loss->pointCount(id, "loss") >= 2);
+        QVERIFY(loss->pointCount(second, "loss") >= 2);
+        QCOMPARE(loss->lineName(id, "loss"), id);
     }
 
     void openRunFolderErrorsNameTheFolder() {

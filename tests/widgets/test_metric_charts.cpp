@@ -6,12 +6,21 @@
 #include "widgets/charts/MetricChart.h"
 #include "widgets/charts/MetricStore.h"
 #include "widgets/charts/Smoothing.h"
+#include "widgets/common/RunColors.h"
 #include "widgets/run/LogPanel.h"
 #include "widgets/run/RunMonitorWidget.h"
 #include "widgets/run/ScriptedRunControl.h"
 #include "widgets/tokens/TokenStore.h"
 
+#include <QAction>
+#include <QDoubleSpinBox>
 #include <QGridLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSvgRenderer>
+#include <QtTest/qtestspontaneevent.h>
 #include <QPointer>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -27,6 +36,13 @@ using namespace xopd;
 using namespace xopd::widgets;
 
 namespace {
+/// Entries of a legend (QCPLegend::itemCount() counts the empty cells of its grid too).
+int legendEntries(QCPLegend* legend) {
+    int n = 0;
+    for (int i = 0; i < legend->itemCount(); ++i) n += legend->item(i) != nullptr;
+    return n;
+}
+
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 
@@ -229,7 +245,7 @@ private slots:
         for (int i = 0; i < 3; ++i) {
             int row = -1, col = -1, rs = 0, cs = 0;
             grid->getItemPosition(grid->indexOf(monitor.charts()[i]), &row, &col, &rs, &cs);
-            QCOMPARE(row * 2 + col, i);  // left to right, top to bottom
+            QCOMPARE(row * monitor.chartColumns() + col, i);  // left to right, top to bottom
         }
     }
 
@@ -251,8 +267,9 @@ private slots:
         QVERIFY(same(chart.plot()->yAxis->range().lower, want.first));
         QVERIFY(same(chart.plot()->yAxis->range().upper, want.second));
         QVERIFY(chart.plot()->yAxis->range().upper < 200);  // the 1e6 spike does not flatten the plot
-        QCOMPARE(chart.plot()->xAxis->range().lower, 1.0);
-        QCOMPARE(chart.plot()->xAxis->range().upper, 100.0);
+        // x: the data plus a 2 % margin on each side (the first and last points are off the frame).
+        QVERIFY(same(chart.plot()->xAxis->range().lower, 1.0 - 0.02 * 99));
+        QVERIFY(same(chart.plot()->xAxis->range().upper, 100.0 + 0.02 * 99));
 
         ChartOptions o;
         o.ignoreOutliers = false;
@@ -334,6 +351,412 @@ private slots:
         QCOMPARE(chart.pointCount("r", "loss"), 2);
         chart.show();
         QTRY_COMPARE(chart.pointCount("r", "loss"), 3);
+    }
+
+    // ---- Issue 17 point 6: charts in the manner of TensorBoard and W&B ----------------------
+    // A chart that showed run "a" and then "a" + "b", then "b" alone, has exactly the graphs of the
+    // lines it lists (the NaN layer + raw and smoothed per line): a replaced run's lines do not
+    // stay behind unnamed. With several runs every line is named and coloured by its run.
+    void linesAreNamedByRunAndNothingStaysBehind() {
+        MetricStore store;
+        for (int i = 1; i <= 5; ++i) {
+            store.append("a", stepOf(i, {{"speech/adv_mean", -1.0 * i}, {"text/adv_mean", -0.5 * i}}));
+            store.append("b", stepOf(i, {{"speech/adv_mean", -2.0 * i}, {"text/adv_mean", -0.7 * i}}));
+        }
+        MetricChart chart(&store, {"adv_mean", {"speech/adv_mean", "text/adv_mean"}});
+        chart.resize(700, 400);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.setRuns({"a"});
+        chart.refresh(true);
+        QCOMPARE(chart.plot()->graphCount(), 1 + 2 * 2);
+        QCOMPARE(chart.lineName("a", "speech/adv_mean"), QString("speech"));
+        chart.setRuns({"a", "b"});
+        chart.refresh(true);
+        QCOMPARE(chart.plot()->graphCount(), 1 + 2 * 4);
+        QCOMPARE(legendEntries(chart.plot()->legend), 4);
+        QCOMPARE(chart.lineName("a", "speech/adv_mean"), QString("a · speech"));
+        QCOMPARE(chart.lineName("b", "text/adv_mean"), QString("b · text"));
+        QStringList legendNames;
+        for (int i = 0; i < chart.plot()->legend->itemCount(); ++i)
+            if (auto* item = qobject_cast<QCPPlottableLegendItem*>(chart.plot()->legend->item(i)))
+                legendNames << item->plottable()->name();
+        QCOMPARE(legendNames, (QStringList{"a · speech", "a · text", "b · speech", "b · text"}));
+        for (int i = 0; i < chart.plot()->graphCount(); ++i) {
+            QCPGraph* g = chart.plot()->graph(i);
+            if (g->name().startsWith("a ")) QCOMPARE(g->pen().color().rgb(), RunColors::color("a").rgb());
+            if (g->name().startsWith("b ")) QCOMPARE(g->pen().color().rgb(), RunColors::color("b").rgb());
+        }
+        chart.setRuns({"b"});
+        chart.refresh(true);
+        QCOMPARE(chart.plot()->graphCount(), 1 + 2 * 2);  // a's four graphs are gone
+        QCOMPARE(legendEntries(chart.plot()->legend), 2);
+
+        // The monitor: a new run joins the runs on the charts (as the main window's new, resumed,
+        // forked and opened runs do), the newest ten kept.
+        TokenStore tokens;
+        LogPanel log;
+        RunMonitorWidget monitor(&store, &tokens, &log);
+        monitor.setShownRuns({"a"});
+        monitor.addShownRun("b");
+        QCOMPARE(monitor.shownRuns(), (QStringList{"a", "b"}));
+        for (int i = 0; i < 12; ++i) monitor.addShownRun(QString("n%1").arg(i));
+        QCOMPARE(monitor.shownRuns().size(), RunMonitorWidget::kMaxShownRuns);
+        QCOMPARE(monitor.shownRuns().back(), QString("n11"));
+    }
+
+    // Eight legend entries sit under the plot, never over the data; the legend can be hidden.
+    void legendSitsOutsideThePlotOrIsHidden() {
+        MetricStore store;
+        const QStringList runs = {"r1", "r2", "r3", "r4"};
+        for (const QString& r : runs)
+            for (int i = 1; i <= 5; ++i) store.append(r, stepOf(i, {{"speech/adv_mean", -1.0 * i}, {"text/adv_mean", -0.5}}));
+        MetricChart chart(&store, {"adv_mean", {"speech/adv_mean", "text/adv_mean"}});
+        chart.resize(700, 420);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.setRuns(runs);
+        chart.refresh(true);
+        chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        QCPLegend* legend = chart.plot()->legend;
+        QCOMPARE(legendEntries(legend), 8);
+        QVERIFY(legend->visible());
+        const QRect plotArea = chart.plot()->axisRect()->rect();
+        QVERIFY2(!legend->outerRect().intersects(plotArea),
+                 qPrintable(QString("legend %1,%2 %3x%4 over the plot %5,%6 %7x%8")
+                                .arg(legend->outerRect().x()).arg(legend->outerRect().y())
+                                .arg(legend->outerRect().width()).arg(legend->outerRect().height())
+                                .arg(plotArea.x()).arg(plotArea.y()).arg(plotArea.width()).arg(plotArea.height())));
+        QVERIFY(legend->outerRect().top() >= plotArea.bottom());  // under the plot
+        ChartOptions o;
+        o.showLegend = false;
+        chart.setOptions(o);
+        chart.refresh(true);
+        chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        QVERIFY(!legend->visible());
+        QVERIFY(chart.plot()->axisRect()->rect().height() > plotArea.height());  // the plot takes the room
+    }
+
+    // lr, λ and temperature change only when someone changes them: drawn as they are, as steps.
+    void piecewiseConstantSeriesAreUnsmoothedSteps() {
+        QVERIFY(isPiecewiseConstant("lr") && isPiecewiseConstant("lambda") && isPiecewiseConstant("temperature"));
+        QVERIFY(!isPiecewiseConstant("loss") && !isPiecewiseConstant("speech/adv_mean"));
+        MetricStore store;
+        for (int i = 1; i <= 20; ++i) store.append("r", stepOf(i, {{"lr", i <= 10 ? 1e-4 : 5e-5}}));
+        MetricChart chart(&store, {"lr", {"lr"}});
+        chart.resize(600, 300);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.refresh(true);
+        QCustomPlot* p = chart.plot();
+        QCPGraph* line = p->graph(2);
+        QCOMPARE(line->lineStyle(), QCPGraph::lsStepLeft);
+        QVERIFY(!p->graph(1)->visible());  // no second, faint copy
+        for (int i = 0; i < 20; ++i)  // smoothing 0.6 would give 8.0e-5 at step 11
+            QCOMPARE(line->data()->at(i)->value, i < 10 ? 1e-4 : 5e-5);
+        const QString html = chart.tooltipHtmlAt(p->xAxis->coordToPixel(11), p->yAxis->coordToPixel(5e-5));
+        QVERIFY2(html.contains("<td>5e-05</td><td>5e-05</td><td>11</td>"), qPrintable(html));
+    }
+
+    // Pause, resume, hot edits and checkpoints are marked on the x axis, at their step (or time).
+    void marksOnTheXAxis() {
+        MetricStore store;
+        for (int i = 1; i <= 20; ++i) store.append("r", stepOf(i, {{"loss", 1.0 / i}}));
+        RunMark pause{RunMarkKind::Pause, 5, 2.5, 1.7e9 + 5, {}};
+        RunMark edit{RunMarkKind::HotEdit, 5, 2.5, 1.7e9 + 5, "lr 0.0001→5e-05"};
+        RunMark resume{RunMarkKind::Resume, 5, 2.6, 1.7e9 + 6, {}};
+        RunMark ckpt{RunMarkKind::Checkpoint, 10, 5.0, 1.7e9 + 10, {}};
+        for (const RunMark& m : {pause, edit, resume, ckpt, ckpt}) store.addMark("r", m);
+        QCOMPARE(store.marks("r").size(), size_t(4));  // the same mark twice is kept once
+        MetricChart chart(&store, {"loss", {"loss"}});
+        chart.resize(600, 300);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.refresh(true);
+        const auto& marks = chart.drawnMarks();
+        QCOMPARE(int(marks.size()), 4);
+        QCOMPARE(marks[0].x, 5.0);
+        QCOMPARE(marks[0].label, QString("pause"));
+        QCOMPARE(marks[1].label, QString("edit lr 0.0001→5e-05"));
+        QCOMPARE(marks[2].label, QString("resume"));
+        QCOMPARE(marks[3].x, 10.0);
+        QCOMPARE(marks[3].label, QString("ckpt"));
+        QCOMPARE(chart.plot()->itemCount(), 8);  // a line and a label each
+        ChartOptions o;
+        o.xAxis = XAxisKind::RelativeTime;
+        chart.setOptions(o);
+        chart.refresh(true);
+        QCOMPARE(chart.drawnMarks()[2].x, 2.6);
+        QCOMPARE(chart.plot()->itemCount(), 8);  // redrawn, not added
+    }
+
+    // The monitor marks its own run's pause, hot edit and resume as they happen.
+    void monitorMarksPauseHotEditAndResume() {
+        MetricStore metrics;
+        TokenStore tokens;
+        LogPanel log;
+        RunMonitorWidget monitor(&metrics, &tokens, &log);
+        monitor.resize(1000, 700);
+        monitor.show();
+        ScriptedRunOptions o;
+        o.maxSteps = 100000;
+        o.stepInterval_ms = 5;
+        o.samplesPerStep = 1;
+        o.tokensPerSample = 2;
+        monitor.setRun(std::make_unique<ScriptedRunControl>(o), "live");
+        monitor.bridge()->start();
+        QTRY_VERIFY_WITH_TIMEOUT(metrics.lastStep("live") >= 3, 20000);
+        monitor.pauseAction()->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(monitor.bridge()->state(), RunState::Paused, 20000);
+        auto* lr = [&]() -> QDoubleSpinBox* {
+            for (auto* box : monitor.findChildren<QDoubleSpinBox*>())
+                if (box->isEnabled() && std::abs(box->value() - metrics.series("live", "lr")->value.back()) < 1e-12) return box;
+            return nullptr;
+        }();
+        QVERIFY(lr);
+        lr->setValue(lr->value() / 2);
+        QPushButton* apply = nullptr;
+        for (auto* b : monitor.findChildren<QPushButton*>())
+            if (b->text() == "Apply") apply = b;
+        QVERIFY(apply);
+        apply->click();
+        monitor.resumeAction()->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(monitor.bridge()->state(), RunState::Running, 20000);
+        monitor.stopAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(monitor.bridge()->state() == RunState::Stopped, 20000);
+        QStringList kinds;
+        for (const RunMark& m : metrics.marks("live")) kinds << runMarkLabel(m.kind);
+        QVERIFY2(kinds.mid(0, 3) == (QStringList{"pause", "edit", "resume"}), qPrintable(kinds.join(",")));
+        QVERIFY2(metrics.marks("live")[1].text.startsWith("lr "), qPrintable(metrics.marks("live")[1].text));
+    }
+
+    // The wheel scrolls the page of charts; Ctrl+wheel zooms the chart under the pointer.
+    void wheelScrollsThePageCtrlWheelZooms() {
+        MetricStore metrics;
+        TokenStore tokens;
+        LogPanel log;
+        RunMonitorWidget monitor(&metrics, &tokens, &log);
+        monitor.resize(1000, 700);
+        monitor.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&monitor));
+        std::map<std::string, double> scalars;
+        for (int k = 0; k < 12; ++k) scalars["metric_" + std::to_string(k)] = 1.0;
+        for (int i = 1; i <= 10; ++i) metrics.append("r", stepOf(i, scalars));
+        QTRY_COMPARE(monitor.charts().size(), 12);
+        monitor.redrawNow();
+        auto* scroll = qobject_cast<QScrollArea*>(monitor.chartArea());
+        QVERIFY(scroll);
+        QTRY_VERIFY(scroll->verticalScrollBar()->maximum() > 0);
+        MetricChart* chart = monitor.charts()[0];
+        QTRY_VERIFY(chart->isVisible());
+        const QCPRange before = chart->plot()->xAxis->range();
+        auto wheel = [&](Qt::KeyboardModifiers mods) {
+            const QPointF at = chart->plot()->axisRect()->center();
+            QWheelEvent e(at, chart->plot()->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, mods,
+                          Qt::NoScrollPhase, false);
+            // As from the window system (QTest does this for keys): a spontaneous event that
+            // nobody accepts propagates to the parents (sendEvent would clear the flag).
+            QSpontaneKeyEvent::setSpontaneous(&e);
+            qApp->notify(chart->plot(), &e);
+        };
+        wheel(Qt::NoModifier);
+        QVERIFY2(scroll->verticalScrollBar()->value() > 0,  // the page scrolled
+                 qPrintable(QString("scroll bar %1 of %2").arg(scroll->verticalScrollBar()->value())
+                                .arg(scroll->verticalScrollBar()->maximum())));
+        QCOMPARE(chart->plot()->xAxis->range().lower, before.lower);  // the chart did not zoom
+        QCOMPARE(chart->plot()->xAxis->range().upper, before.upper);
+        const int scrolled = scroll->verticalScrollBar()->value();
+        wheel(Qt::ControlModifier);
+        QVERIFY(chart->plot()->xAxis->range().size() != before.size());  // zoomed
+        QCOMPARE(scroll->verticalScrollBar()->value(), scrolled);      // and the page stayed
+    }
+
+    // A filter box (name or regex) and pinning pick among the charts; the grid's column count
+    // follows the width.
+    void filterPinAndColumnsFollowTheWidth() {
+        MetricStore metrics;
+        TokenStore tokens;
+        LogPanel log;
+        RunMonitorWidget monitor(&metrics, &tokens, &log);
+        monitor.resize(1400, 800);
+        monitor.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&monitor));
+        metrics.append("r", stepOf(1, {{"loss", 1}, {"grad_norm", 1}, {"lr", 1}, {"speech/adv_mean", 1}, {"text/adv_mean", 1},
+                                       {"speech/entropy", 1}, {"tokens_per_s", 1}, {"time/step_s", 1}}));
+        QTRY_COMPARE(monitor.charts().size(), 7);
+        auto grid = [&] { return qobject_cast<QGridLayout*>(monitor.charts().front()->parentWidget()->layout()); };
+        auto visibleTitles = [&] {
+            QStringList out;
+            for (auto* c : monitor.charts())
+                if (!c->isHidden()) out << c->group().title;
+            return out;
+        };
+        auto cell = [&](MetricChart* c) {
+            int row = -1, col = -1, rs = 0, cs = 0;
+            grid()->getItemPosition(grid()->indexOf(c), &row, &col, &rs, &cs);
+            return QPoint(col, row);
+        };
+        auto* scroll = qobject_cast<QScrollArea*>(monitor.chartArea());
+        QVERIFY(scroll);
+        auto columnsFor = [&] { return std::max(1, scroll->viewport()->width() / RunMonitorWidget::kChartMinWidth); };
+        QTRY_COMPARE(monitor.chartColumns(), columnsFor());
+        const int wide = monitor.chartColumns();
+        QVERIFY(wide >= 3);  // ~1380 px of chart area / 420
+        QCOMPARE(cell(monitor.charts()[4]), QPoint(4 % wide, 4 / wide));
+        monitor.resize(monitor.minimumSizeHint().width(), 800);  // as narrow as the screen goes
+        QTRY_COMPARE(monitor.chartColumns(), columnsFor());
+        const int narrow = monitor.chartColumns();
+        QVERIFY2(narrow < wide, qPrintable(QString("%1 columns at %2 px").arg(narrow).arg(monitor.width())));
+        QTRY_COMPARE(cell(monitor.charts()[4]), QPoint(4 % narrow, 4 / narrow));
+
+        monitor.setChartFilter("^(loss|grad)");
+        QCOMPARE(visibleTitles(), (QStringList{"loss", "grad_norm"}));
+        monitor.setChartFilter("ADV");  // case-insensitive, also on the keys
+        QCOMPARE(visibleTitles(), QStringList{"adv_mean"});
+        monitor.setChartFilter("time/(");  // not a valid regex: matched literally (nothing here)
+        QCOMPARE(visibleTitles(), QStringList{});
+        monitor.setChartFilter("loss");
+        MetricChart* tps = nullptr;
+        for (auto* c : monitor.charts())
+            if (c->group().title == "tokens_per_s") tps = c;
+        QVERIFY(tps);
+        tps->setPinned(true);  // pinned: first, and shown whatever the filter
+        QCOMPARE(visibleTitles().size(), 2);
+        QCOMPARE(cell(tps), QPoint(0, 0));
+        monitor.setChartFilter("");
+        QCOMPARE(visibleTitles().size(), 7);
+        QCOMPARE(cell(tps), QPoint(0, 0));
+    }
+
+    // A run's first point shows (a dot until there is a line), off the frame; later points too.
+    void firstPointIsVisible() {
+        MetricStore store;
+        store.append("r", stepOf(1, {{"loss", 2.0}}));
+        MetricChart chart(&store, {"loss", {"loss"}});
+        chart.resize(600, 300);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.refresh(true);
+        QCPGraph* line = chart.plot()->graph(2);
+        QVERIFY(line->scatterStyle().shape() != QCPScatterStyle::ssNone);
+        QVERIFY(chart.plot()->xAxis->range().contains(1.0));
+        // Rendered: the line's colour at the point.
+        QImage img = chart.plot()->toPixmap(600, 300).toImage();
+        const QPoint at(int(chart.plot()->xAxis->coordToPixel(1.0)), int(chart.plot()->yAxis->coordToPixel(2.0)));
+        QCOMPARE(img.pixelColor(at).rgb(), line->pen().color().rgb());
+        store.append("r", stepOf(2, {{"loss", 1.0}}));
+        chart.refresh(true);
+        QCOMPARE(line->scatterStyle().shape(), QCPScatterStyle::ssNone);
+        QVERIFY(chart.plot()->xAxis->range().lower < 1.0);  // not on the frame
+        QVERIFY(chart.plot()->xAxis->range().upper > 2.0);
+    }
+
+    // The hover table names the runs and stays inside the chart, also at its bottom-right corner.
+    void hoverTableNamesRunsAndStaysInside() {
+        MetricStore store;
+        for (const QString& r : {QString("run-a"), QString("run-b")})
+            for (int i = 1; i <= 10; ++i) store.append(r, stepOf(i, {{"speech/adv_mean", -0.1 * i}, {"text/adv_mean", -0.2}}));
+        MetricChart chart(&store, {"adv_mean", {"speech/adv_mean", "text/adv_mean"}});
+        chart.resize(420, 260);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.setRuns({"run-a"});
+        chart.refresh(true);
+        chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        QVERIFY(chart.tooltipHtmlAt(chart.plot()->axisRect()->center().x(), 0).contains("run-a · speech"));
+        chart.setRuns({"run-a", "run-b"});
+        chart.refresh(true);
+        chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        const QRect area = chart.plot()->axisRect()->rect();
+        for (const QPoint& at : {area.bottomRight() - QPoint(2, 2), area.topLeft() + QPoint(2, 2), area.center()}) {
+            chart.hoverAt(at);
+            QLabel* table = chart.hoverLabel();
+            QVERIFY(table->isVisible());
+            QVERIFY2(chart.plot()->rect().contains(table->geometry()),
+                     qPrintable(QString("table %1,%2 %3x%4 outside the chart %5x%6")
+                                    .arg(table->x()).arg(table->y()).arg(table->width()).arg(table->height())
+                                    .arg(chart.plot()->width()).arg(chart.plot()->height())));
+            QVERIFY(!table->geometry().contains(at));  // beside the pointer, not under it
+            for (const char* name : {"run-a · speech", "run-a · text", "run-b · speech", "run-b · text"})
+                QVERIFY2(table->text().contains(name), qPrintable(table->text()));
+        }
+        chart.hoverAt(QPoint(1, 1));  // outside the plot area
+        QVERIFY(!chart.hoverLabel()->isVisible());
+    }
+
+    // "Fit charts" after a start that failed keeps the runs overlaid before it.
+    void fitAfterAFailedStartKeepsTheOverlaidRuns() {
+        MetricStore metrics;
+        TokenStore tokens;
+        LogPanel log;
+        RunMonitorWidget monitor(&metrics, &tokens, &log);
+        monitor.resize(1000, 700);
+        monitor.show();
+        for (int i = 1; i <= 30; ++i) {
+            metrics.append("a", stepOf(i, {{"loss", 1.0 / i}}));
+            metrics.append("b", stepOf(i, {{"loss", 2.0 / i}}));
+        }
+        monitor.setShownRuns({"a", "b"});
+        QTRY_COMPARE(monitor.charts().size(), 1);
+        ScriptedRunOptions o;
+        o.failAtStep = 1;
+        monitor.setRun(std::make_unique<ScriptedRunControl>(o), "c");
+        monitor.addShownRun("c");  // what the main window does with a new run
+        monitor.bridge()->start();
+        QTRY_COMPARE_WITH_TIMEOUT(monitor.bridge()->state(), RunState::Failed, 20000);
+        for (QAction* a : monitor.screenActions())
+            if (a->text() == "&Fit charts") a->trigger();
+        MetricChart* chart = nullptr;
+        for (auto* c : monitor.charts())
+            if (c->group().title == "loss") chart = c;
+        QVERIFY(chart);
+        QCOMPARE(chart->pointCount("a", "loss"), 30);
+        QCOMPARE(chart->pointCount("b", "loss"), 30);
+        QVERIFY(chart->plot()->xAxis->range().contains(1.0) && chart->plot()->xAxis->range().contains(30.0));
+        QVERIFY(chart->plot()->yAxis->range().contains(0.1));  // both runs' data, not an empty range
+    }
+
+    // SVG export clips the lines to the plot area (Qt 6.4's SVG generator ignores clipping).
+    void svgExportClipsToThePlotArea() {
+        MetricStore store;
+        for (int i = 0; i <= 100; ++i) store.append("r", stepOf(i, {{"loss", std::sin(i / 7.0)}}));
+        MetricChart chart(&store, {"loss", {"loss"}});
+        chart.resize(600, 300);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        ChartOptions o;
+        o.showLegend = false;  // the legend's line sample would count as a line outside
+        o.smoothing = 0;
+        chart.setOptions(o);
+        chart.refresh(true);
+        chart.setXRange(40, 60);  // zoomed in: the data runs on beyond both sides...
+        chart.plot()->yAxis->setRange(-0.5, 0.5);  // ...and beyond the top and bottom
+        chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        const QRect area = chart.plot()->axisRect()->rect();
+        const QColor lineColor = chart.plot()->graph(2)->pen().color();
+        QTemporaryDir tmp;
+        const QString svg = tmp.filePath("c.svg");
+        chart.exportSvg(svg, chart.plot()->width(), chart.plot()->height());  // the layout on screen
+        QSvgRenderer renderer(svg);
+        QVERIFY(renderer.isValid());
+        QImage img(chart.plot()->size(), QImage::Format_ARGB32);
+        img.fill(Qt::white);
+        QPainter painter(&img);
+        renderer.render(&painter);
+        painter.end();
+        auto isLine = [&](QColor c) {
+            return std::abs(c.red() - lineColor.red()) + std::abs(c.green() - lineColor.green()) +
+                       std::abs(c.blue() - lineColor.blue()) < 60;
+        };
+        int inside = 0, outside = 0;
+        const QRect allowed = area.adjusted(-2, -2, 2, 2);  // the pen's half width
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                if (isLine(img.pixelColor(x, y))) ++(allowed.contains(x, y) ? inside : outside);
+        QVERIFY(inside > 50);  // the line is drawn...
+        QVERIFY2(outside == 0, qPrintable(QString("%1 line pixels outside the plot area").arg(outside)));  // ...only inside
+        // The chart on screen still has all its data.
+        QCOMPARE(chart.plot()->graph(2)->dataCount(), 101);
     }
 
     // ---- The monitor's throttle ------------------------------------------------------------

@@ -32,14 +32,45 @@ void MetricStore::append(const QString& runId, const StepMetrics& m) {
     if (layout) emit layoutChanged();
 }
 
+void MetricStore::addMark(const QString& runId, const RunMark& mark) {
+    auto& list = marks_[runId];
+    for (const RunMark& m : list)
+        if (m.kind == mark.kind && m.step == mark.step && m.text == mark.text) return;
+    list.push_back(mark);
+    ++revision_;
+}
+
+std::vector<RunMark> MetricStore::marks(const QString& runId) const {
+    auto it = marks_.find(runId);
+    return it == marks_.end() ? std::vector<RunMark>{} : it->second;
+}
+
+QString runMarkLabel(RunMarkKind kind) {
+    switch (kind) {
+        case RunMarkKind::Pause: return "pause";
+        case RunMarkKind::Resume: return "resume";
+        case RunMarkKind::HotEdit: return "edit";
+        case RunMarkKind::Checkpoint: return "ckpt";
+        default: return "?";
+    }
+}
+
+bool isPiecewiseConstant(const QString& key) {
+    const int slash = key.lastIndexOf('/');
+    const QString metric = slash >= 0 ? key.mid(slash + 1) : key;
+    return metric == "lr" || metric == "lambda" || metric == "temperature";
+}
+
 void MetricStore::clearRun(const QString& runId) {
     runs_.erase(runId);
+    marks_.erase(runId);
     ++revision_;
     emit layoutChanged();
 }
 
 void MetricStore::clear() {
     runs_.clear();
+    marks_.clear();
     keys_.clear();
     ++revision_;
     emit layoutChanged();

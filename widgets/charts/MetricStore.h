@@ -21,6 +21,21 @@ struct MetricSeries {
     std::vector<double> value;   ///< the scalar (NaN/Inf kept)
 };
 
+/// What happened to a run at a step, marked on the charts' x axis.
+enum class RunMarkKind { Invalid = 0, Pause, Resume, HotEdit, Checkpoint };
+
+/// One mark: where it sits on each kind of x axis, and a short text (e.g. "lr 1e-4 → 5e-5").
+struct RunMark {
+    RunMarkKind kind = RunMarkKind::Invalid;
+    double step = 0;   ///< optimizer step
+    double wallS = 0;  ///< seconds since the run started
+    double unixS = 0;  ///< wall clock, seconds since the epoch
+    QString text;      ///< detail shown next to the mark (may be empty)
+};
+
+/// Short label of a mark kind ("pause", "resume", "edit", "ckpt").
+QString runMarkLabel(RunMarkKind kind);
+
 class MetricStore : public QObject {
     Q_OBJECT
 public:
@@ -37,6 +52,11 @@ public:
     QStringList keys() const;
     /// nullptr when the run has no such metric.
     const MetricSeries* series(const QString& runId, const QString& key) const;
+    /// Adds a mark (pause, resume, hot edit, checkpoint) to a run; an identical mark (same kind,
+    /// step and text) is kept once, so reading a run folder again does not double its marks.
+    void addMark(const QString& runId, const RunMark& mark);
+    /// Marks of a run in the order they were added (empty when none).
+    std::vector<RunMark> marks(const QString& runId) const;
     /// Last step seen for a run (0 when none).
     double lastStep(const QString& runId) const;
     /// Increases on every change; charts compare it with the revision they drew.
@@ -48,6 +68,7 @@ signals:
 
 private:
     std::map<QString, std::map<QString, MetricSeries>> runs_;
+    std::map<QString, std::vector<RunMark>> marks_;
     QStringList keys_;
     quint64 revision_ = 0;
 };
@@ -64,5 +85,10 @@ struct ChartGroup {
 /// percentiles), then modality gap, position, top-k, update health, rollout statistics, teacher
 /// sanity, probes, cost; unknown metrics last. Ties sort by title, numbers by value.
 QList<ChartGroup> defaultChartGroups(const QStringList& keys);
+
+/// True for series that change only when someone changes them (learning rate, λ, temperature,
+/// with or without a stream prefix): charts draw them as unsmoothed steps, because an EMA would
+/// turn a step from 1e-4 to 5e-5 into an exponential decay that never happened.
+bool isPiecewiseConstant(const QString& key);
 
 }  // namespace xopd::widgets

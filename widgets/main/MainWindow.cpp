@@ -541,7 +541,7 @@ bool MainWindow::startNewRun() {
     metrics_->clearRun(id);
     tokens_->clear();
     monitor_->setRun(std::move(control), id);
-    monitor_->setShownRuns({id});
+    monitor_->addShownRun(id);
     monitor_->bridge()->start();
     log_->append(LogLevel::Info, QString("new %1 run %2 (%3)").arg(method, dir, setup_->modelDescription()));
     showScreen(Screen::Monitor);
@@ -567,7 +567,7 @@ bool MainWindow::resumeRun(const QString& dir) {
     const std::string latest = resumed.latest_checkpoint;
     const int64_t upTo = resumed.checkpoint_step;
     monitor_->setRun(std::move(resumed.control), id);
-    monitor_->setShownRuns({id});
+    monitor_->addShownRun(id);
     RunFolderRequest r;
     r.id = id;
     r.dir = dir;
@@ -621,7 +621,7 @@ bool MainWindow::openRunFolder(const QString& dir) {
     r.dir = dir;
     r.tokenSteps = 50;  // the token view shows recent steps
     followTicket_ = loader_->read(r);
-    monitor_->setShownRuns({id});
+    monitor_->addShownRun(id);
     status(QString("Opening %1…").arg(dir));
     showScreen(Screen::Monitor);
     return true;
@@ -659,6 +659,7 @@ void MainWindow::onRunFolderLoaded(quint64 ticket, const RunFolderData& d) {
             metrics_->append(followId_, m);
             followStep_ = std::max<qint64>(followStep_, m.step);
         }
+        for (const auto& m : d.marks) metrics_->addMark(followId_, m);
         for (const auto& b : d.tokens) tokens_->add(b);
         if (first) {
             followTimer_->start();
@@ -672,6 +673,15 @@ void MainWindow::onRunFolderLoaded(quint64 ticket, const RunFolderData& d) {
         resumeTicket_ = 0;
         if (!d.error.isEmpty()) log_->append(LogLevel::Warning, d.error);
         for (const auto& m : d.steps) metrics_->append(d.request.id, m);
+        for (const auto& m : d.marks) metrics_->addMark(d.request.id, m);
+        if (d.request.upToStep > 0 && !d.steps.empty()) {  // where this resume continues
+            RunMark m;
+            m.kind = RunMarkKind::Resume;
+            m.step = double(d.steps.back().step);
+            m.wallS = d.steps.back().wall_time_s;
+            m.unixS = d.steps.back().unix_time_s;
+            metrics_->addMark(d.request.id, m);
+        }
         if (monitor_->runId() == d.request.id && monitor_->run()) monitor_->bridge()->start();
         return;
     }
@@ -681,6 +691,7 @@ void MainWindow::onRunFolderLoaded(quint64 ticket, const RunFolderData& d) {
             overlayIds_.removeAll(d.request.id);
         } else {
             for (const auto& m : d.steps) metrics_->append(d.request.id, m);
+            for (const auto& m : d.marks) metrics_->addMark(d.request.id, m);
         }
         if (overlayTickets_.isEmpty()) finishOverlay();
     }

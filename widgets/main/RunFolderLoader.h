@@ -10,11 +10,16 @@
 // Lifetime: destroying the loader drops results still in flight (the reads finish on the pool).
 
 #include "core/run/RunEvents.h"
+#include "widgets/charts/MetricStore.h"
 
 #include <QObject>
 #include <QString>
 
 #include <vector>
+
+namespace xopd::run {
+struct RunEventRecord;
+}
 
 namespace xopd::widgets {
 
@@ -33,6 +38,8 @@ struct RunFolderData {
     RunFolderRequest request;
     std::vector<StepMetrics> steps;
     std::vector<TokenDivergenceBatch> tokens;
+    /// Pauses, resumes, hot edits and checkpoints of the steps read, from the run's events.
+    std::vector<RunMark> marks;
     QString error;  ///< "" when the read succeeded (the core's message otherwise, naming the folder)
 };
 
@@ -46,6 +53,9 @@ public:
     int pending() const { return inFlight_; }
     /// The read itself (blocking; any thread). Errors are returned in data.error, never thrown.
     static RunFolderData readNow(const RunFolderRequest& request);
+    /// The chart marks of a run's events (in order), placed on the x axes by the steps' times.
+    static std::vector<RunMark> marksOf(const std::vector<run::RunEventRecord>& events,
+                                        const std::vector<StepMetrics>& steps);
 
 signals:
     void loaded(quint64 ticket, const xopd::widgets::RunFolderData& data);

@@ -13,6 +13,10 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QRegularExpression>
+#include <QResizeEvent>
+#include <QDateTime>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
@@ -112,6 +116,15 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     syncX_ = new QCheckBox("Sync X", this);
     syncX_->setChecked(true);
     syncX_->setToolTip("Zooming one chart's x axis zooms all of them");
+    legend_ = new QCheckBox("Legend", this);
+    legend_->setChecked(true);
+    legend_->setToolTip("Show the legend under each chart (outside the plot area)");
+    filter_ = new QLineEdit(this);
+    filter_->setPlaceholderText("Filter charts (name or regex)");
+    filter_->setClearButtonEnabled(true);
+    filter_->setMaximumWidth(240);
+    filter_->setToolTip("Shows the charts whose name matches (case-insensitive regular expression); pinned charts always show. "
+                        "Right-click a chart to pin it.");
     auto* fitBtn = new QToolButton(this);
     fitBtn->setDefaultAction(fit_);
     auto* chartBar = new QHBoxLayout;
@@ -124,8 +137,10 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     chartBar->addWidget(logY_);
     chartBar->addWidget(rectZoom_);
     chartBar->addWidget(syncX_);
+    chartBar->addWidget(legend_);
     chartBar->addWidget(fitBtn);
     chartBar->addStretch(1);
+    chartBar->addWidget(filter_);
 
     // Knobs.
     auto* knobs = new QGroupBox("Hot edits (while paused)", this);
@@ -146,15 +161,16 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     gridHost_ = new QWidget(this);
     grid_ = new QGridLayout(gridHost_);
     grid_->setContentsMargins(0, 0, 0, 0);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidget(gridHost_);
-    scroll->setWidgetResizable(true);
+    scroll_ = new QScrollArea(this);
+    scroll_->setWidget(gridHost_);
+    scroll_->setWidgetResizable(true);
+    scroll_->viewport()->installEventFilter(this);
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addLayout(chartBar);
     layout->addWidget(knobs);
-    layout->addWidget(scroll, 1);
+    layout->addWidget(scroll_, 1);
 
     auto updateOptions = [this] {
         options_.smoothing = smoothing_->value() / 100.0;
@@ -162,6 +178,7 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
         options_.ignoreOutliers = outliers_->isChecked();
         options_.logY = logY_->isChecked();
         options_.rectZoom = rectZoom_->isChecked();
+        options_.showLegend = legend_->isChecked();
         smoothingLabel_->setText(QString::number(options_.smoothing, 'f', 2));
         toggleLogY_->setChecked(options_.logY);
         for (auto* c : charts_) c->setOptions(options_);
@@ -173,9 +190,13 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     connect(outliers_, &QCheckBox::toggled, this, updateOptions);
     connect(logY_, &QCheckBox::toggled, this, updateOptions);
     connect(rectZoom_, &QCheckBox::toggled, this, updateOptions);
+    connect(legend_, &QCheckBox::toggled, this, updateOptions);
+    connect(filter_, &QLineEdit::textChanged, this, [this] { layoutCharts(); });
     connect(toggleLogY_, &QAction::triggered, logY_, &QCheckBox::setChecked);
     connect(fit_, &QAction::triggered, this, [this] {
         for (auto* c : charts_) c->fitToData();
+        for (auto& c : extraCharts_)
+            if (c) c->fitToData();
     });
     connect(zoomReset, &QAction::triggered, fit_, &QAction::trigger);
 
@@ -200,8 +221,10 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     connect(bridge_, &RunBridge::stateChanged, this, &RunMonitorWidget::onState);
     connect(bridge_, &RunBridge::tokensReceived, this, [this](const TokenDivergenceBatch& b) { tokens_->add(b); });
     connect(bridge_, &RunBridge::logReceived, this, [this](LogLevel l, const QString& m) { log_->append(l, m); });
-    connect(bridge_, &RunBridge::checkpointSaved, this,
-            [this](qint64 step, const QString& f) { log_->append(LogLevel::Info, QString("checkpoint at step %1: %2").arg(step).arg(f)); });
+    connect(bridge_, &RunBridge::checkpointSaved, this, [this](qint64 step, const QString& f) {
+        log_->append(LogLevel::Info, QString("checkpoint at step %1: %2").arg(step).arg(f));
+        addMark(RunMarkKind::Checkpoint, double(step));
+    });
     connect(bridge_, &RunBridge::planChanged, this, [this](qint64 n) {
         maxSteps_ = n;
         updateProgress();
@@ -260,6 +283,7 @@ void RunMonitorWidget::setRun(std::unique_ptr<RunControl> control, const QString
     step_ = 0;
     elapsedS_ = 0;
     meanInterval_ms_ = 0;
+    lastState_ = RunState::Idle;
     bridge_->attach(control_.get());
     if (control_) log_->append(LogLevel::Info, QString("opened run %1 (%2)").arg(runId, QString::fromStdString(control_->runDir())));
     onState(control_ ? control_->state() : RunState::Idle, {});
@@ -268,6 +292,82 @@ void RunMonitorWidget::setRun(std::unique_ptr<RunControl> control, const QString
 void RunMonitorWidget::setShownRuns(const QStringList& runIds) {
     shownRuns_ = runIds;
     for (auto* c : charts_) c->setRuns(runIds);
+}
+
+void RunMonitorWidget::addShownRun(const QString& runId) {
+    QStringList runs = shownRuns_.isEmpty() ? metrics_->runs() : shownRuns_;
+    runs.removeAll(runId);
+    runs << runId;
+    while (runs.size() > kMaxShownRuns) runs.removeFirst();
+    setShownRuns(runs);
+}
+
+void RunMonitorWidget::addMark(RunMarkKind kind, double step, const QString& text) {
+    if (runId_.isEmpty()) return;
+    RunMark m;
+    m.kind = kind;
+    m.step = step;
+    m.wallS = elapsedS_;
+    m.unixS = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
+    if (const MetricSeries* s = metrics_->series(runId_, "loss")) {
+        for (size_t i = 0; i < s->step.size(); ++i)
+            if (s->step[i] == step) {
+                m.wallS = s->wallS[i];
+                m.unixS = s->unixS[i];
+            }
+    }
+    m.text = text;
+    metrics_->addMark(runId_, m);
+}
+
+QWidget* RunMonitorWidget::chartArea() const { return scroll_; }
+
+void RunMonitorWidget::setChartFilter(const QString& pattern) { filter_->setText(pattern); }
+
+bool RunMonitorWidget::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == scroll_->viewport() && event->type() == QEvent::Resize) {
+        const int cols = std::max(1, static_cast<QResizeEvent*>(event)->size().width() / kChartMinWidth);
+        if (cols != columns_) {
+            columns_ = cols;
+            // After the resize is handled: re-gridding inside it would resize the viewport again.
+            QTimer::singleShot(0, this, &RunMonitorWidget::layoutCharts);
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void RunMonitorWidget::layoutCharts() {
+    const QString text = filter_->text().trimmed();
+    QRegularExpression re(text, QRegularExpression::CaseInsensitiveOption);
+    const bool literal = !re.isValid();
+    auto matches = [&](MetricChart* c) {
+        if (text.isEmpty()) return true;
+        QStringList names = c->group().keys;
+        names << c->group().title;
+        for (const QString& n : names)
+            if (literal ? n.contains(text, Qt::CaseInsensitive) : re.match(n).hasMatch()) return true;
+        return false;
+    };
+    filter_->setStyleSheet(literal ? "QLineEdit{border:1px solid #c62828}" : QString());
+    QList<MetricChart*> order;
+    for (auto* c : charts_)
+        if (c->isPinned()) order << c;
+    for (auto* c : charts_)
+        if (!c->isPinned()) order << c;
+    for (auto* c : charts_) grid_->removeWidget(c);
+    int i = 0;
+    for (auto* c : order) {
+        const bool show = c->isPinned() || matches(c);
+        if (show) {
+            grid_->addWidget(c, i / columns_, i % columns_);
+            ++i;
+            // A chart the filter hid comes back; a new one is shown by the layout, as before.
+            if (c->isHidden() && c->testAttribute(Qt::WA_WState_ExplicitShowHide)) c->show();
+        } else {
+            c->hide();
+        }
+    }
+    for (int col = 0; col < grid_->columnCount(); ++col) grid_->setColumnStretch(col, col < columns_ ? 1 : 0);
 }
 
 void RunMonitorWidget::setChartOptions(const ChartOptions& o) {
@@ -298,13 +398,11 @@ void RunMonitorWidget::buildCharts() {
     if (same) return;
     for (auto* c : charts_) c->deleteLater();
     charts_.clear();
-    int i = 0;
     for (const auto& g : groups) {
         auto* c = new MetricChart(metrics_, g, gridHost_);
         c->setOptions(options_);
         c->setRuns(shownRuns_);
         c->setMinimumHeight(220);
-        grid_->addWidget(c, i / 2, i % 2);
         connect(c, &MetricChart::xRangeEdited, this, [this, c](double lo, double hi) {
             if (!syncX_->isChecked()) return;
             for (auto* o : charts_)
@@ -323,9 +421,10 @@ void RunMonitorWidget::buildCharts() {
             extraCharts_ << big;
             dlg->show();
         });
+        connect(c, &MetricChart::pinToggled, this, [this] { layoutCharts(); });
         charts_ << c;
-        ++i;
     }
+    layoutCharts();
 }
 
 void RunMonitorWidget::onStep(const StepMetrics& m) {
@@ -349,6 +448,10 @@ void RunMonitorWidget::onStep(const StepMetrics& m) {
 }
 
 void RunMonitorWidget::onState(RunState state, const QString& reason) {
+    const RunState before = std::exchange(lastState_, state);
+    if (state == RunState::Paused && before != RunState::Paused) addMark(RunMarkKind::Pause, double(step_));
+    if (state == RunState::Running && (before == RunState::Paused || before == RunState::Pausing))
+        addMark(RunMarkKind::Resume, double(step_));
     badge_->setText(runStateName(state));
     badge_->setStyleSheet(badgeStyle(state));
     if (!reason.isEmpty()) log_->append(state == RunState::Failed ? LogLevel::Error : LogLevel::Info,
@@ -381,8 +484,19 @@ void RunMonitorWidget::updateControls() {
 }
 
 void RunMonitorWidget::applyKnobs() {
+    // The mark names what changed, from the last step's values ("lr 0.0001→5e-05").
+    QStringList changed;
+    for (auto [name, box] : {std::pair{"lambda", lambda_}, std::pair{"lr", lr_}, std::pair{"temperature", temperature_}}) {
+        const MetricSeries* s = metrics_->series(runId_, name);
+        const double was = s && !s->value.empty() ? s->value.back() : qQNaN();
+        if (!(was == box->value()))
+            changed << QString("%1 %2→%3").arg(name == QString("lambda") ? QString::fromUtf8("λ") : QString(name))
+                           .arg(was, 0, 'g', 4)
+                           .arg(box->value(), 0, 'g', 4);
+    }
     const bool ok = bridge_->setKnob("lambda", lambda_->value()) && bridge_->setKnob("lr", lr_->value()) &&
                     bridge_->setKnob("temperature", temperature_->value());
+    if (ok && !changed.isEmpty()) addMark(RunMarkKind::HotEdit, double(step_), changed.join(", "));
     if (ok)
         log_->append(LogLevel::Info, QString("hot edit: lambda=%1 lr=%2 temperature=%3")
                                          .arg(lambda_->value())

@@ -2,8 +2,13 @@
 // The live run monitor: run controls (start, pause, resume, stop, cancel) with a state badge; a
 // progress line (step/total, elapsed, ETA, tokens/s, GPU memory); the metric charts, split by
 // stream, sharing one set of display options (smoothing, x axis, outlier-ignoring autoscale,
-// log-y, rectangle zoom, synchronised x zoom); hot edits of lambda, lr and temperature while
-// paused; a "stalled" hint.
+// log-y, rectangle zoom, synchronised x zoom, legend on/off); hot edits of lambda, lr and
+// temperature while paused; a "stalled" hint.
+//
+// The charts (~40) sit in a scrolling grid whose column count follows the width; a filter box
+// (name or regex) hides the charts that do not match, pinned charts come first and are never
+// filtered out. The wheel scrolls the page, Ctrl+wheel zooms a chart. Pause, resume, hot edits and
+// checkpoints of the run are added to the MetricStore as marks, drawn on the charts' x axes.
 //
 // Data path: the RunBridge drains worker events on the GUI thread into the MetricStore and
 // TokenStore immediately (cheap appends); a 100 ms QTimer (≤ 10 Hz) queues the charts and a
@@ -26,6 +31,8 @@ class QComboBox;
 class QDoubleSpinBox;
 class QGridLayout;
 class QLabel;
+class QLineEdit;
+class QScrollArea;
 class QProgressBar;
 class QPushButton;
 class QSlider;
@@ -51,9 +58,23 @@ public:
 
     /// Runs overlaid on the charts (empty: every run in the store).
     void setShownRuns(const QStringList& runIds);
+    /// Adds a run to those shown (a new, resumed or opened run joins the runs already on the
+    /// charts, each line named by its run), keeping the newest kMaxShownRuns.
+    void addShownRun(const QString& runId);
+    QStringList shownRuns() const { return shownRuns_; }
+    static constexpr int kMaxShownRuns = 10;
+    /// Narrowest chart column (px): the grid has width / kChartMinWidth columns, at least one.
+    static constexpr int kChartMinWidth = 420;
     ChartOptions chartOptions() const { return options_; }
     void setChartOptions(const ChartOptions& options);
     QList<MetricChart*> charts() const { return charts_; }
+    /// Shows only the charts whose title or metric keys match `pattern` (a case-insensitive
+    /// regular expression; text that is not a valid one is matched literally); pinned charts stay.
+    void setChartFilter(const QString& pattern);
+    /// Columns of the chart grid (follows the width of the chart area).
+    int chartColumns() const { return columns_; }
+    /// The chart area (a scroll area); tests scroll it.
+    QWidget* chartArea() const;
 
     /// Actions of this screen (controls, chart options), for menus and the key reference.
     QList<QAction*> screenActions() const { return actions_; }
@@ -77,6 +98,9 @@ signals:
 
 private:
     void buildCharts();
+    void layoutCharts();
+    bool eventFilter(QObject* watched, QEvent* event) override;
+    void addMark(RunMarkKind kind, double step, const QString& text = {});
     void onStep(const StepMetrics& m);
     void onState(RunState state, const QString& reason);
     void updateControls();
@@ -109,6 +133,11 @@ private:
     QCheckBox* logY_;
     QCheckBox* rectZoom_;
     QCheckBox* syncX_;
+    QCheckBox* legend_;
+    QLineEdit* filter_;
+    QScrollArea* scroll_;
+    int columns_ = 2;
+    RunState lastState_ = RunState::Idle;
     QDoubleSpinBox* lambda_;
     QDoubleSpinBox* lr_;
     QDoubleSpinBox* temperature_;
