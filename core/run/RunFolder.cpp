@@ -6,6 +6,7 @@
 #include "core/common/Version.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunStore.h"
+#include "core/run/TensorBoardWriter.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -141,6 +142,7 @@ std::string RunFolder::create(const distill::DistillConfig& config) const {
         std::error_code ec;
         for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(metricsPath() + suffix, ec);
         fs::remove(fs::path(dir_) / kLogFile, ec);
+        fs::remove_all(fs::path(dir_) / TensorBoardWriter::kFolder, ec);  // its log holds only the failed start
         fs::remove(runJsonPath(), ec);
     }
     prepareNewRun(*this, "(use --resume to continue it, or choose another folder)");

@@ -5,6 +5,7 @@
 // resumed run's recomputed steps replace the old ones; forks and `xopd runs export` (TensorBoard,
 // CSV) for older runs; one flipped byte makes the reader fail.
 #include "core/common/Error.h"
+#include "core/distill/RunModels.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunController.h"
 #include "core/run/RunExport.h"
@@ -220,6 +221,35 @@ private slots:
         // Nothing but the event files in tb/.
         for (const auto& e : fs::directory_iterator(dir + "/tb"))
             QVERIFY2(e.path().filename().string().find("events.out.tfevents.") == 0, e.path().c_str());
+    }
+
+    // A run that failed to start logs the failure; the corrected run that replaces it starts a clean log.
+    void aReplacedFailedStartLeavesNoOldLog() {
+        QTemporaryDir tmp;
+        RunOptions o;
+        o.run_dir = tmp.filePath("run").toStdString();
+        {
+            RunOptions broken = o;
+            broken.factory = [](const distill::DistillConfig&) -> std::shared_ptr<distill::RunModels> {
+                throw xopd::Error("'/models/student': config.json is missing");
+            };
+            RunController c(test::toyRunConfig({2, 16, 10, 4, 2}), broken);
+            c.start();
+            c.wait();
+            QCOMPARE(c.state(), RunState::Failed);
+        }
+        auto j = checkOk(o.run_dir);
+        QVERIFY(!j.is_null());
+        QCOMPARE(j["scalars"].get<int>(), 0);
+        QVERIFY(j["texts"].get<int>() >= 1);  // "failed: ... config.json is missing"
+        RunController fixed(test::toyRunConfig({2, 16, 10, 4, 2}), o);
+        fixed.start();
+        fixed.wait();
+        QCOMPARE(fixed.state(), RunState::Finished);
+        j = checkOk(o.run_dir);
+        QVERIFY(!j.is_null());
+        QCOMPARE(j["files"].get<int>(), 1);
+        QVERIFY(j["scalars"].get<int>() > 0);
     }
 
     void exportsForOlderRunsAndForks() {
