@@ -5,12 +5,35 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 namespace xopd::demokit {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+/// True when `exe` lies inside this build's tree (a developer's build, not an installed copy).
+bool inBuildTree(const fs::path& exe) {
+    std::error_code ec;
+    const fs::path build = fs::weakly_canonical(XOPD_BUILD_DIR, ec);
+    if (ec) return false;
+    const auto [b, e] = std::mismatch(build.begin(), build.end(), exe.begin(), exe.end());
+    return b == build.end();
+}
+
+/// $XDG_DATA_HOME/xopd/demo-kit, else ~/.local/share/xopd/demo-kit ("" without either variable).
+std::string userDemoKitPath() {
+    if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data == '/')
+        return (fs::path(data) / "xopd" / "demo-kit").string();
+    if (const char* home = std::getenv("HOME"); home && *home)
+        return (fs::path(home) / ".local" / "share" / "xopd" / "demo-kit").string();
+    return {};
+}
+
+}  // namespace
 
 std::string defaultDemoKitPath() {
     if (const char* env = std::getenv("XOPD_DEMO_KIT"); env && *env) return env;
@@ -19,6 +42,8 @@ std::string defaultDemoKitPath() {
     if (!ec) {
         const fs::path installed = exe.parent_path().parent_path() / "share" / "xopd" / "demo-kit";
         if (fs::is_regular_file(installed / "kit.json", ec)) return installed.string();
+        if (!inBuildTree(exe))
+            if (std::string user = userDemoKitPath(); !user.empty()) return user;
     }
     return XOPD_DEMO_KIT_SOURCE_DIR;
 }

@@ -35,7 +35,9 @@ struct DemoKit {
 };
 
 /// The default kit folder: $XOPD_DEMO_KIT when set, else the installed share/xopd/demo-kit next to
-/// the executable when it exists, else the source tree's resources/demo-kit.
+/// the executable when it holds a kit, else the source tree's resources/demo-kit for an executable
+/// of this build tree, else (an installed xopd, e.g. from the .deb) the user's
+/// $XDG_DATA_HOME/xopd/demo-kit (~/.local/share/xopd/demo-kit), where `xopd demo-kit build` writes.
 std::string defaultDemoKitPath();
 
 /// Opens a kit folder and checks that its parts exist. Throws xopd::Error naming the folder and the
