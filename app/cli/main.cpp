@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
     xopd::preferPassiveOpenMpWait(argv);
     CLI::App app{"X-OPD Workbench: cross-modal on-policy distillation of speech LLMs", "xopd"};
     app.set_version_flag("--version", std::string("xopd ") + xopd::kVersion);
+    // Before the subcommands, which inherit it; the manual page's COMMANDS section is its output.
+    app.set_help_all_flag("--help-all", "Print this help message with every command's options and exit");
     app.require_subcommand(0, 1);
 
     xopd::cli::Action run;
