@@ -19,6 +19,9 @@ core_packages=(
   libisal-dev             # CRC32C (ISA-L crc32_iscsi) of the TensorBoard event files' TFRecord framing
   python3-torch python3-numpy     # float64 reference implementations used by the tests; torchrun
   libgloo-dev             # Gloo headers behind LibTorch's ProcessGroupGloo (data-parallel training)
+  # The .deb (make package) and its test (tests/package): manual pages from --help, CPack's file
+  # types, and the checkers lintian, desktop-file-validate and appstreamcli.
+  help2man file lintian desktop-file-utils appstream
 )
 # libFuzzer targets only (packaging/setup-debian.sh --fuzz, used by tests/fuzz/run-fuzzers.sh).
 fuzz_packages=(
