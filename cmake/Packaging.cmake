@@ -66,6 +66,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # The split symbols are ~440 MB: gzip (CPack's default) compresses them with about a twelfth of
 # xz's CPU time (40 MB of them: 1.4 s vs 16.8 s), for a main .deb of a few MB either way.
 set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
+set(CPACK_POST_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/cmake/FixDbgsymPackage.cmake)
 # Depends: what dpkg-shlibdeps finds, plus espeak-ng's voices (speech synthesis and the demo kit
 # need them; libespeak-ng1 depends on them too). Recommends: OpenBLAS's OpenMP build, which
 # LibTorch's BLAS calls use when installed (about 17 times faster than the reference BLAS).

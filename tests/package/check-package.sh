@@ -3,9 +3,10 @@
 # with cpack into a temporary folder, lints it, checks its metadata files, unpacks it into a
 # temporary root and runs the programs from there, with no display and no source tree.
 #   tests/package/check-package.sh BUILD_DIR VERSION gui|nogui
-# Fails on any lintian error (warnings and notes are printed), a desktop entry or AppStream file
-# that does not validate, a missing part (manual pages, copyright, changelog, icon), unstripped
-# binaries, a missing dbgsym package, missing Depends/Recommends, or a program that does not run.
+# Fails on any lintian error in the .deb or the -dbgsym .ddeb (warnings and notes are printed), a
+# desktop entry or AppStream file that does not validate, a missing part (manual pages, copyright,
+# changelog, icon), unstripped binaries, a missing dbgsym package, missing Depends/Recommends, or a
+# program that does not run.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 version=$2
@@ -28,7 +29,9 @@ step "lintian"
 lintian --info "$deb" >"$tmp/lintian.txt" 2>&1 || true
 cat "$tmp/lintian.txt"
 if grep -q '^E: ' "$tmp/lintian.txt"; then fail "lintian reports errors"; fi
-grep -q '^[EW]: .*: \(binary-\|unstripped\)' "$tmp/lintian.txt" && fail "lintian: unstripped binaries"
+lintian "$ddeb" >"$tmp/lintian-dbgsym.txt" 2>&1 || true
+cat "$tmp/lintian-dbgsym.txt"
+if grep -q '^E: ' "$tmp/lintian-dbgsym.txt"; then fail "lintian reports errors in the -dbgsym package"; fi
 
 step "control fields"
 control=$(dpkg-deb --field "$deb")
