@@ -55,6 +55,11 @@ set(CPACK_PACKAGE_VENDOR "X-OPD Workbench")
 set(CPACK_PACKAGE_CONTACT "X-OPD Workbench maintainers <maintainers@xopd.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 file(READ ${PROJECT_SOURCE_DIR}/packaging/debian/description CPACK_DEBIAN_PACKAGE_DESCRIPTION)
+if(CPACK_DEBIAN_PACKAGE_DESCRIPTION MATCHES "[\";\\]")
+  # CPack writes the text into CPackConfig.cmake, where these would split or escape it.
+  message(FATAL_ERROR "packaging/debian/description: double quotes, semicolons and backslashes "
+                      "end up mangled in the package's Description; reword without them")
+endif()
 set(CPACK_GENERATOR "DEB")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE ${XOPD_DEBIAN_REVISION})

@@ -43,7 +43,11 @@ for dep in libtorch espeak-ng-data libsndfile1 libportaudio2; do
 done
 [[ $(field Recommends) == *libopenblas0-openmp* ]] || fail "Recommends lacks libopenblas0-openmp"
 [[ $(field Maintainer) != *localhost* ]] || fail "Maintainer is on localhost"
-[[ $(echo "$control" | sed -n '/^Description:/,$p' | wc -l) -gt 5 ]] || fail "no extended description"
+# The extended description is packaging/debian/description, word for word.
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
+dpkg-deb --field "$deb" Description | tail -n +2 | sed 's/^ //; s/^\.$//' >"$tmp/description"
+diff -u "$source_dir/packaging/debian/description" "$tmp/description" ||
+  fail "the extended description differs from packaging/debian/description"
 
 step "unpack into $tmp/root"
 dpkg-deb -x "$deb" "$tmp/root"
