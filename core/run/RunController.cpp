@@ -175,6 +175,16 @@ void RunController::emitState(RunState s, const std::string& reason) {
     notify([&](RunObserver& o) { o.onStateChanged(s, reason); });
 }
 
+void RunController::recordFailureStore() {
+    // A run that failed before its store was opened (clearing a partial checkpoint, say) still
+    // records "failed" with the reason: without a state event its history row would say "unknown".
+    if (store_ || follower()) return;
+    try {
+        store_ = std::make_unique<RunStore>(options_.run_dir);
+    } catch (const std::exception&) {
+    }
+}
+
 void RunController::setup() {
     started_ = nowUnixSeconds();
     // Left by a checkpoint that was killed or failed (a full disk): free the space first.
@@ -439,12 +449,14 @@ void RunController::work() {
             log(LogLevel::Error, reason);
         } catch (...) {
         }
+        recordFailureStore();
         emitState(RunState::Failed, reason);
     } catch (const std::exception& e) {
         try {
             log(LogLevel::Error, e.what());
         } catch (...) {
         }
+        recordFailureStore();
         emitState(RunState::Failed, e.what());
     }
 }

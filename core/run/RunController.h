@@ -100,6 +100,8 @@ private:
     struct ResumeTag {};
     RunController(ResumeTag, distill::DistillConfig config, RunOptions options);
     void work();
+    /// Opens the run store if the run failed before it did, so the failure is recorded.
+    void recordFailureStore();
     void setup();
     void applyKnobs(std::deque<std::pair<std::string, double>> pending);
     /// This turn's commands: the controller's own, or in a data-parallel job rank 0's (RankControl.h).

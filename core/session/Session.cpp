@@ -2,6 +2,8 @@
 
 #include "core/audio/Tts.h"
 #include "core/common/Error.h"
+#include "core/demokit/DemoKit.h"
+#include "core/model/checkpoint/ModelConfig.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunFolder.h"
 #include "core/run/RunFork.h"
@@ -42,8 +44,27 @@ std::string Session::newRunFolder(const std::string& method, std::time_t now) co
     return unusedName(runsFolder(), std::string(stamp) + "-" + method);
 }
 
+void Session::requireModels(const distill::DistillConfig& config) {
+    for (const auto* side : {&config.student, &config.teacher}) {
+        const char* role = side == &config.student ? "student" : "teacher";
+        if (side->kind == distill::ModelSourceKind::Hf) {
+            std::error_code ec;
+            XOPD_CHECK(fs::is_directory(side->path, ec), "the " << role << " '" << side->path << "' is not a folder");
+            loadModelConfig(side->path);  // names config.json and what is wrong with it
+        } else if (side->kind == distill::ModelSourceKind::Demo) {
+            demokit::openDemoKit(side->path);  // names the kit folder and the part that is missing
+        }
+    }
+    if (config.student.kind == distill::ModelSourceKind::Hf) {
+        std::error_code ec;
+        XOPD_CHECK(!config.data.manifest.empty(), "the prompt manifest is not set (data.manifest)");
+        XOPD_CHECK(fs::is_regular_file(config.data.manifest, ec), "the prompt manifest '" << config.data.manifest << "' does not exist");
+    }
+}
+
 std::unique_ptr<run::RunController> Session::newRun(const distill::DistillConfig& config, std::string* dir_out) const {
     config.validate("run set-up");
+    requireModels(config);  // before the run folder exists: a run that cannot load leaves nothing behind
     const std::string dir = newRunFolder(distill::methodName(config.loss.method));
     run::RunOptions o;
     o.run_dir = dir;

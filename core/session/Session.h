@@ -46,8 +46,12 @@ public:
     /// An unused folder for a new run: runs/<yyyyMMdd-HHmmss>-<method>, with -2, -3 … appended when
     /// taken (local time `now`).
     std::string newRunFolder(const std::string& method, std::time_t now = std::time(nullptr)) const;
-    /// A new run of `config` (validated) in a new folder; its run.json is written, it is not
-    /// started. The folder goes to `dir_out`.
+    /// Throws xopd::Error naming the folder or file when a model of `config` is not there: a Hugging
+    /// Face folder without a readable config.json, a demo kit missing a part, a missing prompt
+    /// manifest. Cheap (JSON files only); the weights are checked when the run loads them.
+    static void requireModels(const distill::DistillConfig& config);
+    /// A new run of `config` (validated, requireModels) in a new folder; its run.json is written,
+    /// it is not started. Nothing is created when a check fails. The folder goes to `dir_out`.
     std::unique_ptr<run::RunController> newRun(const distill::DistillConfig& config, std::string* dir_out) const;
     /// The run of `dir`, continued from its latest checkpoint (not started).
     ResumedRun resumeRun(const std::string& dir) const;
