@@ -3,6 +3,7 @@
 #include "core/audio/Loudness.h"
 #include "widgets/audio/AudioTransport.h"
 #include "widgets/audio/WaveformView.h"
+#include "widgets/common/ElidedButton.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -37,6 +38,10 @@ QAction* key(QWidget* parent, const QString& text, const QKeySequence& k, const 
 AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transport_(new AudioTransport(this)) {
     first_ = new QComboBox(this);
     second_ = new QComboBox(this);
+    for (QComboBox* c : {first_, second_}) {  // long condition names elide instead of widening the window
+        c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        c->setMinimumContentsLength(24);
+    }
     mode_ = new QComboBox(this);
     mode_->addItem("ABX (is X A or B?)", int(AbMode::Abx));
     mode_->addItem("Blind A/B preference", int(AbMode::Ab));
@@ -85,7 +90,7 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     big.setBold(true);
     auto* slotRow = new QHBoxLayout;
     for (int i = 0; i < 3; ++i) {
-        slotButtons_[i] = new QPushButton(test);
+        slotButtons_[i] = new ElidedButton(test);  // revealed names are long: elided, never wider
         slotButtons_[i]->setCheckable(true);
         slotButtons_[i]->setFont(big);
         slotButtons_[i]->setMinimumHeight(60);
@@ -101,6 +106,7 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     tally_ = new QLabel(test);
     gain_ = new QLabel(test);
     loopLabel_ = new QLabel("Loop off", test);
+    for (QLabel* l : {trialLabel_, tally_, gain_}) l->setWordWrap(true);  // long lines wrap, never widen the window
     waveform_ = new WaveformView(test);
     auto* tl = new QVBoxLayout(test);
     tl->addWidget(trialLabel_);
@@ -350,7 +356,7 @@ QString AbListeningWidget::gainText() const { return gain_->text(); }
 void AbListeningWidget::refresh() {
     const bool abx = session_ && session_->mode() == AbMode::Abx;
     for (int i = 0; i < 3; ++i) {
-        slotButtons_[i]->setText(session_ ? session_->slotLabel(trial_, i) : QString("ABX"[i]));
+        static_cast<ElidedButton*>(slotButtons_[i])->setFullText(session_ ? session_->slotLabel(trial_, i) : QString("ABX"[i]));
         slotButtons_[i]->setChecked(session_ && i == slot_);
         slotButtons_[i]->setVisible(i < 2 || abx || !session_);
         slotButtons_[i]->setEnabled(bool(session_));

@@ -142,9 +142,24 @@ void WaveformView::paintEvent(QPaintEvent*) {
         p.setPen(QPen(QColor(0xd6, 0x27, 0x28), 2));
         p.drawLine(x, 0, x, height());
     }
+    // On its own plate: the spectrogram (or waveform) under it can be any colour.
+    const QRect plate = labelRect();
+    QColor back = palette().base().color();
+    back.setAlpha(225);
+    p.fillRect(plate, back);
     p.setPen(palette().text().color());
-    p.drawText(rect().adjusted(4, 2, -4, -2), Qt::AlignTop | Qt::AlignRight,
-               QString("%1 s · %2 Hz%3").arg(dur, 0, 'f', 2).arg(clip_.sample_rate).arg(spectrogram_ ? " · log-mel" : ""));
+    p.drawText(plate, Qt::AlignCenter, labelText());
+}
+
+QString WaveformView::labelText() const {
+    if (clip_.empty()) return {};
+    return QString("%1 s · %2 Hz%3").arg(clip_.durationSeconds(), 0, 'f', 2).arg(clip_.sample_rate).arg(spectrogram_ ? " · log-mel" : "");
+}
+
+QRect WaveformView::labelRect() const {
+    const QFontMetrics fm = fontMetrics();
+    const int w = fm.horizontalAdvance(labelText()) + 8, h = fm.height() + 4;
+    return {width() - w - 2, 2, w, h};
 }
 
 }  // namespace xopd::widgets

@@ -28,6 +28,10 @@ public:
     /// Whether the spectrogram image of the current clip is in (computed on a worker thread after
     /// setClip / setSpectrogram(true): spectrogramReady() says when).
     bool hasSpectrogramImage() const { return !spec_.isNull(); }
+    /// The duration label ("1.25 s · 16000 Hz · log-mel") and where it is drawn: top right, on a
+    /// plate of the base colour so it reads on any spectrogram.
+    QString labelText() const;
+    QRect labelRect() const;
     /// The spectrogram image: one column per 10 ms frame, one row per mel bin, the highest bin on
     /// top (row 0); brighter = louder (null until computed).
     const QImage& spectrogramImage() const { return spec_; }

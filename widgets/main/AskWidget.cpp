@@ -144,13 +144,7 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
     layout->addWidget(question);
     layout->addWidget(split, 1);
 
-    connect(prompt_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int i) {
-        if (i < 0 || size_t(i) >= choices_.size()) return;
-        const auto& p = choices_[size_t(i)].prompt;
-        transcript_->setText(QString::fromStdString(p.transcript));
-        audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
-                                             : QString::fromStdString(p.audio_path));
-    });
+    connect(prompt_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, &AskWidget::showChoice);
     connect(studentPick_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this](int) {
         if (!configured_) return;
         configureWorker();
@@ -161,9 +155,10 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
         // picker once per burst, from the event loop.
         connect(library_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int, int last) {
             const auto& e = library_->entry(last);
-            if (e.source == "recorded") pendingSelect_ = e.path;  // a new recording: offer it at once
+            if (e.source == "recorded") pendingSelect_ = "library:" + e.id;  // a new recording: offer it at once
             scheduleRebuild();
         });
+        connect(library_, &QAbstractItemModel::dataChanged, this, &AskWidget::libraryEdited);
         connect(library_, &QAbstractItemModel::rowsRemoved, this, &AskWidget::scheduleRebuild);
         connect(library_, &QAbstractItemModel::modelReset, this, &AskWidget::scheduleRebuild);
     }
@@ -278,36 +273,80 @@ void AskWidget::scheduleRebuild() {
     });
 }
 
+void AskWidget::showChoice(int i) {
+    if (i < 0 || size_t(i) >= choices_.size()) return;
+    const auto& p = choices_[size_t(i)].prompt;
+    transcript_->setText(QString::fromStdString(p.transcript));
+    audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
+                                         : QString::fromStdString(p.audio_path));
+}
+
 void AskWidget::rebuildChoices() {
-    const QString current = prompt_->currentText();
+    const QString current = chosenPromptKey();
     choices_.clear();
     for (const auto& p : modelPrompts_)
-        choices_.push_back({QString("model set · %1 · %2").arg(QString::fromStdString(p.id), QString::fromStdString(p.transcript)), p});
+        choices_.push_back({"model:" + QString::fromStdString(p.id),
+                            QString("model set · %1 · %2").arg(QString::fromStdString(p.id), QString::fromStdString(p.transcript)), p});
     if (library_)
         for (const auto& e : library_->entries()) {
             data::PromptItem p;
             p.id = e.id.toStdString();
             p.transcript = e.transcript.toStdString();
             p.audio_path = e.path.toStdString();
-            choices_.push_back({QString("library · %1 · %2").arg(e.id, e.transcript.isEmpty() ? QString("(no transcript)") : e.transcript), p});
+            choices_.push_back({"library:" + e.id,
+                                QString("library · %1 · %2").arg(e.id, e.transcript.isEmpty() ? QString("(no transcript)") : e.transcript), p});
         }
-    const QSignalBlocker block(prompt_);
-    prompt_->clear();
-    for (const auto& c : choices_) prompt_->addItem(c.label);
-    const int keep = prompt_->findText(current);
-    prompt_->setCurrentIndex(keep >= 0 ? keep : (choices_.empty() ? -1 : 0));
-    if (keep < 0 && !choices_.empty()) {
-        const auto& p = choices_.front().prompt;
-        transcript_->setText(QString::fromStdString(p.transcript));
-        audio_->setText(p.audio_path.empty() ? QString("(toy models: speech synthesised from the transcript)")
-                                             : QString::fromStdString(p.audio_path));
+    const QString want = pendingSelect_.isEmpty() ? current : std::exchange(pendingSelect_, QString());
+    int keep = -1;
+    for (size_t i = 0; i < choices_.size() && keep < 0; ++i)
+        if (choices_[i].key == want) keep = int(i);
+    {
+        const QSignalBlocker block(prompt_);
+        prompt_->clear();
+        for (const auto& c : choices_) prompt_->addItem(c.label, c.key);
+        prompt_->setCurrentIndex(keep >= 0 ? keep : (choices_.empty() ? -1 : 0));
     }
-    if (!pendingSelect_.isEmpty()) {
-        for (size_t i = 0; i < choices_.size(); ++i)
-            if (QString::fromStdString(choices_[i].prompt.audio_path) == pendingSelect_) prompt_->setCurrentIndex(int(i));
-        pendingSelect_.clear();
+    // The same prompt still chosen keeps what was typed; another one shows its own transcript and audio.
+    if (prompt_->currentIndex() >= 0 && (keep < 0 || want != current)) showChoice(prompt_->currentIndex());
+}
+
+void AskWidget::libraryEdited(const QModelIndex& topLeft, const QModelIndex& bottomRight) {
+    for (int row = topLeft.row(); row <= bottomRight.row(); ++row) {
+        const auto& e = library_->entry(row);
+        const QString key = "library:" + e.id;
+        for (size_t i = 0; i < choices_.size(); ++i) {
+            Choice& c = choices_[i];
+            if (c.key != key) continue;
+            const QString before = QString::fromStdString(c.prompt.transcript);
+            c.prompt.transcript = e.transcript.toStdString();
+            c.label = QString("library · %1 · %2").arg(e.id, e.transcript.isEmpty() ? QString("(no transcript)") : e.transcript);
+            prompt_->setItemText(int(i), c.label);
+            // The field follows the library unless something else was typed into it.
+            if (prompt_->currentIndex() == int(i) && transcript_->text().trimmed() == before.trimmed())
+                transcript_->setText(e.transcript);
+        }
     }
 }
+
+bool AskWidget::chooseLibraryPrompt(const QString& id) {
+    if (rebuildPending_) {
+        rebuildPending_ = false;
+        rebuildChoices();
+    }
+    const int i = prompt_->findData("library:" + id);
+    if (i < 0) return false;
+    if (i == prompt_->currentIndex()) showChoice(i);
+    else prompt_->setCurrentIndex(i);
+    return true;
+}
+
+QString AskWidget::chosenPromptKey() const {
+    const int i = prompt_->currentIndex();
+    return i >= 0 && size_t(i) < choices_.size() ? choices_[size_t(i)].key : QString();
+}
+
+QString AskWidget::audioText() const { return audio_->text(); }
+QString AskWidget::chosenPromptLabel() const { return prompt_->currentText(); }
 
 void AskWidget::onLoaded(const QString& description, const std::vector<data::PromptItem>& prompts) {
     if (std::exchange(staleLoad_, false)) {

@@ -68,9 +68,20 @@ public:
     bool busy() const { return busy_; }
     bool hasModels() const { return loaded_; }
 
-    /// Prompts offered in the picker (model set first, then the library).
+    /// Prompts offered in the picker (model set first, then the library). Each has a stable key,
+    /// "model:<id>" or "library:<id>" (ids, never texts: the kit says each question in several
+    /// voices); the choice is kept by key when the picker is rebuilt.
     int promptCount() const;
     void choosePrompt(int index);
+    /// Chooses the library prompt with this id (the picker is brought up to date first). Returns
+    /// false when the library has no such prompt.
+    bool chooseLibraryPrompt(const QString& id);
+    /// Key of the chosen prompt ("" when none).
+    QString chosenPromptKey() const;
+    /// The picker's text for the chosen prompt.
+    QString chosenPromptLabel() const;
+    /// The Audio line: the chosen clip's path (or why there is none).
+    QString audioText() const;
     void setTranscript(const QString& text);
     QString transcript() const;
 
@@ -96,10 +107,15 @@ protected:
 
 private:
     struct Choice {
+        QString key;  ///< "model:<id>" or "library:<id>"
         QString label;
         data::PromptItem prompt;
     };
     void rebuildChoices();
+    /// Shows choice `index`'s transcript and audio in the fields.
+    void showChoice(int index);
+    /// A library row changed: the picker's label, and the transcript field when it is that prompt.
+    void libraryEdited(const QModelIndex& topLeft, const QModelIndex& bottomRight);
     void scheduleRebuild();
     void onLoaded(const QString& description, const std::vector<data::PromptItem>& prompts);
     void onAnswered(const session::AskAnswer& answer);
@@ -121,7 +137,7 @@ private:
     session::AskAnswer last_;
     bool configured_ = false, loaded_ = false, loading_ = false, busy_ = false, rebuildPending_ = false;
     bool staleLoad_ = false;  ///< the load in flight is for a previous student choice
-    QString pendingSelect_;
+    QString pendingSelect_;  ///< key to choose at the next rebuild (a new recording)
     int64_t asks_ = 0;
 
     QComboBox* prompt_;

@@ -4,6 +4,7 @@
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
 #include "core/run/RunFork.h"
+#include "core/run/RunKnobs.h"
 #include "core/run/RunStore.h"
 #include "core/session/Session.h"
 #include "widgets/ab/AbListeningWidget.h"
@@ -19,6 +20,7 @@
 #include "widgets/main/RunHistoryWidget.h"
 #include "widgets/main/RunSetupWidget.h"
 #include "widgets/main/UserMessage.h"
+#include "widgets/prompts/LibraryKeeper.h"
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/prompts/PromptLibraryWidget.h"
 #include "widgets/run/LogPanel.h"
@@ -36,6 +38,8 @@
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
@@ -45,9 +49,11 @@
 #include <QTimer>
 #include <QToolBar>
 #include <QRegularExpression>
+#include <QScrollArea>
 #include <QToolButton>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <iterator>
 #include <utility>
@@ -59,6 +65,8 @@ namespace xopd::widgets {
 namespace {
 
 constexpr int kStateVersion = 3;
+/// Widest the status bar's permanent labels get (longer text is elided, full text in the tooltip).
+constexpr int kStatusLabelWidth = 360;
 
 /// The demo kit's prompts, read off the GUI thread.
 struct KitPrompts {
@@ -75,6 +83,7 @@ KitPrompts readKitPrompts(const QStringList& manifests) {
     for (const auto& m : manifests) {
         try {
             auto e = PromptLibraryModel::readManifest(m);
+            for (auto& entry : e) entry.kit = true;  // read from the kit each start: only edits are kept
             r.entries.insert(r.entries.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
         } catch (const std::exception& e) {
             r.problems << QString::fromUtf8(e.what());
@@ -121,6 +130,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
       metrics_(new MetricStore(this)),
       tokens_(new TokenStore(this)),
       library_(new PromptLibraryModel(this)),
+      keeper_(new LibraryKeeper(library_, this)),
       historyModel_(new RunHistoryModel(this)) {
     setWindowTitle("X-OPD Workbench");
     setObjectName("MainWindow");
@@ -141,6 +151,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
 
     stateLabel_ = new QLabel("no run", this);
     workspaceLabel_ = new QLabel(this);
+    stateLabel_->setMaximumWidth(kStatusLabelWidth);
     statusBar()->addPermanentWidget(stateLabel_);
     statusBar()->addPermanentWidget(workspaceLabel_);
 
@@ -168,10 +179,12 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     openDemoKit(options_.demoKit.isEmpty() ? QString::fromStdString(demokit::defaultDemoKitPath()) : options_.demoKit);
     modelsChanged();
 
-    resize(1400, 900);
+    // First start: 1400×900 where the screen has room, else the screen's available area (a window
+    // larger than the screen hides its status bar and right-hand controls).
+    fitToScreen(QSize(1400, 900));
     if (options_.restoreLayout) {
         QSettings s;
-        restoreGeometry(s.value("window/geometry").toByteArray());
+        if (restoreGeometry(s.value("window/geometry").toByteArray())) fitToScreen(size());  // saved on a larger screen
         restoreState(s.value("window/state").toByteArray(), kStateVersion);
     }
     lastState_ = saveState(kStateVersion);
@@ -180,7 +193,7 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     status("Ready. F2 lists every key.");
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() { keeper_->flush(); }  // a change made just before is not lost
 
 void MainWindow::buildScreens() {
     log_ = new LogPanel(this);
@@ -198,7 +211,18 @@ void MainWindow::buildScreens() {
     for (int i = 0; i < int(Screen::Count); ++i) {
         auto* d = new QDockWidget(screenTitle(Screen(i)), this);
         d->setObjectName(names[i]);
-        d->setWidget(widgets[i]);
+        screenWidgets_[i] = widgets[i];
+        if (Screen(i) != Screen::Log) {
+            // Screens scroll rather than set the window's minimum size: on a small screen the
+            // window still fits, status bar and right-hand controls included.
+            auto* scroll = new QScrollArea(d);
+            scroll->setWidgetResizable(true);
+            scroll->setFrameShape(QFrame::NoFrame);
+            scroll->setWidget(widgets[i]);
+            d->setWidget(scroll);
+        } else {
+            d->setWidget(widgets[i]);
+        }
         d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
         connect(d, &QDockWidget::dockLocationChanged, this, &MainWindow::recordLayout);
         connect(d, &QDockWidget::topLevelChanged, this, &MainWindow::recordLayout);
@@ -218,7 +242,7 @@ void MainWindow::buildScreens() {
     banner_->setObjectName("banner");
     banner_->setMovable(false);
     bannerText_ = new QLabel(banner_);
-    bannerText_->setWordWrap(false);
+    bannerText_->setWordWrap(true);  // a long notice wraps; it never sets the window's width
     bannerText_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     bannerText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     bannerText_->setStyleSheet("QLabel{background:#fff3cd;color:#664d03;padding:6px;border:1px solid #e0c36a}");
@@ -229,13 +253,14 @@ void MainWindow::buildScreens() {
     // Wiring between screens.
     connect(prompts_, &PromptLibraryWidget::statusMessage, this, &MainWindow::status);
     connect(prompts_, &PromptLibraryWidget::promptActivated, this, [this](int row) {
-        const auto& e = library_->entry(row);
+        // By the prompt's id: the kit says each question in several voices, so its text names no one clip.
         showScreen(Screen::Ask);
-        for (int i = 0; i < ask_->promptCount(); ++i) {
-            ask_->choosePrompt(i);
-            if (ask_->transcript() == e.transcript) break;
-        }
+        ask_->chooseLibraryPrompt(library_->entry(row).id);
     });
+    connect(prompts_, &PromptLibraryWidget::importProblems, this, [this](const QStringList& problems) {
+        for (const auto& p : problems) log_->append(LogLevel::Error, "import: " + p);
+    });
+    connect(keeper_, &LibraryKeeper::failed, this, [this](const QString& m) { showError("Prompt library", m); });
     connect(ask_, &AskWidget::statusMessage, this, &MainWindow::status);
     connect(ask_, &AskWidget::failed, this, [this](const QString& m) { log_->append(LogLevel::Error, "ask: " + m); });
     connect(ask_, &AskWidget::modelsLoaded, this, [this](const QString& d) { log_->append(LogLevel::Info, "ask: loaded " + d); });
@@ -259,6 +284,7 @@ void MainWindow::buildScreens() {
         refreshHistory(monitor_->runId());
     });
     connect(monitor_->bridge(), &RunBridge::checkpointSaved, this, [this] { refreshHistory(); });
+    connect(monitor_->bridge(), &RunBridge::stepReceived, this, &MainWindow::onLiveStep);
     connect(listening_, &AbListeningWidget::statusMessage, this, &MainWindow::status);
     connect(history_, &RunHistoryWidget::statusMessage, this, &MainWindow::status);
     connect(history_, &RunHistoryWidget::overlayRequested, this, &MainWindow::overlayRuns);
@@ -413,11 +439,25 @@ void MainWindow::defaultLayout() {
     defaultState_ = saveState(kStateVersion);
 }
 
+void MainWindow::fitToScreen(QSize wanted) {
+    const QScreen* sc = screen() ? screen() : QGuiApplication::primaryScreen();
+    if (!sc) {
+        resize(wanted);
+        return;
+    }
+    const QRect avail = sc->availableGeometry();
+    // Leave room for the window frame (not part of size()).
+    const QSize room(std::max(640, avail.width() - 16), std::max(480, avail.height() - 48));
+    resize(wanted.boundedTo(room));
+    if (frameGeometry().width() > avail.width() || frameGeometry().height() > avail.height() || !avail.contains(frameGeometry()))
+        move(avail.topLeft());
+}
+
 void MainWindow::showScreen(Screen s) {
     QDockWidget* d = docks_[int(s)];
     d->show();
     d->raise();
-    d->widget()->setFocus();
+    screenWidgets_[int(s)]->setFocus();
 }
 
 QString MainWindow::runsFolder() const { return QString::fromStdString(session_.runsFolder()); }
@@ -428,8 +468,18 @@ void MainWindow::setWorkspace(const QString& folder) {
     QDir().mkpath(runsFolder());
     QDir().mkpath(QDir(workspace_).filePath("prompts"));
     prompts_->setWorkspaceFolder(QDir(workspace_).filePath("prompts"));
+    try {
+        for (const auto& p : keeper_->open(workspace_)) log_->append(LogLevel::Warning, "prompt library: " + p);
+    } catch (const std::exception& e) {
+        showError("Prompt library", QString::fromUtf8(e.what()) +
+                                        " — the file is kept as it is, and library changes are not saved until it is "
+                                        "fixed or moved away and the workspace is opened again");
+    }
     QSettings().setValue("workspace", workspace_);
-    workspaceLabel_->setText("workspace: " + workspace_);
+    // Elided in the middle: a long path never pushes the status bar's message off the window.
+    const QString full = "workspace: " + workspace_;
+    workspaceLabel_->setText(workspaceLabel_->fontMetrics().elidedText(full, Qt::ElideMiddle, kStatusLabelWidth));
+    workspaceLabel_->setToolTip(full);
     historyModel_->setRoot(runsFolder());
     refreshHistory();  // problems are logged when the read comes back
 }
@@ -450,8 +500,10 @@ void MainWindow::openDemoKit(const QString& folder) {
         // The prompts (headers probed, loudness measured: seconds for a thousand clips) are read on
         // a worker thread and added in one insertion; the window is usable meanwhile.
         const QStringList manifests{QString::fromStdString(kit.train_manifest), QString::fromStdString(kit.eval_manifest)};
+        prompts_->setLoading(QString("Loading the demo kit's prompts from %1 (files probed, loudness measured)…").arg(kitFolder_));
         runInBackground(this, [manifests] { return readKitPrompts(manifests); },
                         [this](KitPrompts r) {
+            prompts_->setLoading({});
             for (const auto& p : r.problems) log_->append(LogLevel::Warning, p);
             const int first = library_->addEntries(std::move(r.entries));
             // Two clips of the kit as ready-made A/B conditions.
@@ -468,7 +520,10 @@ void MainWindow::openDemoKit(const QString& folder) {
                                              .arg(r.seconds, 0, 'f', 2));
             emit demoKitLoaded();
         },
-                        [this](const QString& error) { log_->append(LogLevel::Warning, error); });
+                        [this](const QString& error) {
+                            prompts_->setLoading({});
+                            log_->append(LogLevel::Warning, error);
+                        });
         status("Reading the demo kit's prompts…");
     } catch (const std::exception& e) {
         kitFolder_.clear();
@@ -541,6 +596,7 @@ bool MainWindow::startNewRun() {
     metrics_->clearRun(id);
     tokens_->clear();
     monitor_->setRun(std::move(control), id);
+    liveRunStarted(id, cfg);
     monitor_->addShownRun(id);
     monitor_->bridge()->start();
     log_->append(LogLevel::Info, QString("new %1 run %2 (%3)").arg(method, dir, setup_->modelDescription()));
@@ -567,6 +623,11 @@ bool MainWindow::resumeRun(const QString& dir) {
     const std::string latest = resumed.latest_checkpoint;
     const int64_t upTo = resumed.checkpoint_step;
     monitor_->setRun(std::move(resumed.control), id);
+    try {
+        liveRunStarted(id, run::configInForce(dir.toStdString()));  // run.json plus its hot edits
+    } catch (const std::exception& e) {
+        log_->append(LogLevel::Warning, QString::fromUtf8(e.what()));
+    }
     monitor_->addShownRun(id);
     RunFolderRequest r;
     r.id = id;
@@ -641,6 +702,23 @@ void MainWindow::followTick() {
     r.afterStep = followStep_;
     r.tokenSteps = std::numeric_limits<qint64>::max() / 2;  // tokens of every new step
     followTicket_ = loader_->read(r);
+}
+
+void MainWindow::liveRunStarted(const QString& id, const distill::DistillConfig& config) {
+    liveId_ = id;
+    liveConfig_ = config;
+    liveStepSeconds_.clear();
+    monitor_->setKnobsInForce(config.loss.lambda, config.train.lr, config.rollout.temperature);
+}
+
+void MainWindow::onLiveStep(const StepMetrics& m) {
+    // The first few measured steps calibrate the set-up screen's step time for these models.
+    constexpr size_t kCalibrationSteps = 5;
+    if (liveId_.isEmpty() || monitor_->runId() != liveId_ || liveStepSeconds_.size() >= kCalibrationSteps) return;
+    const auto it = m.scalars.find("time/step_s");
+    if (it == m.scalars.end() || !std::isfinite(it->second) || it->second <= 0) return;
+    liveStepSeconds_.push_back(it->second);
+    setup_->setStepTimeCalibration(distill::calibrateStepTime(liveConfig_, liveStepSeconds_, "run " + liveId_.toStdString()));
 }
 
 int MainWindow::pendingRunReads() const { return loader_->pending(); }
@@ -849,6 +927,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     s.setValue("window/geometry", saveGeometry());
     s.setValue("window/state", saveState(kStateVersion));
     followTimer_->stop();
+    keeper_->flush();
     QMainWindow::closeEvent(event);
 }
 

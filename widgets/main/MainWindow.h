@@ -23,6 +23,7 @@
 #include <QPointer>
 
 #include <memory>
+#include <vector>
 
 class QAction;
 class QDockWidget;
@@ -34,6 +35,7 @@ namespace xopd::widgets {
 class AbListeningWidget;
 class AskWidget;
 class KeyReferenceDialog;
+class LibraryKeeper;
 class LogPanel;
 class MetricChart;
 class MetricStore;
@@ -69,6 +71,8 @@ public:
     RunHistoryModel* historyModel() const { return historyModel_; }
     PromptLibraryWidget* promptScreen() const { return prompts_; }
     PromptLibraryModel* promptLibrary() const { return library_; }
+    /// Keeps the library in WORKSPACE/prompts/library.json.
+    LibraryKeeper* libraryKeeper() const { return keeper_; }
     AbListeningWidget* listeningScreen() const { return listening_; }
     MetricStore* metrics() const { return metrics_; }
     TokenStore* tokens() const { return tokens_; }
@@ -81,7 +85,9 @@ public:
 
     QString workspace() const { return workspace_; }
     QString runsFolder() const;
-    /// Switches workspace (creates WORKSPACE/runs); refreshes the run history.
+    /// Switches workspace (creates WORKSPACE/runs); refreshes the run history; writes the previous
+    /// workspace's prompt library and reads this one's (an unreadable library.json is reported,
+    /// kept as it is, and not written over).
     void setWorkspace(const QString& folder);
     /// "" when the demo kit opened, else why not (shown in the banner).
     QString demoKitProblem() const { return kitProblem_; }
@@ -130,6 +136,8 @@ protected:
 
 private:
     void buildScreens();
+    /// Resizes to `wanted`, or to the screen's available area when that is smaller.
+    void fitToScreen(QSize wanted);
     void buildActions();
     void buildMenus();
     void defaultLayout();
@@ -161,6 +169,7 @@ private:
     MetricStore* metrics_;
     TokenStore* tokens_;
     PromptLibraryModel* library_;
+    LibraryKeeper* keeper_;
     RunHistoryModel* historyModel_;
     LogPanel* log_ = nullptr;
     PromptLibraryWidget* prompts_ = nullptr;
@@ -171,6 +180,7 @@ private:
     AbListeningWidget* listening_ = nullptr;
     RunHistoryWidget* history_ = nullptr;
     QDockWidget* docks_[int(Screen::Count)] = {};
+    QWidget* screenWidgets_[int(Screen::Count)] = {};  ///< each dock's screen (inside a scroll area for forms)
     QToolBar* banner_ = nullptr;
     QLabel* bannerText_ = nullptr;
     QLabel* stateLabel_ = nullptr;
@@ -200,6 +210,14 @@ private:
     QList<quint64> overlayTickets_;
     // Resume: the run waits for its earlier steps.
     quint64 resumeTicket_ = 0;
+    // The live run's config and its first measured step times (they calibrate the set-up screen's
+    // step-time estimate).
+    distill::DistillConfig liveConfig_;
+    QString liveId_;
+    std::vector<double> liveStepSeconds_;
+    void onLiveStep(const StepMetrics& m);
+    /// The monitor's run is `id` with `config` (in force): knob fields and step-time calibration.
+    void liveRunStarted(const QString& id, const distill::DistillConfig& config);
 };
 
 }  // namespace xopd::widgets

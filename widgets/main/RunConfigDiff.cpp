@@ -1,6 +1,8 @@
 #include "widgets/main/RunConfigDiff.h"
 
+#include "core/distill/Knobs.h"
 #include "core/run/RunFolder.h"
+#include "core/run/RunKnobs.h"
 
 #include <QCheckBox>
 #include <QHeaderView>
@@ -16,6 +18,16 @@ std::map<QString, QString> flattenRunConfig(const QString& runDir) {
     std::map<QString, QString> out;
     for (const auto& [key, value] : run::RunFolder(runDir.toStdString()).flatConfig())
         out[QString::fromStdString(key)] = QString::fromStdString(value);
+    // The values the run ran with: its hot edits, each on the field it changes, with where it began.
+    std::map<QString, QString> started;
+    for (const auto& k : run::knobEdits(runDir.toStdString())) {
+        const QString field = QString::fromStdString(distill::knob(k.name).field);
+        if (!started.count(field)) started[field] = out.count(field) ? out[field] : QString("–");
+        out[field] = QString("%1 (hot edit before step %2; run.json %3)")
+                         .arg(QString::number(k.value, 'g', 6))
+                         .arg(k.before_step)
+                         .arg(started[field]);
+    }
     return out;
 }
 

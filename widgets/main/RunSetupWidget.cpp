@@ -250,7 +250,11 @@ RunSetupWidget::RunSetupWidget(QWidget* parent) : QWidget(parent) {
     layout->addLayout(right, 2);
 
     connect(source_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this] {
+        // The run size follows the models (the toy models train with other sizes), but the number
+        // of steps is the user's: a new Source never changes it behind their back.
+        const int steps = maxSteps_->value();
         applySize();
+        maxSteps_->setValue(steps);
         updateEnabled();
         updateEstimate();
         emit modelsChanged();
@@ -460,6 +464,11 @@ void RunSetupWidget::inspect() {
     watcher->setFuture(QtConcurrent::run(runInspect, teacher, student));
 }
 
+void RunSetupWidget::setStepTimeCalibration(const distill::StepTimeCalibration& calibration) {
+    calibration_ = calibration;
+    updateEstimate();
+}
+
 QString RunSetupWidget::reportText() const { return report_->toPlainText(); }
 QString RunSetupWidget::estimateText() const { return estimate_->text(); }
 
@@ -469,9 +478,10 @@ void RunSetupWidget::updateEstimate() {
         shapes = distill::modelShapesOf(config());  // small JSON files; a bad one leaves the rough estimate
     } catch (const Error&) {
     }
-    const auto e = distill::estimateRun(config(), studentParams_, teacherParams_, shapes);
+    const auto e = distill::estimateRun(config(), studentParams_, teacherParams_, shapes, calibration_);
     QString text = QString::fromStdString(e.text).trimmed();
-    if (studentParams_ == 0 && source() != Source::Toy) text += "\n(inspect the models for sizes: Ctrl+I)";
+    if (studentParams_ == 0 && source() != Source::Toy)
+        text += "\n(inspect the models for sizes: Ctrl+I; a run's first steps calibrate the step time)";
     estimate_->setText(text);
 }
 

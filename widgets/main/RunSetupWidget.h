@@ -7,6 +7,7 @@
 // config() is the DistillConfig a new run starts from. GUI thread only.
 
 #include "core/distill/DistillConfig.h"
+#include "core/distill/RunEstimate.h"
 
 #include <QWidget>
 
@@ -46,6 +47,9 @@ public:
     distill::DistillConfig config() const;
     /// One line naming the models ("demo kit teacher + student", "toy models", folders).
     QString modelDescription() const;
+    /// Step times a run measured (its first steps): the estimate of runs with the same models on
+    /// the same device uses them instead of the rough figure (distill::calibrateStepTime).
+    void setStepTimeCalibration(const distill::StepTimeCalibration& calibration);
     /// Runs inspect + compatibility in the background; reportChanged() when done.
     void inspect();
     QString reportText() const;
@@ -69,6 +73,7 @@ private:
     bool kitOk_ = false;
     QString kitProblem_;
     int64_t studentParams_ = 0, teacherParams_ = 0;
+    distill::StepTimeCalibration calibration_;
 
     QComboBox* source_;
     QLabel* kitLabel_;

@@ -71,6 +71,7 @@ Qt::ItemFlags PromptLibraryModel::flags(const QModelIndex& index) const {
 bool PromptLibraryModel::setData(const QModelIndex& index, const QVariant& value, int role) {
     if (!index.isValid() || role != Qt::EditRole || index.row() >= int(entries_.size())) return false;
     PromptEntry& e = entries_[size_t(index.row())];
+    if (e.kit) rememberKitOriginal(e);
     switch (index.column()) {
         case Transcript: e.transcript = value.toString().trimmed(); break;
         case Tags: {
@@ -88,6 +89,7 @@ bool PromptLibraryModel::setData(const QModelIndex& index, const QVariant& value
         }
         default: return false;
     }
+    e.edited = true;
     emit dataChanged(index, index, {Qt::DisplayRole, Qt::EditRole});
     return true;
 }
@@ -121,18 +123,24 @@ int PromptLibraryModel::append(PromptEntry e) {
     return row;
 }
 
-int PromptLibraryModel::addFile(const QString& path, const QString& source, const QString& transcript) {
+PromptEntry PromptLibraryModel::probeFile(const QString& path, const QString& source) {
     const QString abs = QFileInfo(path).absoluteFilePath();
     const auto info = audio::probeAudioFile(abs.toStdString());
     PromptEntry e;
-    e.id = uniqueId(QFileInfo(abs).completeBaseName());
+    e.id = QFileInfo(abs).completeBaseName();
     e.path = abs;
     e.durationS = info.durationSeconds();
     e.sampleRate = info.sample_rate;
     e.channels = info.channels;
     e.source = source;
-    e.transcript = transcript;
     e.lufs = measureLufs(abs);
+    return e;
+}
+
+int PromptLibraryModel::addFile(const QString& path, const QString& source, const QString& transcript) {
+    PromptEntry e = probeFile(path, source);
+    e.id = uniqueId(e.id);
+    e.transcript = transcript;
     return append(std::move(e));
 }
 
@@ -190,6 +198,9 @@ int PromptLibraryModel::addEntries(std::vector<PromptEntry> entries) {
     QSet<QString> taken;
     for (const auto& e : entries_) taken.insert(e.id);
     for (auto& e : entries) {
+        if (e.kit)
+            for (const auto& edit : kitEdits_)
+                if (QString::fromStdString(edit.id) == e.id) applyKitEdit(e, edit);
         const QString wanted = e.id.isEmpty() ? QString("prompt") : e.id;
         QString id = wanted;
         for (int n = 2; taken.contains(id); ++n) id = QString("%1-%2").arg(wanted).arg(n);
@@ -253,7 +264,122 @@ audio::AudioClip PromptLibraryModel::loadClip(int row) const {
 void PromptLibraryModel::clear() {
     beginResetModel();
     entries_.clear();
+    kitEdits_.clear();
+    kitOriginals_.clear();
+    unavailable_.clear();
     endResetModel();
+}
+
+namespace {
+QStringList toQt(const std::vector<std::string>& v) {
+    QStringList out;
+    for (const auto& s : v) out << QString::fromStdString(s);
+    return out;
+}
+std::vector<std::string> toStd(const QStringList& v) {
+    std::vector<std::string> out;
+    for (const auto& s : v) out.push_back(s.toStdString());
+    return out;
+}
+}  // namespace
+
+void PromptLibraryModel::rememberKitOriginal(const PromptEntry& e) {
+    const std::string id = e.id.toStdString();
+    for (const auto& o : kitOriginals_)
+        if (o.id == id) return;
+    data::LibraryPrompt o;
+    o.id = id;
+    o.transcript = e.transcript.toStdString();
+    o.split = e.split.toStdString();
+    o.tags = toStd(e.tags);
+    kitOriginals_.push_back(std::move(o));
+}
+
+void PromptLibraryModel::applyKitEdit(PromptEntry& e, const data::LibraryPrompt& edit) {
+    rememberKitOriginal(e);
+    e.transcript = QString::fromStdString(edit.transcript);
+    e.split = QString::fromStdString(edit.split);
+    e.tags = toQt(edit.tags);
+    e.edited = true;
+}
+
+data::WorkspaceLibrary PromptLibraryModel::workspaceLibrary() const {
+    data::WorkspaceLibrary lib;
+    for (const auto& e : entries_) {
+        data::LibraryPrompt p;
+        p.id = e.id.toStdString();
+        p.transcript = e.transcript.toStdString();
+        p.split = e.split.toStdString();
+        p.tags = toStd(e.tags);
+        if (e.kit) {
+            if (e.edited) lib.kit_edits.push_back(std::move(p));
+            continue;
+        }
+        p.audio_path = e.path.toStdString();
+        p.source = e.source.toStdString();
+        p.voice = e.voice.toStdString();
+        lib.prompts.push_back(std::move(p));
+    }
+    // Kept as they were: prompts whose audio was missing, and edits of kit prompts not (yet) here.
+    auto taken = [&](const std::vector<data::LibraryPrompt>& list, const std::string& id) {
+        return std::any_of(list.begin(), list.end(), [&](const data::LibraryPrompt& p) { return p.id == id; });
+    };
+    for (const auto& p : unavailable_)
+        if (!taken(lib.prompts, p.id)) lib.prompts.push_back(p);
+    for (const auto& edit : kitEdits_)
+        if (!taken(lib.kit_edits, edit.id) && rowOf(QString::fromStdString(edit.id)) < 0) lib.kit_edits.push_back(edit);
+    return lib;
+}
+
+QStringList PromptLibraryModel::loadWorkspaceLibrary(const data::WorkspaceLibrary& library) {
+    QStringList problems;
+    std::vector<PromptEntry> add;
+    for (const auto& p : library.prompts) {
+        try {
+            PromptEntry e = probeFile(QString::fromStdString(p.audio_path), QString::fromStdString(p.source));
+            e.id = QString::fromStdString(p.id);
+            e.transcript = QString::fromStdString(p.transcript);
+            e.split = QString::fromStdString(p.split);
+            e.tags = toQt(p.tags);
+            e.voice = QString::fromStdString(p.voice);
+            add.push_back(std::move(e));
+        } catch (const std::exception& ex) {
+            unavailable_.push_back(p);
+            problems << QString("prompt '%1' left out of the table (kept in the workspace library): %2")
+                            .arg(QString::fromStdString(p.id), QString::fromUtf8(ex.what()));
+        }
+    }
+    addEntries(std::move(add));
+    kitEdits_ = library.kit_edits;
+    for (size_t row = 0; row < entries_.size(); ++row) {
+        PromptEntry& e = entries_[row];
+        if (!e.kit) continue;
+        for (const auto& edit : kitEdits_)
+            if (QString::fromStdString(edit.id) == e.id) {
+                applyKitEdit(e, edit);
+                emit dataChanged(index(int(row), 0), index(int(row), ColumnCount - 1));
+            }
+    }
+    return problems;
+}
+
+void PromptLibraryModel::clearWorkspace() {
+    for (int row = int(entries_.size()) - 1; row >= 0; --row)
+        if (!entries_[size_t(row)].kit) removeRows(row, 1);
+    for (size_t row = 0; row < entries_.size(); ++row) {
+        PromptEntry& e = entries_[row];
+        for (const auto& o : kitOriginals_)
+            if (QString::fromStdString(o.id) == e.id) {
+                e.transcript = QString::fromStdString(o.transcript);
+                e.split = QString::fromStdString(o.split);
+                e.tags = toQt(o.tags);
+                e.edited = false;
+                emit dataChanged(index(int(row), 0), index(int(row), ColumnCount - 1));
+            }
+    }
+    kitEdits_.clear();
+    kitOriginals_.clear();
+    unavailable_.clear();
 }
 
 }  // namespace xopd::widgets

@@ -6,8 +6,14 @@
 //
 // Import errors throw xopd::Error naming the file (the widget shows them); a failing file in a
 // folder import is skipped and reported in the returned list of problems.
+//
+// Persistence: workspaceLibrary() / loadWorkspaceLibrary() convert to and from the library a
+// workspace keeps (core/data/WorkspaceLibrary.h); LibraryKeeper writes it after each change. The
+// demo kit's prompts (PromptEntry::kit) are read from the kit each start, so only their edits are
+// kept.
 
 #include "core/audio/AudioClip.h"
+#include "core/data/WorkspaceLibrary.h"
 
 #include <QAbstractTableModel>
 #include <QStringList>
@@ -29,6 +35,8 @@ struct PromptEntry {
     QString transcript;
     QStringList tags;
     QString voice;
+    bool kit = false;     ///< a demo-kit prompt: read from the kit each start; only edits are kept
+    bool edited = false;  ///< transcript, split or tags changed in the table (kit prompts)
 };
 
 class PromptLibraryModel : public QAbstractTableModel {
@@ -75,10 +83,28 @@ public:
     int rowOf(const QString& id) const;
     void clear();
 
+    /// A file's entry (header probed, loudness measured) without adding it. Throws xopd::Error.
+    static PromptEntry probeFile(const QString& path, const QString& source);
+    /// What the workspace keeps: every prompt that is not the kit's (plus those whose audio was
+    /// missing when loaded, so they are not lost), and the edits of kit prompts.
+    data::WorkspaceLibrary workspaceLibrary() const;
+    /// Adds a workspace's prompts and applies its kit edits (to the kit rows present and to those
+    /// added later). A prompt whose audio cannot be read is left out of the table but kept for
+    /// workspaceLibrary(); one problem line each is returned.
+    QStringList loadWorkspaceLibrary(const data::WorkspaceLibrary& library);
+    /// Removes every prompt that is not the kit's and undoes the kit edits (switching workspace).
+    void clearWorkspace();
+
 private:
     QString uniqueId(const QString& wanted) const;
     int append(PromptEntry e);
+    /// Applies a kit edit to `e` (remembering the kit's own values).
+    void applyKitEdit(PromptEntry& e, const data::LibraryPrompt& edit);
+    void rememberKitOriginal(const PromptEntry& e);
     std::vector<PromptEntry> entries_;
+    std::vector<data::LibraryPrompt> kitEdits_;     ///< edits waiting for (or applied to) kit rows
+    std::vector<data::LibraryPrompt> kitOriginals_; ///< the kit's values of edited kit rows
+    std::vector<data::LibraryPrompt> unavailable_;  ///< kept prompts whose audio was missing
 };
 
 }  // namespace xopd::widgets

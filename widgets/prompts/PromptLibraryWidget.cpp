@@ -60,7 +60,17 @@ PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* par
     table_->setSortingEnabled(true);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
-    table_->horizontalHeader()->setStretchLastSection(true);
+    // Name and Transcript get the room; Tags and the measured columns take what they need.
+    auto* header = table_->horizontalHeader();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setSectionResizeMode(PromptLibraryModel::Transcript, QHeaderView::Stretch);
+    header->resizeSection(PromptLibraryModel::Name, 240);
+    header->resizeSection(PromptLibraryModel::Tags, 140);
+    for (int c : {PromptLibraryModel::Duration, PromptLibraryModel::Split, PromptLibraryModel::Source})
+        header->resizeSection(c, 80);
+    header->resizeSection(PromptLibraryModel::Format, 120);
+    header->resizeSection(PromptLibraryModel::Loudness, 100);
     table_->verticalHeader()->hide();
     table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
     table_->setAlternatingRowColors(true);
@@ -153,8 +163,24 @@ PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* par
     pl->addLayout(previewBar);
     pl->addWidget(waveform_, 1);
 
+    // Shown while a large set (the demo kit) is read on a worker thread, instead of an empty table.
+    loading_ = new QWidget(this);
+    auto* ll = new QHBoxLayout(loading_);
+    ll->setContentsMargins(0, 0, 0, 0);
+    loadingLabel_ = new QLabel(loading_);
+    auto* busy = new QProgressBar(loading_);
+    busy->setRange(0, 0);  // busy: the count is not known until the read is done
+    busy->setMaximumHeight(12);
+    ll->addWidget(loadingLabel_);
+    ll->addWidget(busy, 1);
+    loading_->hide();
+    auto* tableBox = new QWidget(this);
+    auto* tb = new QVBoxLayout(tableBox);
+    tb->setContentsMargins(0, 0, 0, 0);
+    tb->addWidget(loading_);
+    tb->addWidget(table_, 1);
     auto* split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(table_);
+    split->addWidget(tableBox);
     split->addWidget(preview);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
@@ -253,6 +279,14 @@ void PromptLibraryWidget::refreshDevices() {
     }
 }
 
+void PromptLibraryWidget::setLoading(const QString& message) {
+    loadingLabel_->setText(message);
+    loading_->setVisible(!message.isEmpty());
+}
+
+bool PromptLibraryWidget::isLoading() const { return !loading_->isHidden(); }
+QString PromptLibraryWidget::loadingText() const { return isLoading() ? loadingLabel_->text() : QString(); }
+
 int PromptLibraryWidget::currentRow() const {
     const QModelIndex i = table_->currentIndex();
     return i.isValid() ? proxy_->mapToSource(i).row() : -1;
@@ -268,7 +302,13 @@ void PromptLibraryWidget::importPaths(const QStringList& paths) {
     const int before = model_->rowCount();
     for (const QString& p : paths) problems << model_->addPath(p);
     emit statusMessage(QString("Imported %1 prompt(s)%2").arg(model_->rowCount() - before).arg(problems.isEmpty() ? "" : QString(", %1 problem(s)").arg(problems.size())));
-    if (!problems.isEmpty()) QMessageBox::warning(this, "Import", problems.mid(0, 20).join('\n'));
+    if (problems.isEmpty()) return;
+    emit importProblems(problems);
+    // Modeless: the Log panel keeps every line; the box shows the first few.
+    auto* box = new QMessageBox(QMessageBox::Warning, "Import", problems.mid(0, 20).join('\n'), QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->show();
 }
 
 void PromptLibraryWidget::dragEnterEvent(QDragEnterEvent* e) {

@@ -58,6 +58,11 @@ public:
     /// ("" when none).
     int meterLevel() const;
     QString clipWarningText() const;
+    /// A loading indicator above the table ("" hides it): a busy bar and `message`, while a large
+    /// set is read off the GUI thread.
+    void setLoading(const QString& message);
+    bool isLoading() const;
+    QString loadingText() const;
     /// Refreshes the input-device and voice lists.
     void refreshDevices();
 
@@ -65,6 +70,8 @@ signals:
     /// A prompt was chosen for the Ask screen (double click).
     void promptActivated(int sourceRow);
     void statusMessage(const QString& message);
+    /// An import left files out: one line per problem, naming the file (for the Log panel).
+    void importProblems(const QStringList& problems);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -90,6 +97,8 @@ private:
     QComboBox* voice_;
     QCheckBox* spectro_;
     QLabel* loudness_;
+    QWidget* loading_;
+    QLabel* loadingLabel_;
     WaveformView* waveform_;
     AudioTransport* transport_;
     QTimer* pump_;

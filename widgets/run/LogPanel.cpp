@@ -1,6 +1,7 @@
 #include "widgets/run/LogPanel.h"
 
 #include <QCheckBox>
+#include <QStringList>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLineEdit>
@@ -88,5 +89,11 @@ void LogPanel::refilter() {
 }
 
 int LogPanel::shownLines() const { return shown_; }
+
+QStringList LogPanel::messages() const {
+    QStringList out;
+    for (const auto& e : entries_) out << e.message;
+    return out;
+}
 
 }  // namespace xopd::widgets

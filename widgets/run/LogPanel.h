@@ -23,6 +23,8 @@ public:
     /// Lines currently shown (after filters).
     int shownLines() const;
     int totalLines() const { return int(entries_.size()); }
+    /// Every line's message, whatever the filters (tests, checks).
+    QStringList messages() const;
 
 private:
     struct Entry {

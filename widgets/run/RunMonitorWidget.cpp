@@ -284,6 +284,7 @@ void RunMonitorWidget::setRun(std::unique_ptr<RunControl> control, const QString
     elapsedS_ = 0;
     meanInterval_ms_ = 0;
     lastState_ = RunState::Idle;
+    for (double& v : inForce_) v = qQNaN();  // the main window sets the new run's
     bridge_->attach(control_.get());
     if (control_) log_->append(LogLevel::Info, QString("opened run %1 (%2)").arg(runId, QString::fromStdString(control_->runDir())));
     onState(control_ ? control_->state() : RunState::Idle, {});
@@ -456,16 +457,8 @@ void RunMonitorWidget::onState(RunState state, const QString& reason) {
     badge_->setStyleSheet(badgeStyle(state));
     if (!reason.isEmpty()) log_->append(state == RunState::Failed ? LogLevel::Error : LogLevel::Info,
                                         QString("%1: %2").arg(runStateName(state), reason));
-    if (state == RunState::Paused && control_) {
-        // Offer the current knob values from the last step.
-        auto value = [&](const char* k) {
-            const MetricSeries* s = metrics_->series(runId_, k);
-            return s && !s->value.empty() ? s->value.back() : qQNaN();
-        };
-        if (std::isfinite(value("lambda"))) lambda_->setValue(value("lambda"));
-        if (std::isfinite(value("lr"))) lr_->setValue(value("lr"));
-        if (std::isfinite(value("temperature"))) temperature_->setValue(value("temperature"));
-    }
+    // Offer the values in force (not a step's logged values: a scheduled lr, or one from before an edit).
+    if (state == RunState::Paused && control_) showKnobsInForce();
     updateControls();
     emit runStateChanged(state);
 }
@@ -487,8 +480,10 @@ void RunMonitorWidget::applyKnobs() {
     // The mark names what changed, from the last step's values ("lr 0.0001→5e-05").
     QStringList changed;
     for (auto [name, box] : {std::pair{"lambda", lambda_}, std::pair{"lr", lr_}, std::pair{"temperature", temperature_}}) {
+        // The value in force (the run's config or its last accepted edit), else the last step's.
+        const int k = name == QString("lambda") ? 0 : name == QString("lr") ? 1 : 2;
         const MetricSeries* s = metrics_->series(runId_, name);
-        const double was = s && !s->value.empty() ? s->value.back() : qQNaN();
+        const double was = std::isfinite(inForce_[k]) ? inForce_[k] : s && !s->value.empty() ? s->value.back() : qQNaN();
         if (!(was == box->value()))
             changed << QString("%1 %2→%3").arg(name == QString("lambda") ? QString::fromUtf8("λ") : QString(name))
                            .arg(was, 0, 'g', 4)
@@ -497,6 +492,7 @@ void RunMonitorWidget::applyKnobs() {
     const bool ok = bridge_->setKnob("lambda", lambda_->value()) && bridge_->setKnob("lr", lr_->value()) &&
                     bridge_->setKnob("temperature", temperature_->value());
     if (ok && !changed.isEmpty()) addMark(RunMarkKind::HotEdit, double(step_), changed.join(", "));
+    if (ok) setKnobsInForce(lambda_->value(), lr_->value(), temperature_->value());
     if (ok)
         log_->append(LogLevel::Info, QString("hot edit: lambda=%1 lr=%2 temperature=%3")
                                          .arg(lambda_->value())
@@ -517,6 +513,26 @@ void RunMonitorWidget::updateProgress() {
     const bool running = bridge_->control() && bridge_->state() == RunState::Running;
     const bool isStalled = running && meanInterval_ms_ > 0 && sinceStep_.elapsed() > std::max(5000.0, 5 * meanInterval_ms_);
     stalled_->setText(isStalled ? QString("stalled? no step for %1 s").arg(sinceStep_.elapsed() / 1000) : QString());
+}
+
+void RunMonitorWidget::setKnobsInForce(double lambda, double lr, double temperature) {
+    inForce_[0] = lambda;
+    inForce_[1] = lr;
+    inForce_[2] = temperature;
+    showKnobsInForce();
+}
+
+void RunMonitorWidget::showKnobsInForce() {
+    QDoubleSpinBox* fields[] = {lambda_, lr_, temperature_};
+    for (int i = 0; i < 3; ++i)
+        if (std::isfinite(inForce_[i])) fields[i]->setValue(inForce_[i]);
+}
+
+double RunMonitorWidget::knobFieldValue(const QString& name) const {
+    if (name == "lambda") return lambda_->value();
+    if (name == "lr") return lr_->value();
+    if (name == "temperature") return temperature_->value();
+    return qQNaN();
 }
 
 QString RunMonitorWidget::progressText() const { return progressLabel_->text(); }

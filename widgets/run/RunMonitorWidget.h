@@ -90,6 +90,11 @@ public:
     /// Text of the progress line and the badge (tests).
     QString progressText() const;
     QString badgeText() const;
+    /// The values of the hot-editable knobs the run runs with (its config plus its hot edits; the
+    /// main window sets them with the run). The fields show these, and an accepted edit replaces them.
+    void setKnobsInForce(double lambda, double lr, double temperature);
+    /// What the hot-edit field `name` ("lambda", "lr", "temperature") shows (tests).
+    double knobFieldValue(const QString& name) const;
 
 signals:
     /// Start was pressed with no run open: the main window builds one from the set-up screen.
@@ -152,6 +157,8 @@ private:
     double elapsedS_ = 0, tokensPerS_ = qQNaN(), gpuMemGb_ = qQNaN();
     QElapsedTimer sinceStep_;
     double meanInterval_ms_ = 0;
+    double inForce_[3] = {qQNaN(), qQNaN(), qQNaN()};  ///< lambda, lr, temperature in force
+    void showKnobsInForce();
 };
 
 }  // namespace xopd::widgets

@@ -19,6 +19,7 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace xopd::widgets {
@@ -204,6 +205,8 @@ TokenView::TokenView(TokenStore* store, QWidget* parent) : QWidget(parent), stor
     followBox_->setToolTip("Follow the latest logged step");
     sampleBox_ = new QSpinBox(this);
     sampleBox_->setRange(0, 0);
+    sampleBox_->setSuffix(" of 0");
+    sampleBox_->setToolTip("Which sample of the step (each stream's rows, counted from 1)");
     sampleLabel_ = new QLabel("sample", this);
     clampBox_ = new QDoubleSpinBox(this);
     clampBox_->setRange(0, 100);
@@ -281,7 +284,7 @@ TokenView::TokenView(TokenStore* store, QWidget* parent) : QWidget(parent), stor
         if (on) updateSteps();
     });
     connect(sampleBox_, QOverload<int>::of(&QSpinBox::valueChanged), this, [this](int v) {
-        sample_ = v;
+        sample_ = std::max(0, v - 1);  // the box counts from 1, as every other sample number on screen
         rebuild();
     });
     connect(clampBox_, QOverload<double>::of(&QDoubleSpinBox::valueChanged), this, [this](double) { rebuild(); });
@@ -361,11 +364,12 @@ void TokenView::rebuild() {
     const int rows = store_->rowsPerStream(step_);
     {
         const QSignalBlocker block(sampleBox_);
-        sampleBox_->setRange(0, std::max(0, rows - 1));
-        if (sample_ > sampleBox_->maximum()) sample_ = sampleBox_->maximum();
-        sampleBox_->setValue(sample_);
+        // One number: the box says "2 of 4" and the hover panel says "sample 2".
+        sample_ = std::clamp(sample_, 0, std::max(0, rows - 1));
+        sampleBox_->setRange(rows == 0 ? 0 : 1, std::max(0, rows));
+        sampleBox_->setSuffix(QString(" of %1").arg(rows));
+        sampleBox_->setValue(rows == 0 ? 0 : sample_ + 1);
     }
-    sampleLabel_->setText(QString("sample %1 of %2").arg(rows == 0 ? 0 : sample_ + 1).arg(rows));
     stepLabel_->setText(step_ < 0 ? "no steps" : QString("step %1").arg(step_));
     const auto* speechInStore = store_->findNth(step_, "speech", sample_);
     const auto* textInStore = store_->findNth(step_, "text", sample_);
@@ -407,6 +411,8 @@ void TokenView::moveLock(int delta) {
     lockToken(lockedRow_, std::clamp(lockedIndex_ + delta, 0, int(b->tokens.size()) - 1));
 }
 
+QString TokenView::sampleText() const { return sampleLabel_->text() + " " + sampleBox_->text(); }
+
 QString TokenView::decode(int32_t id) const { return decoder_ ? decoder_(id) : store_->tokenText(id); }
 
 QString TokenView::describe(const TokenDivergenceBatch& b, int index) const {
@@ -416,7 +422,7 @@ QString TokenView::describe(const TokenDivergenceBatch& b, int index) const {
     h += QString("<p>%1 stream · step %2 · sample %3 · position %4 · id %5%6</p>")
              .arg(QString::fromStdString(b.stream))
              .arg(b.step)
-             .arg(b.sample_index + 1)
+             .arg(sample_ + 1)
              .arg(t.position)
              .arg(t.token_id)
              .arg(t.masked ? " · <i>masked</i>" : "");

@@ -48,6 +48,8 @@ public:
     void moveLock(int delta);
     /// The batches on screen (speech, text; either may be missing).
     std::vector<TokenDivergenceBatch> shownBatches() const;
+    /// The sample selector as shown ("sample 2 of 4"; tests).
+    QString sampleText() const;
     /// HTML of the detail panel (tests).
     QString detailHtml() const;
     /// Colour scale bound in use (the clamp, or max |value| when the clamp is 0).
