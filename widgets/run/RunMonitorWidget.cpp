@@ -524,8 +524,16 @@ void RunMonitorWidget::setKnobsInForce(double lambda, double lr, double temperat
 
 void RunMonitorWidget::showKnobsInForce() {
     QDoubleSpinBox* fields[] = {lambda_, lr_, temperature_};
-    for (int i = 0; i < 3; ++i)
-        if (std::isfinite(inForce_[i])) fields[i]->setValue(inForce_[i]);
+    static const char* names[] = {"lambda", "lr", "temperature"};
+    for (int i = 0; i < 3; ++i) {
+        if (std::isfinite(inForce_[i])) {
+            fields[i]->setValue(inForce_[i]);
+            continue;
+        }
+        // A run whose config the window did not give (a scripted run): its last logged value.
+        const MetricSeries* series = metrics_->series(runId_, names[i]);
+        if (series && !series->value.empty() && std::isfinite(series->value.back())) fields[i]->setValue(series->value.back());
+    }
 }
 
 double RunMonitorWidget::knobFieldValue(const QString& name) const {
