@@ -5,7 +5,7 @@
     may include "core/<other>/..." only when <other> comes before <folder> in it (or is <folder>).
     A file under core/ may never include a Qt header. Fails listing every offending include. ]]
 cmake_policy(VERSION 3.25)
-set(XOPD_CORE_LAYERS common dist audio text model data eval demokit distill run session)
+set(XOPD_CORE_LAYERS common dist audio text model serve data eval demokit distill run session)
 
 if(NOT ROOT)
   message(FATAL_ERROR "CheckCoreLayers: pass -DROOT=<source tree>")

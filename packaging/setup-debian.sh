@@ -19,6 +19,7 @@ core_packages=(
   libisal-dev             # CRC32C (ISA-L crc32_iscsi) of the TensorBoard event files' TFRecord framing
   python3-torch python3-numpy     # float64 reference implementations used by the tests; torchrun
   libgloo-dev             # Gloo headers behind LibTorch's ProcessGroupGloo (data-parallel training)
+  libcpp-httplib-dev      # HTTP server and client: xopd serve, a teacher served over HTTP
   # The .deb (make package) and its test (tests/package): manual pages from --help, CPack's file
   # types, and the checkers lintian, desktop-file-validate and appstreamcli.
   help2man file lintian desktop-file-utils appstream

@@ -19,5 +19,6 @@ void addGenerateCommand(CLI::App& app, Action& run);  // cmd_generate.cpp: gener
 void addTextCommands(CLI::App& app, Action& run);     // cmd_text.cpp: tokenize, detokenize
 void addDistillCommands(CLI::App& app, Action& run);  // cmd_distill.cpp: distill, runs
 void addDataCommands(CLI::App& app, Action& run);     // cmd_data.cpp: demo-kit, eval, prompts
+void addServeCommand(CLI::App& app, Action& run);     // cmd_serve.cpp: serve
 
 }  // namespace xopd::cli

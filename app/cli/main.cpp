@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     xopd::cli::addTextCommands(app, run);
     xopd::cli::addDistillCommands(app, run);
     xopd::cli::addDataCommands(app, run);
+    xopd::cli::addServeCommand(app, run);
 
     try {
         app.parse(argc, argv);

@@ -51,7 +51,7 @@ ScoreResult score(const Qwen2Decoder& decoder, const std::vector<PromptInput>& p
         if (id >= 0 && id < V) masked.push_back(id);
     torch::Tensor masked_t = masked.empty() ? torch::Tensor() : torch::tensor(masked, torch::kInt64).to(decoder.device());
 
-    std::vector<torch::Tensor> lps, ents, tk_ids, tk_lps, fulls;
+    std::vector<torch::Tensor> lps, ents, tk_ids, tk_lps, fulls, ranks;
     for (int64_t b = 0; b < B; ++b) {  // one row at a time bounds the [R, V] fp32 buffer
         torch::Tensor logits = decoder.logitsFromHidden(hidden[b]);                       // [R, V]
         logits = logits.to(upcastType(logits.scalar_type()));                             // fp32 (fp64 models: fp64)
@@ -59,6 +59,7 @@ ScoreResult score(const Qwen2Decoder& decoder, const std::vector<PromptInput>& p
         if (o.temperature != 1.0) logits = logits / o.temperature;
         torch::Tensor lp = logits.log_softmax(-1);
         lps.push_back(lp.gather(-1, targets[b].unsqueeze(-1)).squeeze(-1));
+        if (o.rank) ranks.push_back(lp.gt(lps.back().unsqueeze(-1)).sum(-1) + 1);
         if (o.entropy) {
             torch::Tensor finite = lp.masked_fill(torch::isinf(lp), 0.0);
             ents.push_back(-(lp.exp() * finite).sum(-1));
@@ -78,6 +79,7 @@ ScoreResult score(const Qwen2Decoder& decoder, const std::vector<PromptInput>& p
         out.topk_ids = torch::stack(tk_ids);
     }
     if (o.full_distribution) out.full_logprobs = torch::stack(fulls);
+    if (o.rank) out.rank = torch::stack(ranks).masked_fill(~m, 0);
     return out;
 }
 

@@ -25,6 +25,7 @@ struct ScoreOptions {
     bool entropy = false;                   ///< per-token entropy of the (masked, tempered) distribution
     int64_t top_k = 0;                      ///< > 0: the k most likely ids and their log-probs per token
     bool full_distribution = false;         ///< the full log-prob rows [B, R, V] (large: B·R·V floats)
+    bool rank = false;                      ///< rank of each response token (1 = most likely; ties share the best)
     double temperature = 1.0;               ///< logits are divided by this before the log-softmax
     std::vector<int64_t> masked_token_ids;  ///< ids set to −inf before the log-softmax (vocabulary alignment)
     int64_t pad_token_id = 0;               ///< id in padded slots (never attended)
@@ -40,6 +41,7 @@ struct ScoreResult {
     torch::Tensor topk_ids;       ///< [B, R, k] int64 (when asked)
     torch::Tensor topk_logprobs;  ///< [B, R, k] fp32 (when asked)
     torch::Tensor full_logprobs;  ///< [B, R, V] fp32 (when asked)
+    torch::Tensor rank;           ///< [B, R] int64 (when asked): 1 + ids strictly more likely than the token
 };
 
 /// Scores responses[i] after prompts[i]. Differentiable unless under NoGradGuard. Throws
