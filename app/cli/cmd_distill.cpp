@@ -1,5 +1,6 @@
 // CLI commands of the distill group (see Commands.h):
 //   xopd distill (--config RUN.json | --toy | --demo) --run-dir DIR [--max-steps N]
+//   xopd distill ... [--teacher-url URL [--teacher-api-key-env VAR] [--teacher-api vllm|openai-echo|sglang]]
 //   xopd distill --resume --run-dir DIR [--max-steps N]
 //   xopd runs list [DIR]
 //   xopd runs export --format tensorboard|csv RUN [--out DIR]
@@ -248,6 +249,7 @@ void addDistillCommands(CLI::App& app, Action& run) {
         std::string runs_root = "runs";
         int64_t dist_timeout_s = 600;
         std::string export_format, export_run, export_out;
+        std::string teacher_url, teacher_api_key_env, teacher_api = "vllm";
     };
     auto a = std::make_shared<Args>();
 
@@ -263,6 +265,16 @@ void addDistillCommands(CLI::App& app, Action& run) {
         ->check(CLI::Range(1, 86400));
     auto* meth = cmd->add_option("--method", a->method, "objective with --demo/--toy: x-opd, sft, offline-kd, gkd")
                      ->check(CLI::IsMember({"x-opd", "sft", "offline-kd", "gkd"}));
+    auto* turl = cmd->add_option("--teacher-url", a->teacher_url,
+                                 "the teacher served over HTTP (xopd serve, vLLM, SGLang): http://HOST:PORT; its tokenizer is read "
+                                 "from the config's teacher folder");
+    auto* tkey = cmd->add_option("--teacher-api-key-env", a->teacher_api_key_env,
+                                 "name of the environment variable holding the teacher server's key (the key is never written)");
+    auto* tapi = cmd->add_option("--teacher-api", a->teacher_api, "request shape: vllm (prompt_logprobs), openai-echo, sglang")
+                     ->check(CLI::IsMember({"vllm", "openai-echo", "sglang"}));
+    tkey->needs(turl);
+    tapi->needs(turl);
+    turl->excludes(res);
     meth->excludes(cfg)->excludes(res);
     cfg->excludes(demo)->excludes(toy)->excludes(res);
     demo->excludes(toy)->excludes(res);
@@ -295,6 +307,12 @@ void addDistillCommands(CLI::App& app, Action& run) {
                 config = distill::demoDistillConfig(methodOf(a->method));
             } else {
                 XOPD_FAIL("distill: give --config FILE, --toy, --demo or --resume");
+            }
+            if (!a->teacher_url.empty()) {
+                config.served_teacher.url = a->teacher_url;
+                config.served_teacher.api = a->teacher_api;
+                config.served_teacher.api_key_env = a->teacher_api_key_env;
+                config.validate("--teacher-url");
             }
             run::RunController c(config, o);
             return drive(c, follower);

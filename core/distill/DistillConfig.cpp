@@ -1,9 +1,13 @@
 #include "core/distill/DistillConfig.h"
 
+#include "core/serve/TeacherWire.h"
+
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/distill/Knobs.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -146,6 +150,22 @@ template <class B>
 void bind(B& b, ModelSource& c) {
     b("kind", c.kind);
     b("path", c.path);
+}
+/// The "teacher" section: the model source and, when served, how to reach it.
+struct TeacherSection {
+    ModelSource* source;
+    ServedTeacherConfig* served;
+};
+template <class B>
+void bind(B& b, TeacherSection& c) {
+    bind(b, *c.source);
+    b("url", c.served->url);
+    b("api", c.served->api);
+    b("api_key_env", c.served->api_key_env);
+    b("served_model", c.served->served_model);
+    b("timeout_s", c.served->timeout_s);
+    b("retries", c.served->retries);
+    b("concurrency", c.served->concurrency);
 }
 template <class B>
 void bind(B& b, DataConfig& c) {
@@ -323,7 +343,8 @@ DistillConfig distillConfigFromJson(const nlohmann::json& json, const std::strin
     for (auto it = json.begin(); it != json.end(); ++it)
         XOPD_CHECK(kSections.count(it.key()), "'" << source << "': unknown field '" << it.key() << "'");
     readSection(json, "student", c.student, source);
-    readSection(json, "teacher", c.teacher, source);
+    TeacherSection teacher{&c.teacher, &c.served_teacher};
+    readSection(json, "teacher", teacher, source);
     readSection(json, "data", c.data, source);
     readSection(json, "rollout", c.rollout, source);
     readSection(json, "loss", c.loss, source);
@@ -341,7 +362,12 @@ nlohmann::json toJson(const DistillConfig& c) {
     nlohmann::json j;
     j["schema"] = 1;
     j["student"] = writeSection(c.student);
-    j["teacher"] = writeSection(c.teacher);
+    if (c.served_teacher.url.empty()) {
+        j["teacher"] = writeSection(c.teacher);  // an in-process teacher's section, as before
+    } else {
+        TeacherSection teacher{const_cast<ModelSource*>(&c.teacher), const_cast<ServedTeacherConfig*>(&c.served_teacher)};
+        j["teacher"] = writeSection(teacher);
+    }
     j["data"] = writeSection(c.data);
     j["rollout"] = writeSection(c.rollout);
     j["loss"] = writeSection(c.loss);
@@ -366,6 +392,30 @@ void DistillConfig::validate(const std::string& source) const {
     if (teacher.kind == ModelSourceKind::Hf && teacher.path.empty()) fail("teacher.path", "required when kind is hf");
     if ((student.kind == ModelSourceKind::Toy) != (teacher.kind == ModelSourceKind::Toy))
         fail("teacher.kind", "a toy student needs a toy teacher and vice versa");
+    if (!served_teacher.url.empty()) {
+        const auto& st = served_teacher;
+        try {
+            serve::parseTeacherUrl(st.url);
+        } catch (const Error& e) {
+            fail("teacher.url", e.what());
+        }
+        if (serve::parseTeacherApi(st.api) == serve::TeacherApi::Invalid)
+            fail("teacher.api", "must be vllm, openai-echo or sglang, got '" + st.api + "'");
+        const bool envName = !st.api_key_env.empty() && (std::isalpha(static_cast<unsigned char>(st.api_key_env[0])) || st.api_key_env[0] == '_') &&
+                             std::all_of(st.api_key_env.begin(), st.api_key_env.end(),
+                                         [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+        if (!st.api_key_env.empty() && !envName)
+            fail("teacher.api_key_env", "must name an environment variable (letters, digits, _), not hold the key");
+        if (!(finite(st.timeout_s) && st.timeout_s > 0)) fail("teacher.timeout_s", "must be > 0");
+        if (st.retries < 0 || st.retries > 100) fail("teacher.retries", "must be in [0, 100]");
+        if (st.concurrency < 1 || st.concurrency > 256) fail("teacher.concurrency", "must be in [1, 256]");
+        if (teacher.kind == ModelSourceKind::Toy) fail("teacher.url", "a served teacher needs a demo or hf teacher folder for its tokenizer");
+        if (loss.method != Method::XOpd && loss.method != Method::Sft)
+            fail("teacher.url", std::string("a served teacher returns the log-probs of given tokens: methods x-opd and sft, not ") +
+                                    methodName(loss.method));
+        if (loss.loss_temperature != 1.0)
+            fail("loss.loss_temperature", "must be 1 with a served teacher (servers return log-probs at temperature 1)");
+    }
     if (data.toy_prompts < 1) fail("data.toy_prompts", "must be >= 1");
     for (const auto& k : hotKnobs()) {  // the hot-editable knobs' ranges: Knobs.h
         const double v = knobValue(*this, k);

@@ -102,6 +102,27 @@ struct ModelSource {
     std::string path;
 };
 
+/// A teacher served over HTTP (README "A teacher over HTTP"): used instead of loading the teacher
+/// when `url` is set. The teacher's `path` (or the demo kit's teacher) still names a local folder
+/// with its tokenizer files and config.json (the weights are not read). The key itself is never
+/// stored: only the name of the environment variable that holds it.
+struct ServedTeacherConfig {
+    /// Base URL ("" = the teacher runs in this process): http(s)://HOST:PORT.
+    std::string url;
+    /// Request shape: "vllm" (prompt_logprobs), "openai-echo" (echo + logprobs), "sglang" (/generate).
+    std::string api = "vllm";
+    /// Environment variable holding the Bearer key ("" = no key).
+    std::string api_key_env;
+    /// Served model name to ask for ("" = the first the server lists).
+    std::string served_model;
+    /// Seconds to wait for a connection and for each answer.
+    double timeout_s = 60.0;
+    /// Retries of a failed request (backoff 0.5 s, doubled, at most 8 s) before the run pauses.
+    int64_t retries = 4;
+    /// Requests in flight at once (the server batches them).
+    int64_t concurrency = 8;
+};
+
 /// Prompt set.
 struct DataConfig {
     /// JSONL manifest of prompt pairs; "" with toy models = the built-in toy prompts.
@@ -250,6 +271,8 @@ struct DistillConfig {
     ModelSource student;
     /// Teacher text LLM (frozen).
     ModelSource teacher;
+    /// The teacher served over HTTP instead (stored in run.json's "teacher" section).
+    ServedTeacherConfig served_teacher;
     /// Prompt set.
     DataConfig data;
     /// Sampling.

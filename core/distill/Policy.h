@@ -11,6 +11,7 @@
 // Threading: a policy is used by one thread at a time (the run's worker). Lifetime: owned by the
 // trainer (std::shared_ptr), outlives every call.
 
+#include "core/common/Error.h"
 #include "core/data/PromptSet.h"
 #include "core/model/runtime/Generation.h"
 
@@ -18,7 +19,9 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xopd::distill {
@@ -52,6 +55,16 @@ struct Rollouts {
     std::vector<uint8_t> eos;           ///< [N] 1 when the row ended with a stop token
     std::vector<uint8_t> truncated;     ///< [N] 1 when it hit max_new_tokens
     int64_t rows() const { return tokens.defined() ? tokens.size(0) : 0; }
+};
+
+/// Top-k (id, log-prob) pairs per position of one row, best first.
+using TopkRow = std::vector<std::vector<std::pair<int32_t, float>>>;
+
+/// A teacher's log-probs of given response tokens, from a model that returns no logits (a served
+/// teacher, RemoteTeacher.h): at temperature 1, over its whole vocabulary.
+struct ResponseTokenScores {
+    torch::Tensor logprobs;           ///< [N, L] float32, CPU: log p(tokens[n, t] | prompt, tokens[n, <t]); 0 beyond a row
+    std::map<int64_t, TopkRow> topk;  ///< per requested row: each position's alternatives
 };
 
 /// What happened inside a model during one step, beyond its outputs (StepMetrics keys).
@@ -101,6 +114,19 @@ public:
     /// Statistics gathered by the differentiable passes (responseLogits with grad on) since the
     /// last call; the trainer adds them to the step's metrics. Default: none.
     virtual ModelStepStatistics takeStepStatistics() { return {}; }
+    /// False for a teacher that returns log-probs of given tokens but no logits (a served model):
+    /// the scorer then calls responseTokenScores() instead of responseLogits().
+    virtual bool returnsLogits() const { return true; }
+    /// Log-probs of response tokens [N, L] (mask [N, L]) of rows whose prompts are
+    /// prompts[prompt_index[r]] under the stream's context, with `topk` alternatives for the rows in
+    /// `topk_rows`. Only for policies whose returnsLogits() is false.
+    virtual ResponseTokenScores responseTokenScores(const std::vector<PromptItem>& prompts,
+                                                    const std::vector<int64_t>& prompt_index, Stream stream,
+                                                    const torch::Tensor& tokens, const torch::Tensor& mask,
+                                                    const std::set<int64_t>& topk_rows, int64_t topk) {
+        (void)prompts, (void)prompt_index, (void)stream, (void)tokens, (void)mask, (void)topk_rows, (void)topk;
+        XOPD_FAIL(describe() << ": returns logits, not token scores");
+    }
     /// Short description for logs ("toy(V=32, d=32)", "qwen2 0.5B bf16 cuda:0").
     virtual std::string describe() const = 0;
 };

@@ -1,5 +1,7 @@
 #include "core/distill/RolloutScoring.h"
 
+#include "core/common/Error.h"
+
 #include "core/distill/Objectives.h"
 #include "core/distill/divergence/Divergence.h"
 
@@ -74,9 +76,21 @@ ScoredRollouts RolloutScorer::score(const std::vector<PromptItem>& prompts, cons
 
     torch::Tensor studentLogits, teacherLogits;
     const bool wantTopk = request.topk > 0 && !request.topk_rows.empty();
+    const bool servedTeacher = !teacher_.returnsLogits();
+    XOPD_CHECK(!(servedTeacher && request.teacher_logits),
+               teacher_.describe() << ": a served teacher returns log-probs of the sampled tokens, not the distribution GKD needs");
     s.lp_old = lpOf(student_, stream, &s.entropy, wantTopk ? &studentLogits : nullptr);
     const auto t0 = std::chrono::steady_clock::now();
-    s.lp_teacher = lpOf(teacher_, Stream::Text, nullptr, (wantTopk || request.teacher_logits) ? &teacherLogits : nullptr);
+    if (servedTeacher) {
+        // The server's log-probs are over its whole vocabulary at temperature 1 (validate() refuses
+        // another loss temperature), at the same ids as in-process scoring (gather_ids).
+        auto ts = teacher_.responseTokenScores(prompts, r.prompt_index, Stream::Text, s.gather_ids.to(torch::kCPU), mask,
+                                               wantTopk ? request.topk_rows : std::set<int64_t>{}, request.topk);
+        s.lp_teacher = ts.logprobs.to(torch::kFloat32).to(dev);
+        s.teacher_topk = std::move(ts.topk);
+    } else {
+        s.lp_teacher = lpOf(teacher_, Stream::Text, nullptr, (wantTopk || request.teacher_logits) ? &teacherLogits : nullptr);
+    }
     s.teacher_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (request.teacher_logits) s.teacher_logits = teacherLogits;
     if (request.other_modality)
@@ -86,16 +100,18 @@ ScoredRollouts RolloutScorer::score(const std::vector<PromptItem>& prompts, cons
     s.adv = shapeAdvantage(s.adv_raw, s.loss_mask, L);
     if (wantTopk) {
         const auto sl = maskedLogSoftmax(studentLogits.to(torch::kCPU), comparable_, L.loss_temperature);
-        const auto tl = maskedLogSoftmax(teacherLogits.to(torch::kCPU), comparable_, L.loss_temperature);
+        const auto tl = servedTeacher ? torch::Tensor() : maskedLogSoftmax(teacherLogits.to(torch::kCPU), comparable_, L.loss_temperature);
         for (int64_t row : request.topk_rows) {
             if (row < 0 || row >= N) continue;
             const int64_t len = mask[row].sum().item<int64_t>();
             auto& st = s.student_topk[row];
-            auto& tt = s.teacher_topk[row];
-            for (int64_t t = 0; t < len; ++t) {
-                st.push_back(topkPairs(sl[row][t], request.topk));
-                tt.push_back(topkPairs(tl[row][t], request.topk));
+            for (int64_t t = 0; t < len; ++t) st.push_back(topkPairs(sl[row][t], request.topk));
+            if (servedTeacher) {
+                s.teacher_topk[row].resize(size_t(len));  // the server's, already in place
+                continue;
             }
+            auto& tt = s.teacher_topk[row];
+            for (int64_t t = 0; t < len; ++t) tt.push_back(topkPairs(tl[row][t], request.topk));
         }
     }
     return s;

@@ -41,9 +41,6 @@ struct ScoringRequest {
     bool teacher_logits = false;
 };
 
-/// Top-k (id, log-prob) pairs per position of one row, best first.
-using TopkRow = std::vector<std::vector<std::pair<int32_t, float>>>;
-
 /// Per-token scores of one stream's rollouts: [N, L] tensors on the student's device.
 struct ScoredRollouts {
     torch::Tensor loss_mask;   ///< float: 1 on real, comparable tokens not in extra_mask_ids
@@ -57,7 +54,7 @@ struct ScoredRollouts {
     torch::Tensor teacher_logits;  ///< [N, L, V] (undefined unless asked)
     std::map<int64_t, TopkRow> student_topk;  ///< per requested row
     std::map<int64_t, TopkRow> teacher_topk;
-    double teacher_seconds = 0.0;  ///< wall time of the teacher's forward pass
+    double teacher_seconds = 0.0;  ///< wall time of the teacher's forward pass (or of its server's answers)
 };
 
 /// The record of one response without its tokens: where it belongs (step, row, stream, prompt).

@@ -4,14 +4,39 @@
 #include "core/common/TorchRuntime.h"
 #include "core/demokit/DemoKit.h"
 #include "core/data/PromptSet.h"
+#include "core/distill/RemoteTeacher.h"
 #include "core/distill/SpeechLmPolicy.h"
 #include "core/distill/ToyPolicy.h"
 #include "core/model/runtime/VocabAlignment.h"
 
+#include "core/serve/TeacherWire.h"
+
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 
 namespace xopd::distill {
 namespace {
+
+/// The served teacher's client options; the key is read from its environment variable here.
+RemoteTeacherOptions servedTeacherOptions(const DistillConfig& c, const std::string& tokenizerFolder) {
+    const auto& st = c.served_teacher;
+    RemoteTeacherOptions o;
+    o.tokenizer_folder = tokenizerFolder;
+    o.client.url = st.url;
+    o.client.api = serve::parseTeacherApi(st.api);
+    o.client.model = st.served_model;
+    o.client.timeout_s = st.timeout_s;
+    o.client.retries = st.retries;
+    o.client.concurrency = st.concurrency;
+    if (!st.api_key_env.empty()) {
+        const char* key = std::getenv(st.api_key_env.c_str());
+        XOPD_CHECK(key && *key, "teacher.api_key_env: the environment variable '" << st.api_key_env
+                                                                                 << "' that should hold the teacher's key is not set");
+        o.client.api_key = key;
+    }
+    return o;
+}
 
 torch::ScalarType dtypeFor(TrainDtype dtype, const torch::Device& device) {
     if (dtype == TrainDtype::Float32) return torch::kFloat32;
@@ -38,21 +63,37 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
     so.train_audio_tower = c.train.train_audio_tower;
     so.train_router = c.train.train_router;
     auto student = std::make_shared<SpeechLmPolicy>(so);
-    SpeechLmPolicyOptions to;
-    to.folder = teacherDir;
-    to.dtype = dtypeFor(c.train.dtype, tdev);
-    to.device = tdev;
-    auto teacher = std::make_shared<SpeechLmPolicy>(to);
+    std::shared_ptr<Policy> teacher;
+    model::VocabSide teacherSide;
+    std::function<void(const torch::Tensor&)> setTeacherComparable;
+    if (!c.served_teacher.url.empty()) {
+        auto remote = std::make_shared<RemoteTeacher>(servedTeacherOptions(c, teacherDir));
+        teacherSide = remote->vocabSide("teacher");
+        setTeacherComparable = [remote](const torch::Tensor& comp) { remote->setComparableIds(comp); };
+        teacher = remote;
+    } else {
+        SpeechLmPolicyOptions to;
+        to.folder = teacherDir;
+        to.dtype = dtypeFor(c.train.dtype, tdev);
+        to.device = tdev;
+        auto local = std::make_shared<SpeechLmPolicy>(to);
+        teacherSide = local->vocabSide("teacher");
+        setTeacherComparable = [local](const torch::Tensor& comp) { local->setComparableIds(comp); };
+        m->teacher_parameters = local->parameterCount();
+        teacher = local;
+    }
 
     // Compatibility gate (model-formats.md §12): refuse a pair whose shared range disagrees.
-    const auto report = model::checkCompatibility(teacher->vocabSide("teacher"), student->vocabSide("student"));
+    const auto report = model::checkCompatibility(teacherSide, student->vocabSide("student"));
     XOPD_CHECK(report.compatible, "teacher '" << teacherDir << "' and student '" << studentDir
                                               << "' cannot be distilled:\n" << report.text());
-    for (auto* p : {student.get(), teacher.get()}) {
-        auto comp = torch::ones({p->vocabSize()}, torch::kBool);
-        for (int64_t id : report.alignment.maskedIds(p->vocabSize())) comp[id] = false;
-        p->setComparableIds(comp);
-    }
+    auto comparableOf = [&](int64_t V) {
+        auto comp = torch::ones({V}, torch::kBool);
+        for (int64_t id : report.alignment.maskedIds(V)) comp[id] = false;
+        return comp;
+    };
+    student->setComparableIds(comparableOf(student->vocabSize()));
+    setTeacherComparable(comparableOf(teacher->vocabSize()));
     const auto set = data::loadPromptSet(manifest);
     for (const auto& item : set.items) {
         if (!c.data.split.empty() && item.split != c.data.split) continue;
@@ -62,9 +103,19 @@ std::shared_ptr<RunModels> realModels(const DistillConfig& c, const std::string&
     m->student = student;
     m->teacher = teacher;
     m->student_parameters = student->parameterCount();
-    m->teacher_parameters = teacher->parameterCount();
     m->student_dir = studentDir;
-    m->teacher_dir = teacherDir;
+    if (c.served_teacher.url.empty()) {
+        m->teacher_dir = teacherDir;
+    } else {
+        // The weights live on the server: run.json records where, and the local tokenizer's hash
+        // (the model card is checked against it before the first step). No memory here.
+        m->teacher_parameters = 1;
+        m->fingerprints["teacher"] = {{"url", c.served_teacher.url},
+                                      {"api", c.served_teacher.api},
+                                      {"served_model", c.served_teacher.served_model},
+                                      {"tokenizer_folder", teacherDir},
+                                      {"tokenizer_sha256", serve::tokenizerSha256(teacherDir)}};
+    }
     m->manifest = manifest;
     return m;
 }

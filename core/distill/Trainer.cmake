@@ -12,5 +12,6 @@ list(APPEND XOPD_DISTILL_TRAINER_SOURCES
   RunModels.cpp
   Lora.cpp
   SpeechLmPolicy.cpp
+  RemoteTeacher.cpp
   DataParallel.cpp
   Trainer.cpp)

@@ -4,6 +4,7 @@
 #include "core/common/Json.h"
 #include "core/common/TorchSave.h"
 #include "core/distill/DataOrder.h"
+#include "core/serve/TeacherClient.h"
 #include "core/distill/DataParallel.h"
 #include "core/distill/Knobs.h"
 #include "core/distill/LrSchedule.h"
@@ -283,6 +284,20 @@ void Trainer::scoreStream(const std::vector<PromptItem>& batch, StreamData& s, d
 }
 
 StepOutput Trainer::step() {
+    // The teacher is asked before anything is updated: an unreachable one leaves the state of
+    // before the step, once the draws of the data order and the generator are undone.
+    const int64_t epoch = order_->order.epoch(), cursor = order_->order.cursor();
+    const auto generatorState = generator_.get_state();
+    try {
+        return stepOnce();
+    } catch (const serve::TeacherUnreachable&) {
+        order_->order.restore(epoch, cursor);
+        generator_.set_state(generatorState);
+        throw;
+    }
+}
+
+StepOutput Trainer::stepOnce() {
     const auto tStep = Clock::now();
     StepOutput out;
     const auto& L = config_.loss;

@@ -53,7 +53,9 @@ public:
             std::vector<PromptItem> prompts);
     ~Trainer();
 
-    /// One optimizer step (or a skipped one when non-finite; see StepOutput).
+    /// One optimizer step (or a skipped one when non-finite; see StepOutput). When a served
+    /// teacher is unreachable (serve::TeacherUnreachable) nothing has changed: the data order and
+    /// the generator are rewound, and the same step can be tried again.
     StepOutput step();
 
     /// Completed optimizer steps.
@@ -96,6 +98,7 @@ public:
 
 private:
     struct StreamData;
+    StepOutput stepOnce();
     void buildStreams(const std::vector<PromptItem>& batch, std::vector<StreamData>& streams, double& rollout_s,
                       double& teacher_s, StepOutput& out);
     void scoreStream(const std::vector<PromptItem>& batch, StreamData& s, double& teacher_s);

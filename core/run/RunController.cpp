@@ -1,5 +1,7 @@
 #include "core/run/RunController.h"
 
+#include "core/serve/TeacherClient.h"
+
 #include "core/common/Clock.h"
 #include "core/common/SystemMemory.h"
 #include "core/common/Error.h"
@@ -408,7 +410,22 @@ void RunController::work() {
                 emitState(RunState::Finished, "");
                 return;
             }
-            auto out = trainer_->step();
+            distill::StepOutput out;
+            try {
+                out = trainer_->step();
+            } catch (const serve::TeacherUnreachable& e) {
+                // The trainer rewound the step: pause with the reason (the GUI's Resume, or a
+                // headless run's stop + --resume, tries it again). Data parallel: the other ranks
+                // cannot wait on one rank's pause; the job fails and resumes from its checkpoint.
+                if (options_.group) throw;
+                log(LogLevel::Warning, std::string(e.what()) + "; pausing before step " + std::to_string(trainer_->completedSteps() + 1));
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    reason_ = e.what();
+                }
+                pause_requested_ = true;
+                continue;
+            }
             if (out.nonfinite) {
                 RunEventRecord e;
                 e.step = trainer_->completedSteps() + 1;
