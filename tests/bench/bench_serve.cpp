@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     std::uniform_int_distribution<int64_t> id(0, 265);
     std::vector<std::string> bodies;
     for (int r = 0; r < requests; ++r) {
-        std::vector<int64_t> ids(size_t(tokens));
+        std::vector<int64_t> ids(static_cast<size_t>(tokens));
         for (auto& v : ids) v = id(rng);
         bodies.push_back(serve::encodeScoreRequest(serve::TeacherApi::Vllm, ids, 5, server.modelName()).dump());
     }
