@@ -14,7 +14,7 @@ core_packages=(
   libpcre2-dev libicu-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev
   libssl-dev              # OpenSSL libcrypto: sha256 fingerprints of models and data in run.json
   libasound2-plugins alsa-utils   # ALSA file and pulse plugins used by the audio tests
-  pulseaudio              # the tests' virtual microphone that keeps real time (module-pipe-source)
+  pulseaudio pulseaudio-utils   # the tests' virtual microphone (module-pipe-source) and loudspeaker (null sink + parec)
   protobuf-compiler libprotobuf-dev python3-protobuf   # TensorBoard event files (RUN/tb/) and their test reader
   libisal-dev             # CRC32C (ISA-L crc32_iscsi) of the TensorBoard event files' TFRecord framing
   python3-torch python3-numpy     # float64 reference implementations used by the tests; torchrun

@@ -282,49 +282,176 @@ AudioClip recordClip(const RecordOptions& options, double seconds,
 
 namespace {
 
-/// What the playback callback may touch: the ring's reader half and atomics.
-struct PlaybackContext {
-    SpscRingBuffer<float>::Reader reader;
-    std::atomic<bool>* feeding_done;
-    std::atomic<std::int64_t>* played;
+/// Silence played before the first sample when a stream starts, and after the last one before
+/// the stream completes (see playbackCallback and AudioPlayer::play).
+constexpr double kStartLeadSeconds = 0.05;
+constexpr double kEndTailSeconds = 0.1;
+
+/// A clip at the stream's rate; immutable once the callback can see it.
+struct PlaySource {
+    std::vector<float> samples;
 };
+
+/// One instruction to the playback callback; immutable once published.
+struct PlayCommand {
+    const PlaySource* source = nullptr;
+    float gain = 1.0f;
+    std::int64_t start = 0;  ///< frame to jump to; −1: a switch at the current frame (crossfade)
+    std::int64_t end = 0;    ///< frame to stop at (exclusive; ≤ the source's length)
+    std::int64_t fade = 0;   ///< fade-in (jump) or crossfade (switch) frames
+    bool fade_out = false;   ///< fade out over `fade` frames before `end` (a loop border)
+};
+
+/// What the playback callback touches: atomics, and its own fields while the stream runs.
+struct PlaybackState {
+    std::atomic<const PlayCommand*> pending{nullptr};  ///< owner → callback
+    std::atomic<std::int64_t> position{0};             ///< clip frame of the next sample
+    std::atomic<std::int64_t> played{0};               ///< frames handed since the last jump
+    std::atomic<bool> finished{false};                 ///< the callback returned paComplete
+    double rate = 0;                                   ///< the stream's rate (set while stopped)
+
+    // Callback-only while the stream runs (the owner resets them while it is stopped).
+    const PlayCommand* cur = nullptr;
+    const PlayCommand* old = nullptr;  ///< the clip faded out during a crossfade
+    std::int64_t pos = 0;              ///< clip frame
+    std::int64_t since_start = 0;      ///< frames since the jump (fade-in)
+    std::int64_t xfade_done = 0;       ///< frames of the crossfade done
+    std::int64_t lead = 0;             ///< silent frames still to play before the clip (a start)
+    std::int64_t tail = -1;            ///< silent frames still to play after the end (−1: not there)
+};
+
+/// The sample of `c` at clip frame `pos` (gain, fade-in since the jump, fade-out before the end),
+/// 0 past its end. The fades are computed as AudioTransport::renderSlice computes them.
+inline float sampleOf(const PlayCommand& c, std::int64_t pos, std::int64_t since_start, bool jumped) {
+    if (pos < 0 || pos >= c.end) return 0.0f;
+    float s = c.source->samples[static_cast<std::size_t>(pos)] * c.gain;
+    if (jumped && since_start < c.fade) s *= float(since_start) / float(c.fade);
+    if (c.fade_out && c.fade > 0 && c.end - 1 - pos < c.fade) s *= float(c.end - 1 - pos) / float(c.fade);
+    return s;
+}
 
 int playbackCallback(const void*, void* output, unsigned long frames, const PaStreamCallbackTimeInfo*,
                      PaStreamCallbackFlags, void* user) {
-    auto* ctx = static_cast<PlaybackContext*>(user);
+    auto* st = static_cast<PlaybackState*>(user);
     auto* out = static_cast<float*>(output);
-    const bool done = ctx->feeding_done->load(std::memory_order_acquire);  // read before the ring
-    const std::size_t got = ctx->reader.read(out, frames);
-    for (unsigned long i = got; i < frames; ++i) out[i] = 0.0f;
-    ctx->played->fetch_add(static_cast<std::int64_t>(got), std::memory_order_relaxed);
-    return done && got < frames ? paComplete : paContinue;
+    if (const PlayCommand* c = st->pending.exchange(nullptr, std::memory_order_acq_rel)) {
+        if (c->start >= 0 || !st->cur) {  // a jump (or a switch with nothing playing): cut
+            st->cur = c;
+            st->old = nullptr;
+            st->pos = std::max<std::int64_t>(0, c->start);
+            st->since_start = 0;
+            st->tail = -1;
+            st->played.store(0, std::memory_order_relaxed);
+            st->position.store(st->pos, std::memory_order_release);  // a reader never sees the old clip's
+        } else {  // a switch: both clips at the same frame, crossfaded
+            st->old = st->cur;
+            st->cur = c;
+            st->xfade_done = 0;
+            st->tail = -1;
+        }
+    }
+    unsigned long i = 0;
+    bool done = !st->cur;
+    for (; i < frames && st->lead > 0; ++i, --st->lead) out[i] = 0.0f;
+    const unsigned long lead = i;
+    for (; i < frames && !done; ++i) {
+        const PlayCommand& c = *st->cur;
+        if (st->pos >= c.end) {
+            // The end: silence before completing, so what a device drops when a stream drains is
+            // silence, not the clip's last milliseconds (ALSA's pulse plugin dropped ~30 ms).
+            if (st->tail < 0) st->tail = static_cast<std::int64_t>(kEndTailSeconds * st->rate);
+            if (st->tail == 0) {
+                done = true;
+                break;
+            }
+            --st->tail;
+            out[i] = 0.0f;
+            continue;
+        }
+        const bool jumped = c.start >= 0;
+        float s = sampleOf(c, st->pos, st->since_start, jumped);
+        if (st->old) {
+            if (st->xfade_done < c.fade) {
+                const float w = float(st->xfade_done) / float(c.fade);
+                const PlayCommand& o = *st->old;
+                s = (1.0f - w) * sampleOf(o, st->pos, st->since_start, o.start >= 0) + w * s;
+                ++st->xfade_done;
+            } else {
+                st->old = nullptr;
+            }
+        }
+        out[i] = s;
+        ++st->pos;
+        ++st->since_start;
+    }
+    for (unsigned long k = i; k < frames; ++k) out[k] = 0.0f;
+    st->played.fetch_add(static_cast<std::int64_t>(i - lead), std::memory_order_relaxed);
+    st->position.store(st->pos, std::memory_order_release);
+    if (done) {
+        st->finished.store(true, std::memory_order_release);
+        return paComplete;
+    }
+    return paContinue;
 }
 
 }  // namespace
+
 
 struct AudioPlayer::Impl {
     PaSession session;
     AudioDeviceInfo device;
     PaStreamParameters params{};
-    std::unique_ptr<SpscRingBuffer<float>> ring;
-    std::unique_ptr<PlaybackContext> ctx;
     PaStream* stream = nullptr;
-    std::thread feeder;
-    std::vector<float> samples;
     double rate = 0;
-    std::atomic<bool> stop_requested{false};
-    std::atomic<bool> feeding_done{false};
-    std::atomic<std::int64_t> played{0};
+    bool started = false;  ///< Pa_StartStream called and not yet stopped
+    PlaybackState state;
+    std::vector<std::unique_ptr<PlaySource>> sources;   ///< alive while the stream may read them
+    std::vector<std::unique_ptr<PlayCommand>> commands;
 
+    /// Stops the stream (it stays open); the callback no longer runs afterwards. A stream that
+    /// finished by itself is stopped gracefully (what it played is handed on; an abort would drop
+    /// what a device still buffers), one still playing is aborted at once.
+    void halt() {
+        if (stream && started) {
+            if (state.finished.load(std::memory_order_acquire)) Pa_StopStream(stream);
+            else Pa_AbortStream(stream);
+        }
+        started = false;
+    }
     void close() {
-        stop_requested = true;
-        if (feeder.joinable()) feeder.join();
+        halt();
         if (stream) {
-            Pa_AbortStream(stream);
             Pa_CloseStream(stream);
             stream = nullptr;
         }
     }
+    /// Frees what the (stopped) callback used and resets its fields.
+    void forget() {
+        state.pending.store(nullptr);
+        state.cur = state.old = nullptr;
+        state.pos = state.since_start = state.xfade_done = state.lead = 0;
+        state.tail = -1;
+        state.finished.store(false);
+        state.played.store(0);
+        commands.clear();
+        sources.clear();
+    }
+    /// The clip at the stream's rate, shared with an identical clip already handed over.
+    const PlaySource* sourceFor(const AudioClip& clip) {
+        std::vector<float> samples = clip.sample_rate == static_cast<int>(std::lround(rate))
+                                         ? clip.samples
+                                         : resample(clip.samples, clip.sample_rate, static_cast<int>(std::lround(rate)));
+        for (const auto& s : sources)
+            if (s->samples == samples) return s.get();
+        sources.push_back(std::make_unique<PlaySource>(PlaySource{std::move(samples)}));
+        return sources.back().get();
+    }
+    const PlayCommand* command(PlayCommand c) {
+        commands.push_back(std::make_unique<PlayCommand>(c));
+        return commands.back().get();
+    }
+    std::int64_t frames(double seconds) const { return static_cast<std::int64_t>(std::llround(seconds * rate)); }
+    bool running() const { return stream && started && Pa_IsStreamActive(stream) == 1 && !state.finished.load(); }
 };
 
 AudioPlayer::AudioPlayer(const PlayOptions& options) : impl_(std::make_unique<Impl>()) {
@@ -335,63 +462,128 @@ AudioPlayer::AudioPlayer(const PlayOptions& options) : impl_(std::make_unique<Im
 
 AudioPlayer::~AudioPlayer() { impl_->close(); }
 
-void AudioPlayer::play(const AudioClip& clip) {
+void AudioPlayer::play(const AudioClip& clip, const PlayCue& cue) {
     XOPD_CHECK(clip.sample_rate > 0, "play: the clip has no sample rate");
     Impl& m = *impl_;
-    m.close();
-    m.rate = chooseRate(m.params, false, clip.sample_rate, m.device.default_sample_rate);
-    m.samples = clip.sample_rate == static_cast<int>(m.rate)
-                    ? clip.samples
-                    : resample(clip.samples, clip.sample_rate, static_cast<int>(std::lround(m.rate)));
-    m.ring = std::make_unique<SpscRingBuffer<float>>(static_cast<std::size_t>(m.rate));  // 1 s
-    m.ctx.reset(new PlaybackContext{m.ring->reader(), &m.feeding_done, &m.played});
-    m.stop_requested = false;
-    m.feeding_done = false;
-    m.played = 0;
-    PaError err = Pa_OpenStream(&m.stream, nullptr, &m.params, m.rate, paFramesPerBufferUnspecified, paClipOff,
-                                playbackCallback, m.ctx.get());
-    if (err != paNoError) m.stream = nullptr;
-    XOPD_CHECK(err == paNoError, "play: cannot open audio output device '" << device_name_ << "' at " << m.rate
-                                     << " Hz: " << Pa_GetErrorText(err));
-    // Pre-fill so the first callback has data, then feed from a thread.
-    auto writer = m.ring->writer();
-    std::size_t pos = writer.write(m.samples.data(), m.samples.size());
-    err = Pa_StartStream(m.stream);
-    if (err != paNoError) {
-        m.close();
-        XOPD_FAIL("play: cannot start '" << device_name_ << "': " << Pa_GetErrorText(err));
+    const double rate = chooseRate(m.params, false, clip.sample_rate, m.device.default_sample_rate);
+    if (m.stream && rate != m.rate) m.close();  // another rate: the one case that reopens
+    bool live = m.stream && m.running();
+    if (!live) {
+        m.halt();
+        m.forget();
     }
-    m.feeder = std::thread([&m, writer, pos]() mutable {
-        while (pos < m.samples.size() && !m.stop_requested.load()) {
-            pos += writer.write(m.samples.data() + pos, m.samples.size() - pos);
-            if (pos < m.samples.size()) sleepMs(5);
+    if (!m.stream) {
+        m.rate = rate;
+        m.state.rate = rate;
+        PaError err = Pa_OpenStream(&m.stream, nullptr, &m.params, m.rate, paFramesPerBufferUnspecified, paClipOff,
+                                    playbackCallback, &m.state);
+        if (err != paNoError) m.stream = nullptr;
+        XOPD_CHECK(err == paNoError, "play: cannot open audio output device '" << device_name_ << "' at " << m.rate
+                                         << " Hz: " << Pa_GetErrorText(err));
+    }
+    const PlaySource* src = m.sourceFor(clip);
+    const auto n = static_cast<std::int64_t>(src->samples.size());
+    PlayCommand c;
+    c.source = src;
+    c.gain = cue.gain;
+    // As AudioTransport::renderSlice: the start truncated, the end rounded, the fade in frames of
+    // the clip's own rate when the stream runs at it.
+    c.start = std::min(n, static_cast<std::int64_t>(std::max(0.0, cue.start_s) * m.rate));
+    c.end = cue.end_s < 0 ? n : std::clamp(m.frames(cue.end_s), c.start, n);
+    c.fade = std::min(c.end - c.start, static_cast<std::int64_t>(std::max(0, cue.fade_ms)) *
+                                           static_cast<std::int64_t>(std::lround(m.rate)) / 1000);
+    c.fade_out = cue.end_s >= 0;
+    const PlayCommand* cmd = m.command(c);
+    m.state.pending.store(cmd, std::memory_order_release);
+    // The stream may have finished between the check and the store: then nobody takes the command.
+    if (live && m.state.finished.load(std::memory_order_acquire) && m.state.pending.load() == cmd) live = false;
+    if (!live) {
+        m.halt();
+        const PlayCommand* keep = m.state.pending.exchange(nullptr);
+        m.state.cur = m.state.old = nullptr;
+        m.state.tail = -1;
+        m.state.finished.store(false);
+        m.state.played.store(0);
+        m.state.position.store(c.start);
+        // The first milliseconds of a starting stream can be lost on the way to the speaker (ALSA's
+        // pulse plugin dropped 11-19 ms of them, measured at a PulseAudio sink): lead with silence.
+        m.state.lead = m.frames(kStartLeadSeconds);
+        m.state.pending.store(keep ? keep : cmd, std::memory_order_release);
+        const PaError err = Pa_StartStream(m.stream);
+        if (err != paNoError) {
+            m.close();
+            m.forget();
+            XOPD_FAIL("play: cannot start '" << device_name_ << "': " << Pa_GetErrorText(err));
         }
-        m.feeding_done.store(true, std::memory_order_release);
-    });
+        m.started = true;
+    }
+}
+
+bool AudioPlayer::switchTo(const AudioClip& clip, float gain, int crossfade_ms, double end_s) {
+    XOPD_CHECK(clip.sample_rate > 0, "play: the clip has no sample rate");
+    Impl& m = *impl_;
+    if (!m.running()) return false;
+    const PlaySource* src = m.sourceFor(clip);
+    const auto n = static_cast<std::int64_t>(src->samples.size());
+    PlayCommand c;
+    c.source = src;
+    c.gain = gain;
+    c.start = -1;
+    c.end = end_s < 0 ? n : std::clamp<std::int64_t>(m.frames(end_s), 0, n);
+    c.fade = static_cast<std::int64_t>(std::max(0, crossfade_ms)) * static_cast<std::int64_t>(std::lround(m.rate)) / 1000;
+    c.fade_out = end_s >= 0;
+    const PlayCommand* cmd = m.command(c);
+    m.state.pending.store(cmd, std::memory_order_release);
+    if (m.state.finished.load(std::memory_order_acquire) && m.state.pending.exchange(nullptr) == cmd) {
+        // The clip ended just before the switch: continue the new one where the old one stopped.
+        const double at = double(m.state.position.load()) / m.rate;
+        PlayCue cue;
+        cue.start_s = at;
+        cue.end_s = end_s;
+        cue.gain = gain;
+        cue.fade_ms = crossfade_ms;
+        play(clip, cue);
+    }
+    return true;
 }
 
 void AudioPlayer::wait() {
     Impl& m = *impl_;
-    if (!m.stream) return;
-    const double seconds = m.rate > 0 ? double(m.samples.size()) / m.rate : 0.0;
+    if (!m.stream || !m.started) return;
     const auto t0 = std::chrono::steady_clock::now();
-    while (Pa_IsStreamActive(m.stream) == 1 && !m.stop_requested.load()) {
+    while (Pa_IsStreamActive(m.stream) == 1) {
         sleepMs(10);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (wall > seconds + 10.0) {
+        double total = 0;
+        for (const auto& s : m.sources) total += double(s->samples.size());
+        if (wall > total / m.rate + 10.0) {
             m.close();
+            m.forget();
             XOPD_FAIL("play: the output device '" << device_name_ << "' stopped consuming audio");
         }
     }
-    m.close();
+    m.halt();
+    m.forget();
 }
 
-void AudioPlayer::stop() { impl_->close(); }
+void AudioPlayer::stop() {
+    impl_->halt();
+    impl_->forget();
+}
 
-bool AudioPlayer::isPlaying() const { return impl_->stream && Pa_IsStreamActive(impl_->stream) == 1; }
+bool AudioPlayer::isPlaying() const { return impl_->stream && impl_->started && Pa_IsStreamActive(impl_->stream) == 1; }
 
 double AudioPlayer::playedSeconds() const {
-    return impl_->rate > 0 ? double(impl_->played.load(std::memory_order_relaxed)) / impl_->rate : 0.0;
+    return impl_->rate > 0 ? double(impl_->state.played.load(std::memory_order_relaxed)) / impl_->rate : 0.0;
+}
+
+double AudioPlayer::positionSeconds() const {
+    if (impl_->rate <= 0) return 0.0;
+    // A jump not yet taken by the callback: its start is where playback is (commands live until
+    // the owner stops the stream, so reading one here is safe on the owner's thread).
+    if (const PlayCommand* c = impl_->state.pending.load(std::memory_order_acquire); c && c->start >= 0)
+        return double(c->start) / impl_->rate;
+    return double(impl_->state.position.load(std::memory_order_acquire)) / impl_->rate;
 }
 
 void playClip(const AudioClip& clip, const PlayOptions& options, const std::function<void(double)>& progress) {

@@ -112,9 +112,28 @@ struct PlayOptions {
     std::string device;
 };
 
-/// Plays one clip on an output device.
-/// Threading: call every method from one owner thread. An internal feeder thread fills the ring
-/// buffer that the callback drains. Lifetime: the destructor stops playback.
+/// Where and how play() starts a clip.
+struct PlayCue {
+    /// First sample, in seconds of the clip (truncated to a frame).
+    double start_s = 0.0;
+    /// Playback stops here (seconds; rounded to a frame); < 0 = the clip's end.
+    double end_s = -1.0;
+    /// Linear gain applied while playing (the clip is untouched).
+    float gain = 1.0f;
+    /// Linear fade-in at the start, and, when end_s >= 0, fade-out before end_s (milliseconds).
+    int fade_ms = 0;
+};
+
+/// Plays clips on an output device, and switches between clips at the same playhead.
+///
+/// One PortAudio stream stays open while the player lives (reopened only for a clip at another
+/// rate): play() on a running stream is a jump, switchTo() a crossfade, both performed by the
+/// callback between two samples, so the device never sees a gap or a restart. The callback reads
+/// the clips from immutable buffers and takes commands from one atomic pointer; it never locks or
+/// allocates (lesson 5). Buffers and commands are freed by the owner once the stream is stopped.
+///
+/// Threading: call every method from one owner thread, except the const ones (any thread).
+/// Lifetime: the destructor stops playback.
 class AudioPlayer {
 public:
     /// Opens the device. Throws xopd::Error when there is no such device.
@@ -123,16 +142,29 @@ public:
     AudioPlayer(const AudioPlayer&) = delete;
     AudioPlayer& operator=(const AudioPlayer&) = delete;
 
-    /// Starts playing the clip (a copy is kept); stops any clip still playing.
-    void play(const AudioClip& clip);
+    /// Plays the clip (a copy is kept) from its start. Throws xopd::Error when the device cannot
+    /// be opened or started.
+    void play(const AudioClip& clip) { play(clip, PlayCue{}); }
+    /// Plays the clip as `cue` says: while playing, the next sample the device gets is the cue's
+    /// start (with its fade-in); otherwise the stream starts there.
+    void play(const AudioClip& clip, const PlayCue& cue);
+    /// While playing: continues with `clip` at the same playhead (the clip position the callback
+    /// is at, to the sample), crossfading linearly from the current clip over `crossfade_ms`;
+    /// `gain` and `end_s` (< 0: the clip's end) as in PlayCue, with `crossfade_ms` as the fade-out
+    /// before end_s. Returns false (and does nothing) when not playing.
+    bool switchTo(const AudioClip& clip, float gain, int crossfade_ms, double end_s = -1.0);
     /// Blocks until the clip has played to the end (or stop() was called from elsewhere).
     void wait();
     /// Stops at once.
     void stop();
     /// True from play() until the last sample has been handed to the device.
     bool isPlaying() const;
-    /// Seconds handed to the device so far (any thread).
+    /// Seconds handed to the device since the last play() (any thread).
     double playedSeconds() const;
+    /// Clip position (seconds) of the next sample the callback will hand to the device (the start
+    /// of a jump as soon as play() returns); after switchTo() it goes on in the new clip. Owner
+    /// thread.
+    double positionSeconds() const;
     /// Name of the device in use.
     const std::string& deviceName() const { return device_name_; }
 

@@ -218,7 +218,8 @@ private slots:
         QVERIFY(gainA.contains("dB"));
         const double offset = std::abs(audio::measureLoudness(tone(0.5, 440, 1.0)).integrated_lufs -
                                        audio::measureLoudness(tone(0.1, 660, 1.5)).integrated_lufs);
-        // The waveform does not tell the slots apart either (X's would match A's or B's).
+        // The waveform shows the clip in the slot (issue 17: a 1 s waveform under a 1.5 s clip ran
+        // the playhead off its end), X's being A's or B's.
         auto* wave = w.findChild<WaveformView*>();
         QVERIFY(wave);
         std::vector<size_t> frames;
@@ -226,11 +227,18 @@ private slots:
             w.selectSlot(slot);
             frames.push_back(wave->clip().frames());
         }
-        QCOMPARE(frames[0], frames[1]);
-        QCOMPARE(frames[1], frames[2]);
+        const auto framesOf = [](int condition) { return condition == 0 ? size_t(48000) : size_t(72000); };
+        for (int slot : {0, 1, 2}) QCOMPARE(frames[size_t(slot)], framesOf(w.session()->conditionOf(0, slot)));
         QVERIFY2(gainA.contains(QString::number(offset, 'f', 1)), qPrintable(gainA));
-        // Answer every trial; the tally hides correctness until reveal.
-        for (int t = 0; t < 6; ++t) w.answer(0);
+        // ABX: no answer before X was played (there is no output device here: nothing plays).
+        QVERIFY(!w.canAnswer());
+        QVERIFY(!w.answer(0));
+        QCOMPARE(w.session()->answered(), 0);
+        for (auto* b : w.findChildren<QPushButton*>())
+            if (b->text().startsWith("X is")) QVERIFY(!b->isEnabled());
+        // Answer every trial (through the session); the tally hides correctness until reveal.
+        for (int t = 0; t < 6; ++t) w.session()->answer(t, 0);
+        w.selectSlot(0);  // refreshes the screen
         QCOMPARE(w.session()->answered(), 6);
         QVERIFY(w.tallyText().contains("hidden"));
         QVERIFY(noNames(w.tallyText()));
@@ -243,9 +251,38 @@ private slots:
         const size_t a = wave->clip().frames();
         w.selectSlot(1);
         QVERIFY(wave->clip().frames() != a);
+        // New conditions end the revealed test (issue 17): the screen no longer shows its labels.
+        w.chooseConditions("student answer", "teacher answer");
+        QVERIFY(!w.session());
+        QCOMPARE(w.slotTexts(), (QStringList{"A", "B", "X"}));
+        QVERIFY(noNames(w.tallyText()));
         // A/B needs two different conditions.
         w.chooseConditions("teacher answer", "teacher answer");
         QVERIFY(!w.startTest(AbMode::Ab, 1, 3));
+    }
+
+    // Candidates that arrive fill both conditions: the screen stops saying there are none
+    // (issue 17: "No candidates yet" stayed after the Ask screen sent two answers).
+    void candidatesReplaceTheNoCandidatesHint() {
+        AbListeningWidget w;
+        QVERIFY(w.hintText().startsWith("No candidates yet"));
+        w.addCandidate("teacher answer", tone(0.5, 440, 1.0));
+        w.addCandidate("student answer", tone(0.1, 660, 1.0));
+        w.chooseConditions("teacher answer", "student answer");
+        QVERIFY2(!w.hintText().contains("No candidates"), qPrintable(w.hintText()));
+        // A test that is running (not revealed) on the same conditions goes on when they are chosen
+        // again; a new clip for one of its conditions ends it.
+        QVERIFY(w.startTest(AbMode::Ab, 3, 2));
+        w.chooseConditions("teacher answer", "student answer");
+        QVERIFY(w.session());
+        w.addCandidate("student answer", tone(0.2, 660, 1.0));
+        QVERIFY(!w.session());
+        // The webMUSHRA rule, when asked for: A/B answers wait until both slots were played.
+        QVERIFY(w.startTest(AbMode::Ab, 3, 2));
+        QVERIFY(w.canAnswer());
+        w.setRequirePlayback(true);
+        QVERIFY(!w.canAnswer());
+        QVERIFY(!w.answer(0));
     }
 
     // The Seed box shows the seed the test was started with, so the assignment can be reproduced

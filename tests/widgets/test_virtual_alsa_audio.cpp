@@ -3,9 +3,11 @@
 // and must add exactly that audio to the library, with the duration counter running and the
 // clipping warning raised for its full-scale burst; the live peak meter reads the input's level and
 // warns of clipping while recording; the transport must hand exactly the clip (and the clip scaled
-// by its playback gain) to the output device, and report the end of playback; click to seek, A/B
-// switching and the A-B loop are checked on the device's output with "timecode" clips whose
-// samples name their own index.
+// by its playback gain) to the output device, and report the end of playback; click to seek is
+// checked on the device's output with a "timecode" clip whose samples name their own index. A/B
+// switching, a jump while playing and the A-B loop are measured on a device that keeps real time
+// (test_ab_device_output): this one drains as fast as it is fed, so the player, which never
+// starves, races through a clip, and a stream that completes loses its last period here.
 #include "tests/support/VirtualAlsa.h"
 
 #include "core/audio/AudioDevices.h"
@@ -75,6 +77,19 @@ struct Timecode {
         }
         return {-1, -1};
     }
+    /// Every intact run of `run` consecutive clip indices in `out`: {out offset, clip index mod 2^16}.
+    std::vector<std::pair<long, long>> intactRuns(const std::vector<float>& out, size_t run = 16) const {
+        std::vector<std::pair<long, long>> runs;
+        for (size_t j = 0; j + run <= out.size(); ++j) {
+            const long at = index(out[j]);
+            bool ok = true;
+            for (size_t k = 1; k < run && ok; ++k) ok = index(out[j + k]) == ((at + long(k)) & 0xffff);
+            if (!ok) continue;
+            runs.push_back({long(j), at});
+            while (j + 1 < out.size() && index(out[j + 1]) == ((index(out[j]) + 1) & 0xffff)) ++j;
+        }
+        return runs;
+    }
     /// Clip index mod 2^16 of the last sample of the intact run that starts at out offset `from`.
     long lastOfRun(const std::vector<float>& out, long from) const {
         long j = from;
@@ -85,17 +100,6 @@ struct Timecode {
 
 /// Signed distance a − b of two indices mod 2^16, in [−32768, 32768).
 long modDiff(long a, long b) { return ((a - b + 32768) & 0xffff) - 32768; }
-
-/// Waits (spinning the event loop) until `t` reports at least `seconds`, at most 5 s of wall time.
-bool waitForPosition(const AudioTransport& t, double seconds) {
-    QElapsedTimer clock;
-    clock.start();
-    while (t.position() < seconds && clock.elapsed() < 5000) {
-        QCoreApplication::processEvents();
-        QThread::usleep(200);
-    }
-    return t.position() >= seconds;
-}
 
 QAction* actionNamed(const QList<QAction*>& actions, const QString& text) {
     for (QAction* a : actions)
@@ -207,8 +211,8 @@ private slots:
             if (std::fabs(out[size_t(start) + i] - clip.samples[i]) > 1e-6f)
                 QFAIL(qPrintable(QString("played sample %1 differs").arg(i)));
 
-        // Playback gain from 0.25 s on: −6.0206 dB halves every sample (±1 LSB of rounding).
-        alsa_->clearOutput();
+        // Playback gain from 0.25 s on: −6.0206 dB halves every sample (±1 LSB of rounding). The
+        // player keeps its stream (and the file pcm its file) open: the slice follows the clip.
         QVERIFY(t.play(clip, 0.25, 20 * std::log10(0.5), 0));
         QTRY_VERIFY_WITH_TIMEOUT(!t.isPlaying(), 10000);
         out = alsa_->played();
@@ -293,7 +297,7 @@ private slots:
         QVERIFY(!transport->isPlaying());
         play->trigger();
         QVERIFY(transport->isPlaying());
-        QVERIFY(transport->position() >= at1);
+        QVERIFY2(transport->position() >= at1, qPrintable(QString("%1 < %2").arg(transport->position()).arg(at1)));
         QTest::qWait(50);
         transport->stop();
         auto [off1, idx1] = tc.firstIntact(alsa_->played());
@@ -301,107 +305,8 @@ private slots:
         QVERIFY2(std::abs(modDiff(idx1, std::lround(at1 * 16000) + fade)) <= 2,
                  qPrintable(QString("playback started at sample %1 (mod 2^16), clicked %2 s").arg(idx1 - fade).arg(at1)));
 
-        // Playing: the click restarts playback where it lands.
-        const int x2 = wave->width() * 7 / 10;
-        const double at2 = wave->secondsAt(x2);
-        QVERIFY(transport->play(wave->clip(), 0.0));
-        QVERIFY(transport->isPlaying());
-        QTest::mouseClick(wave, Qt::LeftButton, {}, QPoint(x2, wave->height() / 2));
-        QVERIFY(transport->isPlaying());
-        QVERIFY(transport->position() >= at2);
-        // The preview's playhead follows the transport from there.
-        QTRY_VERIFY(wave->playhead() > at2);
-        transport->stop();
-        auto [off2, idx2] = tc.firstIntact(alsa_->played());
-        QVERIFY(off2 >= 0);
-        QVERIFY2(std::abs(modDiff(idx2, std::lround(at2 * 16000) + fade)) <= 2,
-                 qPrintable(QString("restarted at sample %1 (mod 2^16), clicked %2 s").arg(idx2 - fade).arg(at2)));
-    }
-
-    // A/B while playing: switching to the other condition plays it from the same playhead (the
-    // device's output is the other clip from there, after the 15 ms crossfade-in).
-    void abSwitchKeepsThePlayhead() {
-        const Timecode one(40503), two(21845);
-        AbListeningWidget w;
-        w.resize(1000, 600);
-        w.show();
-        w.addCandidate("one", one.clip(120.0));
-        w.addCandidate("two", two.clip(120.0));
-        for (auto* box : w.findChildren<QCheckBox*>())
-            if (box->text().startsWith("Match loudness")) box->setChecked(false);  // bit-exact output
-        w.chooseConditions("one", "two");
-        QVERIFY(w.startTest(AbMode::Ab, 99, 2));
-        auto* transport = w.findChild<AudioTransport*>();
-        QVERIFY(transport);
-        QAction* play = actionNamed(w.screenActions(), "Play / pause");
-        QVERIFY(play);
-        play->trigger();
-        QVERIFY(transport->isPlaying());
-        QVERIFY(waitForPosition(*transport, 0.5));
-        QVERIFY(transport->isPlaying());
-        const double before = transport->position();
-        auto* wave = w.findChild<WaveformView*>();
-        QVERIFY(wave);
-        w.selectSlot(1);
-        QVERIFY(transport->isPlaying());
-        // The playhead the switch happened at, as the screen shows it (read before any tick moves it;
-        // this device drains far faster than real time, so it may be past `before`).
-        const double switchedAt = wave->playhead();
-        QVERIFY(switchedAt >= before);
-        // (position() counts what was handed to the device: right after the switch it includes the
-        // new clip's prefill, so the output below is what shows where B started.)
-        QVERIFY(transport->position() >= before);
-        QTest::qWait(50);
-        transport->stop();
-        const Timecode& b = w.session()->conditionOf(0, 1) == 0 ? one : two;
-        const Timecode& a = &b == &one ? two : one;
-        const auto out = alsa_->played();
-        auto [off, idx] = b.firstIntact(out);
-        QVERIFY2(off >= 0, "slot B's clip is not in the output");
-        QCOMPARE(a.firstIntact(out).first, -1L);  // nothing of A after the switch
-        const long playhead = long(switchedAt * 16000);
-        const long fade = 240;  // switchTo's 15 ms
-        QVERIFY2(std::abs(modDiff(idx - fade, playhead)) <= 2,
-                 qPrintable(QString("B started at %1 (mod 2^16), the playhead was at %2").arg(idx - fade).arg(playhead & 0xffff)));
-    }
-
-    // An A-B loop: playback starts at the loop start, never reports a position past the loop end,
-    // and wraps back to the start, pass after pass, in one playback; each pass is exactly the loop
-    // region, faded at both borders. Turning the loop off lets the pass end and playback stop.
-    void loopRegionWrapsToItsStart() {
-        const Timecode tc(40503);
-        const auto clip = tc.clip(4.0);
-        AudioTransport t;
-        QSignalSpy position(&t, &AudioTransport::positionChanged);
-        QSignalSpy playing(&t, &AudioTransport::playingChanged);
-        QSignalSpy wrapped(&t, &AudioTransport::loopWrapped);
-        t.setLoop(1.0, 1.25);
-        QVERIFY(t.play(clip, 0.2, 0.0, 0));  // outside the loop: starts at the loop start
-        QVERIFY(t.position() >= 1.0);
-        auto wraps = [&] {
-            int n = 0;
-            for (int i = 1; i < position.count(); ++i) n += position.at(i).at(0).toDouble() < position.at(i - 1).at(0).toDouble();
-            return n;
-        };
-        QTRY_VERIFY_WITH_TIMEOUT(wrapped.count() >= 3, 10000);
-        QVERIFY(wraps() >= 3);  // the reported playhead jumps back each time
-        QVERIFY(t.isPlaying());
-        QCOMPARE(playing.count(), 1);  // one playback, looping
-        for (const auto& p : position) {
-            const double s = p.at(0).toDouble();
-            QVERIFY2(s >= 1.0 && s <= 1.25 + 1e-9, qPrintable(QString::number(s)));
-        }
-        t.setLoop(0, 0);
-        QTRY_VERIFY_WITH_TIMEOUT(!t.isPlaying(), 10000);
-        t.stop();
-        const auto out = alsa_->played();  // the last pass
-        auto [off, idx] = tc.firstIntact(out);
-        QVERIFY(off >= 0);
-        const long fade = 160;  // 10 ms at each border of a looped pass
-        QVERIFY2(std::abs(modDiff(idx, 16000 + fade)) <= 2, qPrintable(QString::number(idx)));
-        QVERIFY2(std::abs(modDiff(tc.lastOfRun(out, off), 20000 - 1 - fade)) <= 2, qPrintable(QString::number(tc.lastOfRun(out, off))));
-        // The run ends before the loop end's fade-out: nothing of the clip past the loop end was played
-        // (a pass running on would continue the run beyond index 20000).
+        // Playing, a click jumps there: measured on a device that keeps real time
+        // (test_ab_device_output), since this one may have played the whole clip by then.
     }
 
     void missingDeviceIsReportedNotThrown() {

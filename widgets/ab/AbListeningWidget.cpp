@@ -58,6 +58,9 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     match_ = new QCheckBox("Match loudness (BS.1770, playback gain only)", this);
     match_->setChecked(true);
     debugLabels_ = new QCheckBox("Show labels (debug: never during a real test)", this);
+    requirePlayback_ = new QCheckBox("Answer only after every clip was played", this);
+    requirePlayback_->setToolTip("As webMUSHRA: the answer buttons wait until each slot of the trial was played "
+                                 "(in ABX, X must always be played first)");
     rater_ = new QLineEdit(this);
     rater_->setPlaceholderText("rater name");
     auto* startBtn = new QPushButton("Start test", this);
@@ -77,6 +80,7 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     form->addRow("Rater", rater_);
     form->addRow(match_);
     form->addRow(debugLabels_);
+    form->addRow(requirePlayback_);
     auto* setupButtons = new QHBoxLayout;
     setupButtons->addWidget(startBtn);
     setupButtons->addWidget(revealBtn);
@@ -223,6 +227,7 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
         }
     });
     connect(match_, &QCheckBox::toggled, this, [this] { refresh(); });
+    connect(requirePlayback_, &QCheckBox::toggled, this, [this] { refresh(); });
     connect(debugLabels_, &QCheckBox::toggled, this, [this] { refresh(); });
     refresh();
 }
@@ -233,16 +238,20 @@ void AbListeningWidget::addCandidate(const QString& name, const audio::AudioClip
         lufs = audio::measureLoudness(clip).integrated_lufs;
     } catch (const std::exception&) {
     }
-    for (auto& c : candidates_)
-        if (c.name == name) {
-            c.clip = clip;
-            c.lufs = lufs;
+    for (size_t i = 0; i < candidates_.size(); ++i)
+        if (candidates_[i].name == name) {
+            candidates_[i].clip = clip;
+            candidates_[i].lufs = lufs;
+            // A test of the old clip is over (its loudness matching and answers were about it).
+            if (session_ && (chosen_[0] == int(i) || chosen_[1] == int(i))) endTest();
+            refresh();
             return;
         }
     candidates_.push_back({name, clip, lufs});
     first_->addItem(name);
     second_->addItem(name);
     if (second_->count() == 2) second_->setCurrentIndex(1);
+    refresh();
 }
 
 QStringList AbListeningWidget::candidateNames() const {
@@ -254,9 +263,36 @@ QStringList AbListeningWidget::candidateNames() const {
 void AbListeningWidget::chooseConditions(const QString& a, const QString& b) {
     first_->setCurrentIndex(first_->findText(a));
     second_->setCurrentIndex(second_->findText(b));
+    const bool same = chosen_[0] == first_->currentIndex() && chosen_[1] == second_->currentIndex();
     chosen_[0] = first_->currentIndex();
     chosen_[1] = second_->currentIndex();
+    // New conditions: a test that was revealed, or that compares other clips, is over.
+    if (session_ && (session_->revealed() || !same)) endTest();
+    refresh();
 }
+
+void AbListeningWidget::endTest() {
+    transport_->stop();
+    session_.reset();
+    trial_ = slot_ = heard_ = 0;
+    if (const auto* c = candidate(0)) waveform_->setClip(c->clip);
+    waveform_->setPlayhead(0);
+}
+
+void AbListeningWidget::markHeard() {
+    if (session_ && transport_->isPlaying()) heard_ |= 1 << slot_;
+}
+
+bool AbListeningWidget::canAnswer() const {
+    if (!session_) return false;
+    if (session_->mode() == AbMode::Abx && !(heard_ & 4)) return false;
+    const int all = session_->mode() == AbMode::Abx ? 7 : 3;
+    return !requirePlayback_->isChecked() || (heard_ & all) == all;
+}
+
+void AbListeningWidget::setRequirePlayback(bool on) { requirePlayback_->setChecked(on); }
+
+QString AbListeningWidget::hintText() const { return gain_->text(); }
 
 const AbListeningWidget::Candidate* AbListeningWidget::candidate(int condition) const {
     if (condition < 0 || condition > 1) return nullptr;
@@ -286,6 +322,7 @@ bool AbListeningWidget::startTest(AbMode mode, uint32_t seed, int trials) {
     seed_->setValue(int(seed));
     trial_ = 0;
     slot_ = 0;
+    heard_ = 0;
     selectSlot(0);
     return true;
 }
@@ -304,15 +341,15 @@ void AbListeningWidget::selectSlot(int slot) {
     const int cond = session_->conditionOf(trial_, slot_);
     const auto* c = candidate(cond);
     if (!c) return;
-    // Keep the playhead: the transport's while playing, else the waveform's (a click to seek while
-    // stopped moves only the waveform's playhead, and Space starts from it).
-    const double pos = transport_->isPlaying() ? transport_->position() : waveform_->playhead();
-    // Blind: every slot shows the same waveform (the first condition's), since the slot's own
-    // waveform would show which condition it holds (in ABX, X's matches A's or B's at a glance).
-    const auto* shown = session_->revealed() ? c : candidate(0);
-    waveform_->setClip(shown ? shown->clip : c->clip);
+    // Keep the playhead: while playing the player switches at its own position, to the sample
+    // (crossfading); while stopped the waveform's playhead stays (a click to seek while stopped
+    // moves only it, and Space starts from it).
+    const bool playing = transport_->isPlaying();
+    const double pos = playing ? transport_->position() : waveform_->playhead();
+    waveform_->setClip(c->clip);  // the clip in the slot
     waveform_->setPlayhead(pos);
-    transport_->switchTo(c->clip, gainFor(cond), 15, pos);
+    transport_->switchTo(c->clip, gainFor(cond), 15, playing ? -1.0 : pos);
+    markHeard();
     refresh();
 }
 
@@ -325,23 +362,32 @@ void AbListeningWidget::togglePlay() {
     const int cond = session_->conditionOf(trial_, slot_);
     if (const auto* c = candidate(cond)) {
         double start = waveform_->playhead();
-        if (start >= c->clip.durationSeconds() - 0.01) start = 0;
+        if (start >= c->clip.durationSeconds() - 0.01) start = 0;  // at the end: Space replays
         transport_->play(c->clip, start, gainFor(cond));
+        markHeard();
+        refresh();
     }
 }
 
-void AbListeningWidget::answer(int slot) {
-    if (!session_ || trial_ >= session_->trialCount()) return;
+bool AbListeningWidget::answer(int slot) {
+    if (!session_ || trial_ >= session_->trialCount()) return false;
+    if (!canAnswer()) {
+        emit statusMessage(session_->mode() == AbMode::Abx && !(heard_ & 4) ? "Play X before answering"
+                                                                            : "Play every clip of this trial before answering");
+        return false;
+    }
     session_->answer(trial_, slot);
     if (trial_ + 1 < session_->trialCount()) {
         ++trial_;
         transport_->stop();
+        heard_ = 0;
         selectSlot(0);
     } else {
         trial_ = session_->trialCount() - 1;
         emit statusMessage("Test complete: reveal or save the results");
     }
     refresh();
+    return true;
 }
 
 QStringList AbListeningWidget::slotTexts() const {
@@ -363,11 +409,12 @@ void AbListeningWidget::refresh() {
     }
     answerButtons_[0]->setText(abx ? "X is A" : "Prefer A");
     answerButtons_[1]->setText(abx ? "X is B" : "Prefer B");
-    for (auto* b : answerButtons_) b->setEnabled(bool(session_));
+    for (auto* b : answerButtons_) b->setEnabled(canAnswer());
     if (!session_) {
         trialLabel_->setText("Pick two conditions and press Start test. Keys: Space play, Esc stop, 1/2/3 = A/B/X, ←/→, L loop, A/B loop points.");
         tally_->clear();
-        gain_->setText(candidates_.empty() ? "No candidates yet: import prompts or render answers on the Ask screen" : QString());
+        gain_->setText(candidates_.empty() ? "No candidates yet: import prompts or render answers on the Ask screen"
+                                           : QString("%1 candidates: pick two and press Start test").arg(candidates_.size()));
         return;
     }
     trialLabel_->setText(QString("Trial %1 of %2 · seed %3%4").arg(trial_ + 1).arg(session_->trialCount()).arg(session_->seed())

@@ -5,6 +5,11 @@
 // playback gain (offset shown in dB, toggle to turn it off), A–B loop, webMUSHRA keys (Space,
 // Esc/Backspace, 0/R reference, 1–3 = A/B/X, ←/→, L loop, A/B loop points, Shift+A/B clear),
 // reveal, ABX tally with p-value, results saved as JSON. GUI thread only.
+//
+// An ABX trial cannot be answered before X was played, and with "Answer only after every clip was
+// played" (webMUSHRA's rule) no trial can be answered before each of its slots was heard. The
+// waveform shows the clip of the selected slot. New conditions (chooseConditions, or a new clip
+// for a condition of the test) end a test that was revealed or that used other conditions.
 
 #include "core/audio/AudioClip.h"
 #include "widgets/ab/AbSession.h"
@@ -51,8 +56,18 @@ public:
     /// Selects slot 0 = A, 1 = B, 2 = X (switches playback at the same playhead).
     void selectSlot(int slot);
     int currentSlot() const { return slot_; }
-    /// Answers the current trial and moves to the next.
-    void answer(int slot);
+    /// Answers the current trial and moves to the next. Refused (status message, returns false)
+    /// while canAnswer() is false.
+    bool answer(int slot);
+    /// Whether the current trial may be answered: X played (ABX), and every slot played when
+    /// "Answer only after every clip was played" is on.
+    bool canAnswer() const;
+    /// "Answer only after every clip was played" (off by default).
+    void setRequirePlayback(bool on);
+    /// Slots of the current trial that were played (bit i = slot i).
+    int playedSlots() const { return heard_; }
+    /// The waveform's text when no test runs (tests).
+    QString hintText() const;
     /// Text of the slot buttons and the tally (tests: labels must stay hidden before reveal).
     QStringList slotTexts() const;
     QString tallyText() const;
@@ -72,11 +87,14 @@ private:
     double gainFor(int condition) const;
     void refresh();
     void togglePlay();
+    void endTest();
+    void markHeard();
 
     std::vector<Candidate> candidates_;
     std::unique_ptr<AbSession> session_;
     int chosen_[2] = {-1, -1};
     int trial_ = 0, slot_ = 0;
+    int heard_ = 0;  ///< slots of the current trial played so far (bit mask)
     double loopA_ = 0, loopB_ = 0;
     bool loopOn_ = false;
 
@@ -88,6 +106,7 @@ private:
     QSpinBox* trials_;
     QCheckBox* match_;
     QCheckBox* debugLabels_;
+    QCheckBox* requirePlayback_;
     QLineEdit* rater_;
     QPushButton* slotButtons_[3];
     QPushButton* answerButtons_[2];

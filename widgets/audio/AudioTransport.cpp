@@ -51,7 +51,14 @@ bool AudioTransport::play(const audio::AudioClip& clip, double startS, double ga
             sliceEndS_ = std::min(loopEnd_, clip.durationSeconds());
         }
         gainDb_ = gainDb;
-        player_->play(renderSlice(clip, startS_, gainDb, fadeMs, looping() ? sliceEndS_ : -1.0));
+        // What renderSlice() builds, played by the player from the clip itself: while playing, the
+        // running stream jumps (no reopen, no gap).
+        audio::PlayCue cue;
+        cue.start_s = startS_;
+        cue.end_s = looping() ? sliceEndS_ : -1.0;
+        cue.gain = float(std::pow(10.0, gainDb / 20.0));
+        cue.fade_ms = fadeMs;
+        player_->play(clip, cue);
     } catch (const std::exception& e) {
         player_.reset();
         emit failed(QString::fromUtf8(e.what()));
@@ -67,13 +74,24 @@ bool AudioTransport::play(const audio::AudioClip& clip, double startS, double ga
 }
 
 bool AudioTransport::switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs, double atS) {
-    const double pos = atS >= 0 ? atS : position();
     if (!isPlaying()) {
         clip_ = clip;
         gainDb_ = gainDb;
+        if (atS >= 0) lastPos_ = atS;
         return true;
     }
-    return play(clip, pos, gainDb, fadeMs);
+    // At the player's own playhead, to the sample: the crossfade needs both clips at one position.
+    try {
+        const bool switched = player_->switchTo(clip, float(std::pow(10.0, gainDb / 20.0)), fadeMs,
+                                                looping() ? sliceEndS_ : -1.0);
+        clip_ = clip;
+        gainDb_ = gainDb;
+        if (!switched) sliceEndS_ = clip.durationSeconds();  // it had just ended: the end reports as usual
+        return true;
+    } catch (const std::exception& e) {
+        emit failed(QString::fromUtf8(e.what()));
+        return false;
+    }
 }
 
 void AudioTransport::stop() {
@@ -90,7 +108,9 @@ bool AudioTransport::isPlaying() const { return playing_; }
 
 double AudioTransport::position() const {
     if (!playing_ || !player_) return lastPos_;
-    return startS_ + player_->playedSeconds();
+    // The player counts whole frames: the start it was given may lie a fraction of one after them.
+    const double p = player_->positionSeconds();
+    return p < startS_ && p > startS_ - 1e-3 ? startS_ : p;
 }
 
 void AudioTransport::setLoop(double startS, double endS) {

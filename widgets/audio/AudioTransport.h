@@ -1,9 +1,11 @@
 #pragma once
 // Playback for the GUI on top of xopd::audio::AudioPlayer: play a clip from a position with a
 // playback gain (dB; the clip itself is untouched) and a short fade-in, report the playhead at
-// ~30 Hz, stop, switch to another clip at the same playhead (A/B) and loop a region. Errors (no
-// output device) are reported through failed(), never thrown. GUI thread only; the player's own
-// feeder and PortAudio threads never call back into Qt.
+// ~30 Hz, stop, switch to another clip at the same playhead with a crossfade (A/B) and loop a
+// region. The player keeps one output stream running: a jump, a switch or a loop pass is done by
+// its callback between two samples, never by reopening the device. Errors (no output device) are
+// reported through failed(), never thrown. GUI thread only; PortAudio's thread never calls back
+// into Qt.
 
 #include "core/audio/AudioClip.h"
 
@@ -30,8 +32,9 @@ public:
     /// Plays `clip` from `startS` with `gainDb`, fading in over `fadeMs`. Returns false (and emits
     /// failed) when no output device can be opened.
     bool play(const audio::AudioClip& clip, double startS = 0.0, double gainDb = 0.0, int fadeMs = 10);
-    /// Switches to `clip` at the current playhead, or at `atS` when >= 0 (the caller's reading of
-    /// it, so what it shows and what plays agree) (crossfade = short fade-in on the new clip).
+    /// While playing: continues with `clip` at the player's own playhead, to the sample, with a
+    /// linear crossfade of `fadeMs` from the clip playing. While stopped: makes `clip` the current
+    /// clip, and `atS` (when >= 0) the position reported until the next play().
     bool switchTo(const audio::AudioClip& clip, double gainDb, int fadeMs = 15, double atS = -1.0);
     void stop();
     bool isPlaying() const;
