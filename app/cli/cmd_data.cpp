@@ -1,10 +1,14 @@
 // CLI commands of the data group (see Commands.h):
 //   xopd demo-kit build [--out DIR] [--seed N]     build the demo kit from nothing (minutes)
+//        [--progress-lines]                        machine-readable progress (the workbench's banner)
+//     A stop signal (Ctrl-C, SIGTERM: the workbench's Cancel) stops the build within one step and
+//     leaves nothing; the exit status is then 128 + the signal's number.
 //   xopd demo-kit info [DIR]                       what a kit holds and what its build measured
 //   xopd eval (--run DIR | --model DIR) --prompts MANIFEST [--split S] [--match exact|contains] [--json]
 //   xopd prompts check MANIFEST                    validate a manifest (errors name the line)
 //   xopd prompts synthesize --texts TEXTS.jsonl --out DIR --voice V [--voice V ...] [--eval-voice V ...]
 #include "app/cli/Commands.h"
+#include "app/cli/StopSignals.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
 #include "core/demokit/DemoKit.h"
@@ -18,7 +22,10 @@
 #include "core/text/ChatTemplate.h"
 #include "core/text/Tokenizer.h"
 
+#include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -28,6 +35,7 @@ namespace {
 
 struct DemoKitArgs {
     std::string out;
+    bool progress_lines = false;
     demokit::DemoKitOptions options;
 };
 
@@ -59,12 +67,35 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
                     "Write the kit even when a target is missed (quick test builds)");
     build->add_option("--train-voices", o.train_voices, "Training voices VOICE[@RATE][:PITCH]");
     build->add_option("--eval-voices", o.eval_voices, "Held-out voices VOICE[@RATE][:PITCH]");
+    build->add_flag("--progress-lines", args->progress_lines,
+                    "Also print \"progress FRACTION STAGE DONE TOTAL\" lines (at most 10 a second, and at each "
+                    "new stage) for a front end's progress bar");
     build->callback([args, &run] {
         run = [args] {
             const std::string out = args->out.empty() ? demokit::defaultDemoKitPath() : args->out;
             demokit::DemoKitOptions options = args->options;
             options.progress = [](const std::string& line) { std::cout << line << std::endl; };
-            const demokit::DemoKitReport r = demokit::buildDemoKit(out, options);
+            if (args->progress_lines) {
+                options.on_step = [last = std::chrono::steady_clock::time_point{}, stage = std::string()](
+                                      const demokit::DemoKitProgress& p) mutable {
+                    const auto now = std::chrono::steady_clock::now();
+                    if (p.stage == stage && now - last < std::chrono::milliseconds(100)) return;
+                    last = now;
+                    stage = p.stage;
+                    std::cout << "progress " << std::fixed << std::setprecision(4) << p.fraction << std::defaultfloat
+                              << " " << p.stage << " " << p.done << " " << p.total << std::endl;
+                };
+            }
+            // A stop signal stops the build at its next step; nothing of it is kept.
+            StopSignalHandlers handlers;
+            options.abort = [] { return stopSignal() != 0; };
+            demokit::DemoKitReport r;
+            try {
+                r = demokit::buildDemoKit(out, options);
+            } catch (const demokit::DemoKitCancelled& e) {
+                std::cerr << "xopd: " << e.what() << " (" << ::strsignal(stopSignal()) << "); nothing was kept\n";
+                return 128 + stopSignal();
+            }
             std::cout << "demo kit written to " << out << "\n"
                       << "  teacher text accuracy   " << r.teacher_text << " %\n"
                       << "  stage 1 (tower)         " << r.tower_steps << " steps, held-out speech accuracy " << r.tower_speech << " %\n"

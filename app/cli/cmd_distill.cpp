@@ -13,6 +13,7 @@
 // step boundary with a checkpoint (resumable), and the exit status is 128 + the signal's number
 // (130, 143, 129): the run did not finish. A second stop signal kills at once.
 #include "app/cli/Commands.h"
+#include "app/cli/StopSignals.h"
 #include "core/common/Error.h"
 #include "core/dist/Group.h"
 #include "core/dist/LaunchEnv.h"
@@ -45,40 +46,6 @@
 namespace xopd::cli {
 namespace fs = std::filesystem;
 namespace {
-
-/// The stop signals: what a user, Slurm (scancel, time limit) and systemd send.
-constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
-
-std::atomic<int> g_interrupts{0};
-std::atomic<int> g_stop_signal{0};  ///< the first stop signal received (0 = none)
-
-void onStopSignal(int signo) {
-    if (g_interrupts.fetch_add(1) >= 1) {  // the second: die of it, as without a handler
-        std::signal(signo, SIG_DFL);
-        std::raise(signo);
-        return;
-    }
-    g_stop_signal = signo;
-}
-
-/// Installs onStopSignal for every stop signal for its lifetime; restores the previous handlers.
-class StopSignalHandlers {
-public:
-    StopSignalHandlers() {
-        struct sigaction sa {};
-        sa.sa_handler = onStopSignal;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &sa, &previous_[i]);
-    }
-    ~StopSignalHandlers() {
-        for (size_t i = 0; i < std::size(kStopSignals); ++i) ::sigaction(kStopSignals[i], &previous_[i], nullptr);
-    }
-    StopSignalHandlers(const StopSignalHandlers&) = delete;
-    StopSignalHandlers& operator=(const StopSignalHandlers&) = delete;
-
-private:
-    struct sigaction previous_[std::size(kStopSignals)] {};
-};
 
 std::string fmt(double v, int precision = 4) {
     if (!std::isfinite(v)) return "-";
@@ -168,16 +135,14 @@ private:
 int drive(run::RunController& c, bool follower = false) {
     ProgressPrinter printer(::isatty(STDOUT_FILENO) != 0);
     if (!follower) c.addObserver(&printer);  // one progress report per job: rank 0's
-    g_interrupts = 0;
-    g_stop_signal = 0;
     std::optional<StopSignalHandlers> handlers(std::in_place);
     c.start();
     bool stopRequested = false;
     while (true) {
         const RunState s = c.state();
         if (s == RunState::Finished || s == RunState::Stopped || s == RunState::Failed || s == RunState::Cancelled) break;
-        if (!stopRequested && g_interrupts.load() > 0) {
-            std::cout << "\nxopd: " << ::strsignal(g_stop_signal.load())
+        if (!stopRequested && stopSignal() != 0) {
+            std::cout << "\nxopd: " << ::strsignal(stopSignal())
                       << ": stopping at the next step boundary (checkpoint kept; the same signal again kills)\n"
                       << std::flush;
             c.stop();
@@ -198,7 +163,7 @@ int drive(run::RunController& c, bool follower = false) {
     c.removeObserver(&printer);
     const RunState s = c.state();
     if (s == RunState::Failed) XOPD_FAIL("run '" << c.runDir() << "' failed: " << c.lastReason());
-    const int signo = g_stop_signal.load();
+    const int signo = stopSignal();
     // Other ranks follow rank 0's stop (RankControl.h): exit as it does, silently.
     if (follower) return s == RunState::Finished ? 0 : signo != 0 ? 128 + signo : 1;
     std::cout << "run folder: " << c.runDir() << " (" << runStateName(s) << ", " << c.completedSteps() << " steps)\n";

@@ -1,6 +1,8 @@
 // xopd-workbench: the desktop front end of X-OPD Workbench.
-//   xopd-workbench [--workspace DIR] [--run DIR] [--demo-kit DIR] [--simulate] [--fresh-layout]
-//                  [--screenshots DIR]
+//   xopd-workbench [--workspace DIR] [--run DIR] [--demo-kit DIR] [--build-demo-kit] [--simulate]
+//                  [--fresh-layout] [--screenshots DIR]
+// XOPD_LOG_STARTUP=1 prints the moment the first window is on screen (Unix time in ms) to stderr:
+// the start-up time of `make run` is measured from it (tests/bench/bench-startup.sh).
 // --help and --version need no display (help2man runs them at build time for the manual page).
 // Without a display (no DISPLAY, WAYLAND_DISPLAY, QT_QPA_PLATFORM or -platform) it says so and
 // names the headless alternatives instead of letting Qt abort.
@@ -12,10 +14,13 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <QDir>
+#include <QEvent>
 #include <QFileInfo>
 #include <QIcon>
 #include <QTimer>
+#include <QWindow>
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +37,8 @@ struct CommandLine {
     QCommandLineOption workspace{"workspace", "Workspace folder (runs/ and prompts/ live there; default: the last one, else ~/xopd-workspace).", "DIR"};
     QCommandLineOption run{"run", "Open a run folder and follow it live.", "DIR"};
     QCommandLineOption kit{"demo-kit", "Demo kit folder (default: $XOPD_DEMO_KIT, the installed kit, resources/demo-kit in a build tree, else ~/.local/share/xopd/demo-kit).", "DIR"};
+    QCommandLineOption buildKit{"build-demo-kit",
+                                "When the demo kit is missing, build it at once in the background (make run does)."};
     QCommandLineOption simulate{"simulate", "Simulated runs (no training; for screenshots and the GUI benchmark)."};
     QCommandLineOption fresh{"fresh-layout", "Ignore the saved window layout."};
     QCommandLineOption shots{"screenshots", "Render a PNG of every screen into DIR, then quit (packaging/screenshots.sh).", "DIR"};
@@ -40,7 +47,7 @@ struct CommandLine {
         parser.setApplicationDescription("X-OPD Workbench: cross-modal on-policy distillation of speech LLMs");
         parser.addHelpOption();
         parser.addVersionOption();
-        parser.addOptions({workspace, run, kit, simulate, fresh, shots});
+        parser.addOptions({workspace, run, kit, buildKit, simulate, fresh, shots});
     }
 };
 
@@ -61,6 +68,23 @@ bool hasEnv(const char* name) {
     const char* v = std::getenv(name);
     return v && *v;
 }
+
+/// Prints, once, when the window it watches is first exposed (on screen, not merely shown).
+class FirstExposeLog : public QObject {
+public:
+    using QObject::QObject;
+    bool eventFilter(QObject* watched, QEvent* event) override {
+        if (event->type() == QEvent::Expose && !done_) {
+            done_ = true;
+            std::fprintf(stderr, "xopd-workbench: first window shown at %lld ms (Unix time)\n",
+                         static_cast<long long>(QDateTime::currentMSecsSinceEpoch()));
+        }
+        return QObject::eventFilter(watched, event);
+    }
+
+private:
+    bool done_ = false;
+};
 
 }  // namespace
 
@@ -100,6 +124,7 @@ int main(int argc, char** argv) {
     o.runDir = parser.value(run);
     o.demoKit = parser.value(kit);
     o.simulate = parser.isSet(simulate);
+    o.buildDemoKit = parser.isSet(cl.buildKit);
     o.restoreLayout = !parser.isSet(fresh) && !parser.isSet(shots);
     if (!o.runDir.isEmpty() && !xopd::run::RunFolder(o.runDir.toStdString()).holdsRun()) {
         std::fprintf(stderr, "xopd-workbench: --run '%s': not a run folder (no %s)\n", qPrintable(o.runDir),
@@ -108,6 +133,9 @@ int main(int argc, char** argv) {
     }
     xopd::widgets::MainWindow window(o);
     window.resize(1480, 940);
+    window.winId();  // creates the native window, so its expose can be watched
+    FirstExposeLog exposeLog;
+    if (qEnvironmentVariableIsSet("XOPD_LOG_STARTUP")) window.windowHandle()->installEventFilter(&exposeLog);
     window.show();
     int rc = 0;
     if (parser.isSet(shots)) {

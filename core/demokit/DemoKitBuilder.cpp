@@ -80,6 +80,45 @@ void say(const DemoKitOptions& o, const std::string& line) {
     if (o.progress) o.progress(line);
 }
 
+/// The build's stages in order, with their approximate share of a full build's time on two cores
+/// (the progress bar's weights; the tower stage dominates).
+struct StageWeight {
+    const char* name;
+    double weight;
+};
+constexpr StageWeight kStages[] = {{"speech", 0.15},   {"tokenizer", 0.01}, {"teacher", 0.10},   {"features", 0.05},
+                                   {"tower", 0.50},    {"alignment", 0.15}, {"measuring", 0.03}, {"writing", 0.01}};
+
+/// The abort check before each step and the progress report after it (DemoKitOptions::abort, on_step).
+class Steps {
+public:
+    explicit Steps(const DemoKitOptions& o) : o_(o) {}
+
+    /// Throws DemoKitCancelled when the caller asks the build to stop.
+    void check() const {
+        if (o_.abort && o_.abort()) throw DemoKitCancelled();
+    }
+
+    /// Step `done` of `total` of `stage` is done.
+    void done(const char* stage, int done, int total) {
+        double start = 0, weight = 0;
+        for (const auto& s : kStages) {
+            if (std::string(s.name) == stage) {
+                weight = s.weight;
+                break;
+            }
+            start += s.weight;
+        }
+        const double part = total > 0 ? std::clamp(double(done) / total, 0.0, 1.0) : 1.0;
+        fraction_ = std::max(fraction_, std::min(1.0, start + weight * part));
+        if (o_.on_step) o_.on_step(DemoKitProgress{stage, done, total, fraction_});
+    }
+
+private:
+    const DemoKitOptions& o_;
+    double fraction_ = 0;
+};
+
 std::string fmt(double v) {
     std::ostringstream os;
     os.setf(std::ios::fixed);
@@ -261,13 +300,14 @@ struct TextReplay {
 
 SpeechStageResult trainOnSpeech(model::SpeechLm& student, const std::vector<SpeechExample>& examples,
                                 const TextReplay& replay, torch::optim::Optimizer& opt, const SpeechStage& stage,
-                                const std::function<double()>& held_out_accuracy, const DemoKitOptions& o) {
+                                const std::function<double()>& held_out_accuracy, const DemoKitOptions& o, Steps& steps) {
     SpeechStageResult result;
     auto gen = at::detail::createCPUGenerator(stage.seed);
     const int64_t n = static_cast<int64_t>(examples.size());
     torch::Tensor order = torch::randperm(n, gen, torch::kInt64);
     int64_t cursor = 0;
     for (int step = 1; step <= stage.max_steps; ++step) {
+        steps.check();
         std::vector<model::AudioFeatures> clips;
         std::vector<const SpeechExample*> batch;
         for (int b = 0; b < stage.batch; ++b) {
@@ -300,6 +340,7 @@ SpeechStageResult trainOnSpeech(model::SpeechLm& student, const std::vector<Spee
         loss.backward();
         opt.step();
         result.steps = step;
+        steps.done(stage.name, step, stage.max_steps);
         if (step % stage.check_every == 0) {
             result.held_out_speech = held_out_accuracy();
             say(o, std::string(stage.name) + " step " + std::to_string(step) + ": loss " + std::to_string(loss.item<float>()) +
@@ -321,7 +362,9 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     DemoKitReport report;
+    Steps steps(o);
     try {
+        steps.check();
         // 1. The task and its speech.
         const auto questions = demoQuestions();
         std::vector<data::TextPrompt> texts;
@@ -335,8 +378,10 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         data::SynthesisOptions so;
         for (const auto& v : o.train_voices) so.train_voices.push_back(data::parseVoiceSpec(v));
         for (const auto& v : o.eval_voices) so.eval_voices.push_back(data::parseVoiceSpec(v));
-        so.progress = [&o](int done, int total) {
+        so.progress = [&o, &steps](int done, int total) {
             if (done % 200 == 0 || done == total) say(o, "speech: " + std::to_string(done) + "/" + std::to_string(total) + " clips");
+            steps.done("speech", done, total);
+            steps.check();  // before the next clip
         };
         data::synthesizePromptSet(texts, (tmp / "prompts").string(), so);
         const auto train_set = data::loadPromptSet((tmp / "prompts" / "train.jsonl").string());
@@ -345,6 +390,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         report.eval_clips = static_cast<int>(eval_set.items.size());
 
         // 2. Tokenizer.
+        steps.check();
         std::vector<std::string> corpus{kSystemPrompt, "system\n", "user\n", "assistant\n"};
         for (const auto& q : questions) {
             corpus.push_back(q.question);
@@ -358,6 +404,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         report.tokenizer_size = tok.size();
         report.vocab_size = (tok.size() + 31) / 32 * 32;  // padded rows, as real Qwen checkpoints have
         say(o, "tokenizer: " + std::to_string(bpe.merges.size()) + " merges, " + std::to_string(tok.size()) + " ids");
+        steps.done("tokenizer", 1, 1);
 
         // 3. Teacher.
         model::ModelRuntimeConfig tc;
@@ -406,12 +453,14 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
         eval::EvalOptions text_only;
         text_only.speech = false;
         for (int step = 1; step <= o.teacher_max_steps; ++step) {
+            steps.check();
             teacher_opt.zero_grad();
             auto loss = meanNll(model::score(teacher.decoder(), tprompts, tresponses));
             XOPD_CHECK(std::isfinite(loss.item<double>()), "demo kit: the teacher's training loss is not finite at step " << step);
             loss.backward();
             teacher_opt.step();
             report.teacher_steps = step;
+            steps.done("teacher", step, o.teacher_max_steps);
             if (step % 50 == 0) {
                 const auto r = eval::evaluateModel(teacher, tok, text::ChatTemplateKind::Qwen2Instruct, eval_questions, text_only);
                 report.teacher_text = *r.scores.text;
@@ -446,8 +495,13 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
 
         // Features once per clip (valid frames only), from the written FLAC files like any consumer.
         std::map<std::string, model::AudioFeatures> features;
+        const int clip_count = report.train_clips + report.eval_clips;
         for (const auto* set : {&train_set, &eval_set})
-            for (const auto& item : set->items) features[item.id] = model::audioFeaturesOfFile(item.audio_path, o.mel_bins);
+            for (const auto& item : set->items) {
+                steps.check();
+                features[item.id] = model::audioFeaturesOfFile(item.audio_path, o.mel_bins);
+                steps.done("features", static_cast<int>(features.size()), clip_count);
+            }
         say(o, "features: " + std::to_string(features.size()) + " clips");
         const eval::FeatureProvider cached = [&features](const eval::EvalPrompt& p) { return features.at(p.id); };
         std::vector<eval::EvalPrompt> eval_clips;
@@ -496,7 +550,7 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
             torch::optim::AdamW opt(std::move(groups), torch::optim::AdamWOptions(o.student_lr).weight_decay(0.01));
             const SpeechStage stage{"tower", o.student_batch, o.tower_max_steps, o.student_check_every,
                                     o.tower_stop_accuracy, o.student_train_decoder, o.seed + 1};
-            const auto r = trainOnSpeech(student, speech_examples, replay, opt, stage, held_out_speech, o);
+            const auto r = trainOnSpeech(student, speech_examples, replay, opt, stage, held_out_speech, o, steps);
             report.tower_steps = r.steps;
             report.tower_speech = r.held_out_speech;
             for (auto& [name, t] : student.namedParameters()) t->requires_grad_(false);
@@ -516,11 +570,12 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
             torch::optim::AdamW opt(projector, torch::optim::AdamWOptions(o.projector_lr).weight_decay(0.01));
             const SpeechStage stage{"alignment", o.student_batch, o.student_max_steps, o.alignment_check_every,
                                     o.student_stop_accuracy, false, o.seed + 2};
-            report.student_steps = trainOnSpeech(student, speech_examples, replay, opt, stage, held_out_speech, o).steps;
+            report.student_steps = trainOnSpeech(student, speech_examples, replay, opt, stage, held_out_speech, o, steps).steps;
             for (auto& [name, t] : student.namedParameters()) t->requires_grad_(false);
         }
 
         // 5. Final measurements on the held-out voices.
+        steps.check();
         eval::EvalOptions both;
         const auto teacher_r = eval::evaluateModel(teacher, tok, text::ChatTemplateKind::Qwen2Instruct, eval_clips, text_only);
         const auto student_r = eval::evaluateModel(student, tok, text::ChatTemplateKind::Qwen25Omni, eval_clips, both, cached);
@@ -533,7 +588,10 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                    "demo kit: the student's speech accuracy " << fmt(report.student_speech) << " % is less than 20 points below the teacher's text accuracy "
                                                               << fmt(report.teacher_text) << " %");
 
+        steps.done("measuring", 1, 1);
+
         // 6. Write the models and kit.json.
+        steps.check();
         writeModelFolder(tmp / "teacher", teacher, tokenizer_json, tok, kTeacherTemplate);
         writeModelFolder(tmp / "student", student, tokenizer_json, tok, kStudentTemplate);
         ordered_json pre;
@@ -588,9 +646,11 @@ DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& o) 
                            {"train_clips", report.train_clips}};
         writeJson(tmp / "kit.json", kit);
 
-        // 7. Into place.
+        // 7. Into place (the last moment a cancel is honoured).
+        steps.check();
         if (fs::exists(final_dir)) fs::remove_all(final_dir);
         fs::rename(tmp, final_dir);
+        steps.done("writing", 1, 1);
     } catch (...) {
         std::error_code ec;
         fs::remove_all(tmp, ec);

@@ -16,7 +16,11 @@
 // measured on the held-out voices and written to kit.json.
 //
 // Threading: runs on the calling thread; sets LibTorch's intra-op threads to 1 and turns oneDNN off for the duration
-// (restored on return). Takes minutes: see `progress`.
+// (restored on return). Takes minutes: `on_step` reports where it is and `abort` stops it, as
+// whisper.cpp's progress and abort callbacks do (a front end runs it on a worker thread, sets an
+// atomic flag from its Cancel button and draws a progress bar from the steps).
+
+#include "core/common/Error.h"
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +28,26 @@
 #include <vector>
 
 namespace xopd::demokit {
+
+/// Where a build is, for a progress bar (DemoKitOptions::on_step).
+struct DemoKitProgress {
+    /// The stage: "speech", "tokenizer", "teacher", "features", "tower", "alignment", "measuring",
+    /// "writing" (in this order).
+    std::string stage;
+    /// Steps of the stage done and planned (clips spoken, training steps run ...). `total` is the
+    /// stage's most steps: a stage that reaches its target early ends before it.
+    int done = 0, total = 0;
+    /// The whole build's fraction done, 0 .. 1: stages weighted by their approximate share of a
+    /// full build's time. Never decreases within one build.
+    double fraction = 0;
+};
+
+/// Thrown by buildDemoKit when DemoKitOptions::abort asked it to stop. Nothing is left behind: no
+/// kit (an existing kit at the output folder stays as it was) and no temporary folder.
+class DemoKitCancelled : public Error {
+public:
+    DemoKitCancelled() : Error("demo kit: the build was cancelled") {}
+};
 
 /// Options of buildDemoKit. The defaults are the committed kit's.
 struct DemoKitOptions {
@@ -115,6 +139,13 @@ struct DemoKitOptions {
     bool check_targets = true;
     /// Progress lines ("teacher step 100: loss 0.12, text accuracy 87.4 %"); may be empty.
     std::function<void(const std::string&)> progress;
+    /// Called after every step (a clip spoken, a training step, a clip's features) on the building
+    /// thread; may be empty.
+    std::function<void(const DemoKitProgress&)> on_step;
+    /// Asked before every step; returning true stops the build within that step: buildDemoKit
+    /// throws DemoKitCancelled. Called on the building thread, often: keep it cheap and
+    /// thread-safe (read an atomic flag). May be empty.
+    std::function<bool()> abort;
 };
 
 /// What the build measured (also written to kit.json under "measured").
@@ -140,7 +171,8 @@ struct DemoKitReport {
 
 /// Builds the kit into out_dir: everything is written to a sibling temporary folder first and
 /// renamed into place at the end, so an interrupted build never leaves a half kit (an existing kit
-/// at out_dir is replaced only then). Throws xopd::Error when a target is not met (teacher below 90 %,
+/// at out_dir is replaced only then). Throws DemoKitCancelled when options.abort says so (between
+/// two steps; nothing is left behind), and xopd::Error when a target is not met (teacher below 90 %,
 /// student gap below 20 points) naming the numbers, unless options.check_targets is false.
 DemoKitReport buildDemoKit(const std::string& out_dir, const DemoKitOptions& options = {});
 

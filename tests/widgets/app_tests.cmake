@@ -7,3 +7,7 @@ xopd_add_qtest(test_main_window SOURCES test_main_window.cpp LIBS Xopd::widgets 
 # the CLI (seconds), then loads the checkpoint as the student.
 xopd_add_qtest(test_ask_checkpoint SOURCES test_ask_checkpoint.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 900
                ENV JACK_NO_START_SERVER=1)
+# The window first (issue 16): a missing demo kit built in the background from the window's
+# banner, cancelled (nothing left) and, quick-sized (seconds), taken in without a restart.
+xopd_add_qtest(test_demo_kit_build SOURCES test_demo_kit_build.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 600
+               ENV JACK_NO_START_SERVER=1)

@@ -14,6 +14,8 @@
 #include "widgets/common/RunColors.h"
 #include "widgets/common/Theme.h"
 #include "widgets/main/AskWidget.h"
+#include "widgets/main/DemoKitBanner.h"
+#include "widgets/main/DemoKitBuildProcess.h"
 #include "widgets/main/KeyReferenceDialog.h"
 #include "widgets/main/RunFolderLoader.h"
 #include "widgets/main/RunHistoryModel.h"
@@ -191,9 +193,50 @@ MainWindow::MainWindow(WorkbenchOptions options, QWidget* parent)
     if (!options_.runDir.isEmpty()) openRunFolder(options_.runDir);
     showScreen(kitProblem_.isEmpty() ? Screen::Prompts : Screen::Setup);
     status("Ready. F2 lists every key.");
+    if (options_.buildDemoKit && !kitProblem_.isEmpty()) buildDemoKit();
 }
 
-MainWindow::~MainWindow() { keeper_->flush(); }  // a change made just before is not lost
+// A change made just before is not lost; a kit build still running is cancelled by its
+// DemoKitBuildProcess (within one step, leaving nothing).
+MainWindow::~MainWindow() { keeper_->flush(); }
+
+bool MainWindow::buildDemoKit() {
+    if (kitBuilding_ || kitProblem_.isEmpty()) return false;
+    if (!kitBuild_) {
+        kitBuild_ = new DemoKitBuildProcess(this);
+        connect(kitBuild_, &DemoKitBuildProcess::progress, kitBanner_, &DemoKitBanner::setProgress);
+        connect(kitBuild_, &DemoKitBuildProcess::line, this, [this](const QString& l) { log_->append(LogLevel::Info, "demo kit: " + l); });
+        connect(kitBuild_, &DemoKitBuildProcess::built, this, [this](const QString& folder) {
+            kitBuilding_ = false;
+            log_->append(LogLevel::Info, "demo kit: built " + folder);
+            openDemoKit(folder);
+            modelsChanged();
+            emit demoKitBuildEnded(true, {});
+        });
+        connect(kitBuild_, &DemoKitBuildProcess::cancelled, this, [this] {
+            kitBuilding_ = false;
+            kitBanner_->showStopped("its build was cancelled (nothing of it was kept).");
+            log_->append(LogLevel::Warning, "demo kit: build cancelled");
+            status("Demo kit build cancelled");
+            emit demoKitBuildEnded(false, "cancelled");
+        });
+        connect(kitBuild_, &DemoKitBuildProcess::failed, this, [this](const QString& message) {
+            kitBuilding_ = false;
+            kitBanner_->showStopped("its build failed: " + message);
+            showError("Demo kit", message);
+            emit demoKitBuildEnded(false, message);
+        });
+    }
+    kitBuilding_ = true;  // before start(): a CLI that cannot start reports failed() at once
+    kitBanner_->showBuilding(kitTarget_);
+    log_->append(LogLevel::Info, "demo kit: building into " + kitTarget_);
+    status("Building the demo kit in the background…");
+    return kitBuild_->start(kitTarget_, options_.demoKitBuildArgs);
+}
+
+void MainWindow::cancelDemoKitBuild() {
+    if (kitBuilding_) kitBuild_->cancel();
+}
 
 void MainWindow::buildScreens() {
     log_ = new LogPanel(this);
@@ -237,18 +280,16 @@ void MainWindow::buildScreens() {
                    QMainWindow::GroupedDragging);
     setTabPosition(Qt::AllDockWidgetAreas, QTabWidget::North);
 
-    // Banner for a missing demo kit.
+    // Banner for a missing demo kit, with its build's progress.
     banner_ = new QToolBar("Notice", this);
     banner_->setObjectName("banner");
     banner_->setMovable(false);
-    bannerText_ = new QLabel(banner_);
-    bannerText_->setWordWrap(true);  // a long notice wraps; it never sets the window's width
-    bannerText_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
-    bannerText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    bannerText_->setStyleSheet("QLabel{background:#fff3cd;color:#664d03;padding:6px;border:1px solid #e0c36a}");
-    banner_->addWidget(bannerText_);
+    kitBanner_ = new DemoKitBanner(banner_);
+    banner_->addWidget(kitBanner_);
     addToolBar(Qt::TopToolBarArea, banner_);
     banner_->hide();
+    connect(kitBanner_, &DemoKitBanner::buildRequested, this, [this] { buildDemoKit(); });
+    connect(kitBanner_, &DemoKitBanner::cancelRequested, this, &MainWindow::cancelDemoKitBuild);
 
     // Wiring between screens.
     connect(prompts_, &PromptLibraryWidget::statusMessage, this, &MainWindow::status);
@@ -495,7 +536,8 @@ void MainWindow::openDemoKit(const QString& folder) {
         kitFolder_ = QString::fromStdString(kit.root);
         kitProblem_.clear();
         setup_->setDemoKit(kitFolder_, true);
-        setup_->setSource(RunSetupWidget::Source::DemoKit);
+        // A kit that arrives later (built in the background) does not override model folders chosen meanwhile.
+        if (setup_->source() != RunSetupWidget::Source::Folders) setup_->setSource(RunSetupWidget::Source::DemoKit);
         banner_->hide();
         // The prompts (headers probed, loudness measured: seconds for a thousand clips) are read on
         // a worker thread and added in one insertion; the window is usable meanwhile.
@@ -527,15 +569,11 @@ void MainWindow::openDemoKit(const QString& folder) {
         status("Reading the demo kit's prompts…");
     } catch (const std::exception& e) {
         kitFolder_.clear();
+        kitTarget_ = QDir(folder).absolutePath();
         kitProblem_ = QString::fromUtf8(e.what());
         setup_->setDemoKit(folder, false, kitProblem_);
         setup_->setSource(RunSetupWidget::Source::Toy);
-        bannerText_->setText(QString("<b>The demo kit is missing.</b> Build it once with <code>xopd demo-kit build</code> "
-                                     "(a few minutes on a CPU; or set XOPD_DEMO_KIT to a kit folder) and restart the "
-                                     "workbench.<br>Until then the set-up and Ask screens use the built-in toy models. "
-                                     "<span style='color:#8a6d3b'>(%1)</span>")
-                                 .arg(kitProblem_.toHtmlEscaped()));
-        bannerText_->setToolTip(kitProblem_);
+        kitBanner_->showMissing(kitProblem_);
         banner_->show();
         log_->append(LogLevel::Warning, "demo kit: " + kitProblem_ + " — run `xopd demo-kit build`");
     }

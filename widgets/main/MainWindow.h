@@ -9,7 +9,10 @@
 // It opens on the demo kit (core/demokit/DemoKit.h): its prompts fill the library (read on a worker
 // thread), its models the set-up
 // and Ask screens. When the kit is missing it says so in a banner, with the command that builds it
-// (`xopd demo-kit build`), and falls back to the built-in toy models.
+// (`xopd demo-kit build`), and falls back to the built-in toy models. The banner's Build button (or
+// WorkbenchOptions::buildDemoKit, `make run`) builds the kit in the background, in a
+// DemoKitBuildProcess (`xopd demo-kit build` as a child process), with a progress bar and Cancel; the toy models serve meanwhile
+// and the kit's models and prompts are taken in when it is ready, without a restart.
 //
 // Runs: "New run" turns the set-up screen's config into WORKSPACE/runs/<time>-<method>/ through
 // core run::RunController on its worker thread; the monitor, token view and history follow it
@@ -34,6 +37,8 @@ namespace xopd::widgets {
 
 class AbListeningWidget;
 class AskWidget;
+class DemoKitBanner;
+class DemoKitBuildProcess;
 class KeyReferenceDialog;
 class LibraryKeeper;
 class LogPanel;
@@ -91,6 +96,13 @@ public:
     void setWorkspace(const QString& folder);
     /// "" when the demo kit opened, else why not (shown in the banner).
     QString demoKitProblem() const { return kitProblem_; }
+    /// Builds the missing demo kit into its folder in the background (the banner shows the
+    /// progress); it is opened when built. Returns false when a kit is open or a build runs.
+    bool buildDemoKit();
+    /// Asks a running kit build to stop (within one step; nothing of it is kept).
+    void cancelDemoKitBuild();
+    bool demoKitBuilding() const { return kitBuilding_; }
+    DemoKitBanner* demoKitBanner() const { return kitBanner_; }
 
     /// Starts a new run from the set-up screen. Returns false (error shown and logged) on a bad config
     /// or while the monitor's run is still live (running, pausing, paused, stopping).
@@ -124,6 +136,8 @@ public:
 signals:
     /// The demo kit's prompts are in the library (they are read on a worker thread at start).
     void demoKitLoaded();
+    /// A kit build ended: built (the kit is being opened), else cancelled or failed (`message`).
+    void demoKitBuildEnded(bool built, const QString& message);
     /// openRunFolder's first read is in the metric and token stores (ok = false: it failed).
     void runFolderLoaded(const QString& dir, bool ok);
     /// overlayRuns has put the runs on the charts.
@@ -182,7 +196,10 @@ private:
     QDockWidget* docks_[int(Screen::Count)] = {};
     QWidget* screenWidgets_[int(Screen::Count)] = {};  ///< each dock's screen (inside a scroll area for forms)
     QToolBar* banner_ = nullptr;
-    QLabel* bannerText_ = nullptr;
+    DemoKitBanner* kitBanner_ = nullptr;
+    DemoKitBuildProcess* kitBuild_ = nullptr;
+    QString kitTarget_;  ///< the folder the missing kit was looked for in (where a build goes)
+    bool kitBuilding_ = false;
     QLabel* stateLabel_ = nullptr;
     QLabel* workspaceLabel_ = nullptr;
     QPointer<KeyReferenceDialog> keyReference_;

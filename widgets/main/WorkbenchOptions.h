@@ -2,6 +2,7 @@
 // How the workbench window starts (xopd-workbench's command line). Plain value.
 
 #include <QString>
+#include <QStringList>
 
 namespace xopd::widgets {
 
@@ -17,6 +18,12 @@ struct WorkbenchOptions {
     bool simulate = false;
     /// Restore the saved window and dock layout (off for screenshots and tests).
     bool restoreLayout = true;
+    /// When the demo kit is missing, start building it at once in the background (`make run`);
+    /// else the banner's Build button starts it.
+    bool buildDemoKit = false;
+    /// Arguments added to `xopd demo-kit build` when the window builds the kit (none: the full
+    /// kit; tests shrink the build to seconds).
+    QStringList demoKitBuildArgs;
 };
 
 }  // namespace xopd::widgets

@@ -109,6 +109,54 @@ private slots:
         }
     }
 
+    // The abort callback (whisper.cpp's manner) is asked before every step and honoured within it:
+    // after it says stop, no further step is reported, buildDemoKit throws DemoKitCancelled, and
+    // neither a kit nor a temporary folder is left; a kit already at the folder stays as it was.
+    // Progress fractions never decrease and stay below 1 until the kit is in place.
+    void abortStopsWithinOneStepAndLeavesNothing() {
+        struct Case {
+            const char* stage;
+            int at;
+        };
+        for (const Case c : {Case{"speech", 5}, Case{"teacher", 3}}) {
+            QTemporaryDir root;
+            const QString out = root.filePath("kit");
+            QVERIFY(QDir().mkpath(out));
+            QFile old(out + "/kit.json");
+            QVERIFY(old.open(QIODevice::WriteOnly));
+            old.write("earlier kit");
+            old.close();
+            DemoKitOptions o = quickOptions();
+            o.train_voices = {"en@175"};
+            std::vector<DemoKitProgress> seen;
+            bool stop = false;
+            o.on_step = [&](const DemoKitProgress& p) {
+                seen.push_back(p);
+                if (p.stage == c.stage && p.done >= c.at) stop = true;
+            };
+            int asked_after_stop = 0;
+            o.abort = [&] {
+                asked_after_stop += stop;
+                return stop;
+            };
+            try {
+                buildDemoKit(out.toStdString(), o);
+                QFAIL("expected the build to be cancelled");
+            } catch (const DemoKitCancelled&) {
+            }
+            QVERIFY(!seen.empty());
+            QCOMPARE(QString::fromStdString(seen.back().stage), QString(c.stage));
+            QCOMPARE(seen.back().done, c.at);  // not one step more
+            QCOMPARE(asked_after_stop, 1);
+            for (size_t i = 1; i < seen.size(); ++i) QVERIFY(seen[i].fraction >= seen[i - 1].fraction);
+            QVERIFY(seen.back().fraction > 0 && seen.back().fraction < 1);
+            QCOMPARE(QDir(root.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot), QStringList{"kit"});
+            QCOMPARE(QDir(out).entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot), QStringList{"kit.json"});
+            QVERIFY(old.open(QIODevice::ReadOnly));
+            QCOMPARE(old.readAll(), QByteArray("earlier kit"));
+        }
+    }
+
     void missedTargetsAreRefusedAndLeaveNothing() {
         QTemporaryDir root;
         DemoKitOptions o = quickOptions();
