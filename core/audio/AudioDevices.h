@@ -77,6 +77,11 @@ public:
     void pump();
     /// Stops capturing and returns everything recorded, at options.sample_rate.
     AudioClip stop();
+    /// What pump() has moved in so far, at deviceRate() (converted to options.sample_rate only by
+    /// stop()): for a live waveform. Owner thread; changed by the next pump() and emptied by stop().
+    const std::vector<float>& samplesSoFar() const { return samples_; }
+    /// The rate the device captures at, in Hz.
+    double deviceRate() const { return stream_rate_; }
 
     /// Peak |sample| of the latest callback block, 0..1 (a live level meter). Any thread.
     float peakLevel() const { return peak_.load(std::memory_order_relaxed); }

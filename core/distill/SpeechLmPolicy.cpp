@@ -148,6 +148,7 @@ Rollouts SpeechLmPolicy::sample(const std::vector<PromptItem>& prompts, Stream s
     so.seed = uint64_t(torch::randint(0, int64_t(1) << 62, {1}, generator).item<int64_t>());
     so.stop_token_ids = d.stop;
     so.masked_token_ids = d.maskedIds();
+    so.on_token = o.on_token;
     const auto g = model::generate(d.lm.decoder(), inputs, so);
     const int64_t N = int64_t(inputs.size());
     int64_t L = 1;

@@ -150,6 +150,9 @@ Rollouts ToyPolicy::sample(const std::vector<PromptItem>& prompts, Stream stream
         tokens.select(1, t).copy_(torch::where(alive, next, torch::zeros_like(next)));
         logprobs.select(1, t).copy_(torch::where(alive, lp, torch::zeros_like(lp)));
         mask.select(1, t).copy_(alive);
+        if (o.on_token)
+            for (int64_t n = 0; n < N; ++n)
+                if (alive[n].item<bool>()) o.on_token(n, next[n].item<int64_t>());
         alive = alive.logical_and(next != 1);
         prev2 = prev1;
         prev1 = next;

@@ -142,10 +142,26 @@ AskAnswer AskService::ask(const AskRequest& q) {
             return n ? sum / n : std::nan("");
         };
 
+        // Streaming: each sampled token of the (one) answer row extends its text as it comes.
+        auto streamed = [&](Policy& p, AskPart part) {
+            SamplingOptions s = so;
+            if (!q.on_text) return s;
+            s.on_token = [&p, &q, &isStop, part, text = std::string(), stopped = false](int64_t row, int64_t id) mutable {
+                if (row != 0 || stopped) return;
+                if (isStop(id)) {
+                    stopped = true;
+                    return;
+                }
+                text += p.tokenText(id);
+                q.on_text(part, text);
+            };
+            return s;
+        };
+
         AskAnswer a;
-        const Rollouts speech = student.sample(items, Stream::Speech, 1, so, gen);
-        const Rollouts text = student.sample(items, Stream::Text, 1, so, gen);
-        const Rollouts teach = teacher.sample(items, Stream::Text, 1, so, gen);
+        const Rollouts speech = student.sample(items, Stream::Speech, 1, streamed(student, AskPart::StudentSpeech), gen);
+        const Rollouts text = student.sample(items, Stream::Text, 1, streamed(student, AskPart::StudentText), gen);
+        const Rollouts teach = teacher.sample(items, Stream::Text, 1, streamed(teacher, AskPart::Teacher), gen);
         a.student_answer = answerText(student, speech);
         a.student_text_answer = answerText(student, text);
         a.teacher_answer = answerText(teacher, teach);

@@ -25,11 +25,19 @@
 #include "core/distill/StepRecords.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace xopd::session {
+
+/// The three answers of one ask, in the order they are generated.
+enum class AskPart {
+    StudentSpeech = 1,  ///< the student's answer to the audio
+    StudentText,        ///< the student's answer to the transcript
+    Teacher,            ///< the teacher's answer to the transcript
+};
 
 /// Decoding knobs of one ask.
 struct AskRequest {
@@ -45,6 +53,10 @@ struct AskRequest {
     uint64_t seed = 0;
     /// Top-k alternatives logged per token for the hover panel (0 = none).
     int64_t topk = 5;
+    /// Streaming: called as each answer grows, token by token, with the answer's text so far (stop
+    /// tokens not included; the last call of a part has the final answer). On the asking thread;
+    /// may be empty.
+    std::function<void(AskPart part, const std::string& text_so_far)> on_text;
 };
 
 /// What both models said, and how they disagree token by token.

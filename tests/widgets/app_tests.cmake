@@ -11,3 +11,7 @@ xopd_add_qtest(test_ask_checkpoint SOURCES test_ask_checkpoint.cpp LIBS Xopd::wi
 # banner, cancelled (nothing left) and, quick-sized (seconds), taken in without a restart.
 xopd_add_qtest(test_demo_kit_build SOURCES test_demo_kit_build.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 600
                ENV JACK_NO_START_SERVER=1)
+# Push-to-talk on the Ask screen through a virtual ALSA microphone: hold to record (live
+# waveform), release to trim and ask; the answers stream token by token (toy models).
+xopd_add_qtest(test_push_to_talk SOURCES test_push_to_talk.cpp LIBS Xopd::widgets LABELS gui TIMEOUT 300
+               ENV JACK_NO_START_SERVER=1)

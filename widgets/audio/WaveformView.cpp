@@ -84,8 +84,15 @@ void WaveformView::computeSpectrogram() {
 
 double WaveformView::secondsAt(int x) const {
     const double d = clip_.durationSeconds();
-    return width() > 0 ? std::clamp(double(x) / width(), 0.0, 1.0) * d : 0.0;
+    return width() > 0 ? std::min(d, std::clamp(double(x) / width(), 0.0, 1.0) * timeSpan()) : 0.0;
 }
+
+void WaveformView::setTimeSpan(double seconds) {
+    minSpan_ = std::max(0.0, seconds);
+    update();
+}
+
+double WaveformView::timeSpan() const { return std::max(clip_.durationSeconds(), minSpan_); }
 
 void WaveformView::setPlayhead(double s) {
     playhead_ = s;
@@ -108,7 +115,8 @@ void WaveformView::mousePressEvent(QMouseEvent* e) {
 void WaveformView::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.fillRect(rect(), palette().base());
-    const double dur = clip_.durationSeconds();
+    const double dur = timeSpan();  // the x axis; the clip fills clip_.durationSeconds() of it
+    const double fill = dur > 0 ? clip_.durationSeconds() / dur : 0.0;
     if (clip_.empty()) {
         p.setPen(palette().placeholderText().color());
         p.drawText(rect(), Qt::AlignCenter, "No clip selected");
@@ -116,11 +124,12 @@ void WaveformView::paintEvent(QPaintEvent*) {
     }
     if (spectrogram_ && !spec_.isNull()) {
         const double shown = spec_.width() * 0.01;  // 10 ms per frame
-        p.drawImage(QRectF(0, 0, width() * std::min(1.0, shown / dur), height()), spec_);
+        p.drawImage(QRectF(0, 0, width() * std::min(fill, shown / dur), height()), spec_);
     } else {
-        const int w = width(), h = height(), mid = h / 2;
+        const int h = height(), mid = h / 2;
         p.setPen(palette().mid().color());
-        p.drawLine(0, mid, w, mid);
+        p.drawLine(0, mid, width(), mid);
+        const int w = std::max(1, int(std::lround(width() * fill)));
         p.setPen(palette().highlight().color());
         const size_t n = clip_.samples.size();
         for (int x = 0; x < w; ++x) {

@@ -21,6 +21,10 @@ public:
     bool spectrogram() const { return spectrogram_; }
     void setPlayhead(double seconds);
     double playhead() const { return playhead_; }
+    /// The x axis spans at least this many seconds (0 = the clip's duration): a recording drawn
+    /// into a fixed span grows from the left, as in Audacity, instead of being squeezed to fit.
+    void setTimeSpan(double seconds);
+    double timeSpan() const;
     /// Marks [startS, endS) (no region when endS <= startS).
     void setRegion(double startS, double endS);
     /// Seconds at a widget x coordinate.
@@ -52,6 +56,7 @@ private:
     quint64 specGeneration_ = 0;  ///< bumped per computation; older results are dropped
     bool spectrogram_ = false;
     double playhead_ = 0, regionStart_ = 0, regionEnd_ = 0;
+    double minSpan_ = 0;
 };
 
 }  // namespace xopd::widgets

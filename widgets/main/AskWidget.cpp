@@ -1,17 +1,23 @@
 #include "widgets/main/AskWidget.h"
 
+#include "core/audio/AudioFile.h"
+#include "widgets/audio/PushToTalkPanel.h"
 #include "widgets/main/AskWorker.h"
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/tokens/TokenStore.h"
 #include "widgets/tokens/TokenView.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -24,6 +30,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <exception>
 #include <utility>
 
 namespace xopd::widgets {
@@ -42,6 +49,8 @@ QString answerHtml(const QString& title, const QString& answer, const QString& n
         .arg(title.toHtmlEscaped(), body, note);
 }
 QString fmt(double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QString("n/a"); }
+/// Push-to-talk's key: held to record, released to ask.
+constexpr Qt::Key kTalkKey = Qt::Key_F4;
 }  // namespace
 
 AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
@@ -53,6 +62,12 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
     connect(worker_, &AskWorker::loaded, this, &AskWidget::onLoaded);
     connect(worker_, &AskWorker::answered, this, &AskWidget::onAnswered);
     connect(worker_, &AskWorker::failed, this, &AskWidget::onFailed);
+    connect(worker_, &AskWorker::partial, this, &AskWidget::onPartial);
+    streamPaint_ = new QTimer(this);
+    streamPaint_->setSingleShot(true);
+    streamPaint_->setInterval(50);  // tokens come faster than a panel needs repainting
+    connect(streamPaint_, &QTimer::timeout, this, &AskWidget::showStreamed);
+    recordingFolder_ = QDir(QDir::tempPath()).filePath("xopd-push-to-talk");
 
     ask_ = makeAction(this, "&Ask both models", QKeySequence(Qt::CTRL | Qt::Key_J),
                       "Ask: the student hears the audio, the teacher reads the transcript");
@@ -60,7 +75,20 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
                          "Record a spoken question into the prompt library (press again to stop), then ask it");
     listen_ = makeAction(this, "Send answers to A/B &listening", QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_J),
                          "Render both answers with text-to-speech and add them to the A/B listening screen");
-    actions_ = {ask_, record_, listen_};
+    talk_ = makeAction(this, "&Push to talk (hold)", QKeySequence(kTalkKey),
+                       "Hold to record a question, release to ask it (silence trimmed; answers stream in)");
+    talk_->setAutoRepeat(false);
+    addAction(talk_);  // also live when the screen is used on its own, outside the main window
+    actions_ = {ask_, record_, listen_, talk_};
+    connect(talk_, &QAction::triggered, this, [this] {
+        if (busy_) {
+            emit statusMessage("Push to talk: still working on the previous question");
+            return;
+        }
+        if (ptt_->press()) emit statusMessage("Recording… release F4 to ask");
+    });
+    // The key's release reaches whichever widget has the focus: watch for it application-wide.
+    qApp->installEventFilter(this);
     connect(ask_, &QAction::triggered, this, [this] { ask(); });
     connect(record_, &QAction::triggered, this, &AskWidget::recordRequested);
     connect(listen_, &QAction::triggered, this, [this] {
@@ -103,6 +131,16 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
     auto* listenButton = new QToolButton(question);
     listenButton->setDefaultAction(listen_);
     state_ = new QLabel(question);
+    ptt_ = new PushToTalkPanel(question);
+    ptt_->button()->setText("Hold to talk (F4)");
+    connect(ptt_, &PushToTalkPanel::failed, this, [this](const QString& m) {
+        state_->setText(QString("<span style='color:#c62828'>%1</span>").arg(m.toHtmlEscaped()));
+        emit statusMessage(m);
+    });
+    connect(ptt_, &PushToTalkPanel::recorded, this,
+            [this](const audio::AudioClip& clip, const audio::SpeechBounds&, double seconds) {
+                askRecording(clip, seconds - clip.durationSeconds());
+            });
     auto* knobs = new QHBoxLayout;
     knobs->addWidget(new QLabel("Max tokens", question));
     knobs->addWidget(maxTokens_);
@@ -118,6 +156,7 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
     form->addRow("Prompt", prompt_);
     form->addRow("Transcript", transcript_);
     form->addRow("Audio", audio_);
+    form->addRow("Talk", ptt_);
     form->addRow("Student", studentPick_);
     form->addRow("Models", models_);
     form->addRow(knobs);
@@ -167,6 +206,7 @@ AskWidget::AskWidget(PromptLibraryModel* library, QWidget* parent)
 }
 
 AskWidget::~AskWidget() {
+    qApp->removeEventFilter(this);
     thread_->quit();
     thread_->wait();
 }
@@ -234,6 +274,13 @@ void AskWidget::showEvent(QShowEvent* event) {
 }
 
 bool AskWidget::ask() {
+    data::PromptItem prompt;
+    const int i = prompt_->currentIndex();
+    if (i >= 0 && size_t(i) < choices_.size()) prompt = choices_[size_t(i)].prompt;
+    return askPrompt(prompt);
+}
+
+bool AskWidget::askPrompt(const data::PromptItem& prompt) {
     if (busy_) {
         emit statusMessage("Ask: still working on the previous question");
         return false;
@@ -243,8 +290,7 @@ bool AskWidget::ask() {
         return false;
     }
     session::AskRequest q;
-    const int i = prompt_->currentIndex();
-    if (i >= 0 && size_t(i) < choices_.size()) q.prompt = choices_[size_t(i)].prompt;
+    q.prompt = prompt;
     q.prompt.transcript = transcript_->text().trimmed().toStdString();
     if (q.prompt.transcript.empty()) {
         emit statusMessage("Ask: type the transcript the teacher should read");
@@ -254,6 +300,7 @@ bool AskWidget::ask() {
     q.max_new_tokens = maxTokens_->value();
     q.temperature = temperature_->value();
     q.seed = uint64_t(seed_->value());
+    for (auto& s : streamed_) s.clear();
     setBusy(true, "Asking both models…");
     QMetaObject::invokeMethod(worker_, [w = worker_, q] { w->ask(q); }, Qt::QueuedConnection);
     return true;
@@ -363,7 +410,68 @@ void AskWidget::onLoaded(const QString& description, const std::vector<data::Pro
     emit modelsLoaded(description);
 }
 
+QString AskWidget::streamedAnswer(int part) const { return part >= 1 && part <= 3 ? streamed_[part] : QString(); }
+
+void AskWidget::onPartial(int part, const QString& text) {
+    if (part < 1 || part > 3 || !busy_) return;
+    streamed_[part] = text;
+    if (!streamPaint_->isActive()) streamPaint_->start();
+    emit answerStreamed(part, text);
+}
+
+void AskWidget::showStreamed() {
+    if (!busy_) return;  // the final answers are in
+    const QString cursor = QString::fromUtf8("▍");
+    const QString& s = streamed_[int(session::AskPart::StudentSpeech)];
+    const QString& t = streamed_[int(session::AskPart::Teacher)];
+    student_->setHtml(answerHtml("Student · hears the audio", s + cursor, "generating…"));
+    teacher_->setHtml(answerHtml("Teacher · reads the transcript", t.isEmpty() ? QString() : t + cursor,
+                                 t.isEmpty() ? "answers after the student" : "generating…"));
+}
+
+bool AskWidget::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::KeyRelease && ptt_->isRecording()) {
+        const auto* k = static_cast<QKeyEvent*>(event);
+        if (k->key() == kTalkKey && !k->isAutoRepeat()) {
+            ptt_->release();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void AskWidget::askRecording(const audio::AudioClip& clip, double cutSeconds) {
+    if (clip.empty()) {
+        emit statusMessage("Push to talk: nothing was recorded");
+        return;
+    }
+    const QString transcript = transcript_->text().trimmed();
+    const QString name = "talk-" + QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
+    data::PromptItem p;
+    p.transcript = transcript.toStdString();
+    try {
+        if (library_) {
+            // The library writes it and offers it (the picker selects a new recording); ask it at once.
+            const int row = library_->addClip(clip, recordingFolder_, name, "recorded", transcript);
+            p.id = library_->entry(row).id.toStdString();
+            p.audio_path = library_->entry(row).path.toStdString();
+        } else {
+            QDir().mkpath(recordingFolder_);
+            p.id = name.toStdString();
+            p.audio_path = QDir(recordingFolder_).absoluteFilePath(name + ".wav").toStdString();
+            audio::writeAudioFile(p.audio_path, clip, audio::AudioFileFormat::WavPcm16);
+        }
+    } catch (const std::exception& e) {
+        onFailed(QString("push to talk: %1").arg(QString::fromUtf8(e.what())));
+        return;
+    }
+    audio_->setText(QString::fromStdString(p.audio_path));
+    emit statusMessage(QString("Recorded %1 s (%2 s of silence trimmed)").arg(clip.durationSeconds(), 0, 'f', 2).arg(cutSeconds, 0, 'f', 2));
+    askPrompt(p);
+}
+
 void AskWidget::onAnswered(const session::AskAnswer& a) {
+    streamPaint_->stop();
     last_ = a;
     ++asks_;
     session::AskAnswer copy = a;

@@ -9,9 +9,16 @@
 // picker lists the runs the main window offers: checkpointAskConfig builds the models from the
 // run's folder on the worker thread).
 //
+// Push-to-talk (live demos): hold F4 or the "Hold to talk" button to record, release to ask. The
+// live waveform grows while recording; on release the silence before and after the question is
+// trimmed (core/audio/SilenceTrim.h), the clip joins the prompt library with the transcript typed
+// in the field, and both models are asked. The answers stream in token by token as they are
+// generated: the student's answer to the audio first, the teacher's beside it.
+//
 // Generation runs in an AskWorker on its own QThread; the GUI thread never waits for it.
 // GUI thread only.
 
+#include "core/audio/AudioClip.h"
 #include "core/session/AskService.h"
 
 #include <QWidget>
@@ -27,11 +34,13 @@ class QPushButton;
 class QSpinBox;
 class QTextBrowser;
 class QThread;
+class QTimer;
 
 namespace xopd::widgets {
 
 class AskWorker;
 class PromptLibraryModel;
+class PushToTalkPanel;
 class TokenStore;
 class TokenView;
 
@@ -52,6 +61,11 @@ public:
     void setModelConfig(const distill::DistillConfig& config, const QString& description);
     /// Loads the models now (else on the first ask or when the screen is first shown).
     void loadModels();
+    /// Where push-to-talk recordings are written (default: a folder in the system's temp folder).
+    void setRecordingFolder(const QString& folder) { recordingFolder_ = folder; }
+    PushToTalkPanel* pushToTalk() const { return ptt_; }
+    /// The answer of `part` (a session::AskPart) as streamed so far in the current or last ask.
+    QString streamedAnswer(int part) const;
 
     /// The run checkpoints the student picker offers after the base student (replaces the list;
     /// a chosen checkpoint stays chosen while it is offered, else the base student is back).
@@ -101,9 +115,13 @@ signals:
     void answersForListening(const QString& studentAnswer, const QString& teacherAnswer);
     /// The record button was pressed: the main window starts/stops the library's recorder.
     void recordRequested();
+    /// An answer grew by a token while generating: `part` is a session::AskPart.
+    void answerStreamed(int part, const QString& textSoFar);
 
 protected:
     void showEvent(QShowEvent* event) override;
+    /// Push-to-talk's key release (F4 up, wherever the focus is), application-wide.
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     struct Choice {
@@ -121,6 +139,12 @@ private:
     void onAnswered(const session::AskAnswer& answer);
     void onFailed(const QString& message);
     void setBusy(bool busy, const QString& why = {});
+    /// Asks `prompt` (transcript and clip set) with the knobs of the screen.
+    bool askPrompt(const data::PromptItem& prompt);
+    void onPartial(int part, const QString& text);
+    void showStreamed();
+    /// Push-to-talk released: the trimmed clip is saved, offered and asked.
+    void askRecording(const audio::AudioClip& clip, double cutSeconds);
     /// Sends the chosen student (base config or checkpoint) to the worker.
     void configureWorker();
 
@@ -155,7 +179,12 @@ private:
     QAction* ask_;
     QAction* record_;
     QAction* listen_;
+    QAction* talk_;
     QList<QAction*> actions_;
+    PushToTalkPanel* ptt_;
+    QString recordingFolder_;
+    QString streamed_[4];  ///< by session::AskPart
+    QTimer* streamPaint_;
 };
 
 }  // namespace xopd::widgets

@@ -60,7 +60,11 @@ void AskWorker::ask(const session::AskRequest& request) {
         const bool fresh = !service_ || !service_->loaded();
         if (!service_) service_ = std::make_unique<session::AskService>(config_);
         // ask() checks the request before it loads the models, so a missing clip is reported at once.
-        const session::AskAnswer a = service_->ask(request);
+        session::AskRequest streamed = request;
+        streamed.on_text = [this](session::AskPart part, const std::string& text) {
+            emit partial(int(part), QString::fromStdString(text));
+        };
+        const session::AskAnswer a = service_->ask(streamed);
         if (fresh) emit loaded(QString::fromStdString(service_->describe()), service_->prompts());
         emit answered(a);
     } catch (const std::exception& e) {

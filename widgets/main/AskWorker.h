@@ -33,10 +33,13 @@ public:
     void configureCheckpoint(const QString& runDir, const QString& checkpointDir, const distill::DistillConfig& machine);
     /// Worker thread: loads the models; emits loaded() or failed().
     void load();
-    /// Worker thread: asks both models; emits answered() or failed().
+    /// Worker thread: asks both models; emits partial() as each answer grows (token by token), then
+    /// answered() or failed().
     void ask(const session::AskRequest& request);
 
 signals:
+    /// An answer so far: `part` is a session::AskPart, `text` the answer's text up to its latest token.
+    void partial(int part, const QString& text);
     void loaded(const QString& description, const std::vector<xopd::data::PromptItem>& prompts);
     void answered(const xopd::session::AskAnswer& answer);
     void failed(const QString& message);

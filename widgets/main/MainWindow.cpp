@@ -509,6 +509,7 @@ void MainWindow::setWorkspace(const QString& folder) {
     QDir().mkpath(runsFolder());
     QDir().mkpath(QDir(workspace_).filePath("prompts"));
     prompts_->setWorkspaceFolder(QDir(workspace_).filePath("prompts"));
+    ask_->setRecordingFolder(QDir(workspace_).filePath("prompts/recordings"));  // beside the library's recordings
     try {
         for (const auto& p : keeper_->open(workspace_)) log_->append(LogLevel::Warning, "prompt library: " + p);
     } catch (const std::exception& e) {

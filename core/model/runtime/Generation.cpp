@@ -137,6 +137,7 @@ GenerationResult generate(const Qwen2Decoder& decoder, const std::vector<PromptI
             r.tokens[b].push_back(ida[b]);
             r.logprobs[b].push_back(lpa[b]);
             r.raw_logprobs[b].push_back(rawa[b]);
+            if (o.on_token) o.on_token(b, ida[b]);
             for (int64_t stop : o.stop_token_ids)
                 if (ida[b] == stop) {
                     done[b] = 1;

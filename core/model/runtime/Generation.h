@@ -22,6 +22,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace xopd::model {
@@ -37,6 +38,10 @@ struct SamplingOptions {
     std::vector<int64_t> masked_token_ids;   ///< ids never sampled (logit −inf)
     int64_t pad_token_id = 0;                ///< id fed for finished rows and used for padding
     AttentionKernel kernel = AttentionKernel::Auto;  ///< attention implementation
+    /// Called as each token is sampled (streaming): (row, id), once per new token of each row still
+    /// running, stop ids included, in order, on the calling thread; may be empty. Changes nothing
+    /// about what is sampled.
+    std::function<void(int64_t row, int64_t id)> on_token;
 };
 
 /// What generate() returns, one entry per prompt.

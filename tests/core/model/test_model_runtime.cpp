@@ -203,6 +203,31 @@ private slots:
         QVERIFY(a.truncated[0] && !a.finished[0]);
     }
 
+    // Streaming (the Ask screen's token-by-token answers): on_token sees every sampled token of
+    // every row, in order, as it is sampled, stop ids included, and changes nothing about the result.
+    void onTokenStreamsEveryTokenInOrder() {
+        SamplingOptions o;
+        o.max_new_tokens = 10;
+        o.seed = 77;
+        std::vector<PromptInput> p = {PromptInput::fromIds({3, 9, 27}), PromptInput::fromIds({5, 25})};
+        const GenerationResult plain = generate(text_.decoder(), p, o);
+        o.stop_token_ids = {plain.tokens[1][4]};  // row 1 stops early (after at most 5 tokens)
+        const GenerationResult stopped = generate(text_.decoder(), p, o);
+        std::vector<std::vector<int64_t>> seen(2);
+        std::vector<size_t> order;  // rows in call order: tokens come step by step, not row by row
+        o.on_token = [&](int64_t row, int64_t id) {
+            seen[size_t(row)].push_back(id);
+            order.push_back(size_t(row));
+        };
+        const GenerationResult streamed = generate(text_.decoder(), p, o);
+        QCOMPARE(streamed.tokens, stopped.tokens);
+        QCOMPARE(seen, stopped.tokens);
+        QVERIFY(stopped.finished[1] && stopped.tokens[1].size() <= 5);
+        QCOMPARE(order.size(), stopped.tokens[0].size() + stopped.tokens[1].size());
+        QCOMPARE(order[0], size_t(0));
+        QCOMPARE(order[1], size_t(1));
+    }
+
     void stopsAtStopTokens() {
         SamplingOptions o;
         o.temperature = 0;
