@@ -53,9 +53,11 @@ if [[ $want_fuzz == 1 ]]; then packages+=("${fuzz_packages[@]}"); fi
 # (Debian's nodejs or one already on the machine).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 
+# One dpkg-query for all of them (one per package took seconds, and `make run` pays it every time).
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null | awk '/ install ok installed$/ {print $1}' || true)
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  if ! grep -qxF "$p" <<<"$installed"; then
     missing+=("$p")
   fi
 done
