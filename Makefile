@@ -30,7 +30,10 @@ test: build
 test-fast: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 -LE "slow|gpu"
 
-bench: build
+# Benchmarks are built only when asked (XOPD_BUILD_BENCH): a plain build and `make test` skip them.
+bench: configure
+	cmake -B $(BUILD_DIR) -DXOPD_BUILD_BENCH=ON >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
 	bash tests/bench/run-all.sh $(BUILD_DIR)
 
 demo-kit: build

@@ -3,6 +3,10 @@ option(XOPD_GUI "Build the Qt widgets, the workbench GUI and the GUI tests" ON)
 option(XOPD_BUILD_TESTS "Build the test executables and register them with CTest" ON)
 option(XOPD_CUDA "Build the CUDA kernels when a CUDA toolkit is found" ON)
 option(XOPD_FUZZ "Build the libFuzzer targets (needs clang)" OFF)
+option(XOPD_BUILD_BENCH "Build the benchmarks of tests/bench (`make bench` turns it on)" OFF)
+# One translation unit per few sources for the LibTorch-heavy libraries: each unit loads the
+# precompiled header and instantiates the shared templates once instead of once per source.
+option(XOPD_UNITY_BUILD "Unity-build the LibTorch-heavy core libraries and tests" ON)
 option(XOPD_WERROR "Treat warnings as errors" OFF)
 
 set(CMAKE_CXX_STANDARD 17)

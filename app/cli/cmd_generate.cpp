@@ -8,6 +8,7 @@
 #include "core/audio/AudioFile.h"
 #include "core/audio/WhisperFeatures.h"
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/common/TorchRuntime.h"
 #include "core/model/checkpoint/TokenizerChecks.h"
 #include "core/model/runtime/Generation.h"
@@ -15,8 +16,6 @@
 #include "core/model/runtime/SpeechLm.h"
 #include "core/text/ChatTemplate.h"
 #include "core/text/Tokenizer.h"
-
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>

@@ -3,8 +3,7 @@
 // Never include this from a header the GUI uses: it pulls in torch.
 
 #include "core/audio/WhisperFeatures.h"
-
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 namespace xopd::audio {
 

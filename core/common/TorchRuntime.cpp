@@ -1,10 +1,9 @@
 #include "core/common/TorchRuntime.h"
 
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 
 #include <unistd.h>
-
-#include <torch/torch.h>
 
 #include <link.h>
 

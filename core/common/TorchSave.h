@@ -11,8 +11,9 @@
 
 #include "core/common/AtomicFile.h"
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 
-#include <torch/torch.h>
+#include <torch/serialize.h>
 
 #include <exception>
 #include <functional>

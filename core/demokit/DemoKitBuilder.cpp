@@ -2,6 +2,7 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/data/PromptSet.h"
 #include "core/data/PromptSynthesis.h"
 #include "core/demokit/BpeTrainer.h"
@@ -16,7 +17,7 @@
 #include "core/text/Tokenizer.h"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/optim/adamw.h>
 #include <unistd.h>
 #include <csignal>
 #include <cerrno>

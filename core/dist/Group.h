@@ -22,7 +22,7 @@
 
 #include "core/dist/LaunchEnv.h"
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <chrono>
 #include <cstdint>

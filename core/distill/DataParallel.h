@@ -19,10 +19,9 @@
 // Threading: the trainer's thread. Every function here is a collective: all ranks call it in the
 // same order.
 
+#include "core/common/Tensors.h"
 #include "core/dist/Group.h"
 #include "core/distill/Policy.h"
-
-#include <torch/torch.h>
 
 #include <cstdint>
 #include <map>

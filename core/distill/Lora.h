@@ -12,7 +12,7 @@
 
 #include "core/model/runtime/Linear.h"
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <string>
 #include <utility>

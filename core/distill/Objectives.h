@@ -14,7 +14,7 @@
 
 #include "core/distill/DistillConfig.h"
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 namespace xopd::distill {
 

@@ -12,10 +12,9 @@
 // trainer (std::shared_ptr), outlives every call.
 
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/data/PromptSet.h"
 #include "core/model/runtime/Generation.h"
-
-#include <torch/torch.h>
 
 #include <cstdint>
 #include <map>

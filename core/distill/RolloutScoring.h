@@ -15,11 +15,10 @@
 // Threading: one thread at a time (the policies are not thread-safe); runs under a NoGradGuard.
 // Lifetime: the policies must outlive the scorer.
 
+#include "core/common/Tensors.h"
 #include "core/distill/DistillConfig.h"
 #include "core/distill/Policy.h"
 #include "core/distill/StepRecords.h"
-
-#include <torch/torch.h>
 
 #include <cstdint>
 #include <map>

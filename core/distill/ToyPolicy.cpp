@@ -4,6 +4,8 @@
 #include "core/common/Json.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 
+#include <torch/nn/module.h>
+
 #include <cmath>
 #include <limits>
 #include <sstream>

@@ -11,6 +11,10 @@
 #include "core/distill/Objectives.h"
 #include "core/distill/divergence/Divergence.h"
 
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
+
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>

@@ -12,17 +12,20 @@
 // Threading: one thread at a time (the run controller's worker). Knob setters must be called
 // between steps by that same thread. Lifetime: holds shared ownership of both policies.
 
+#include "core/common/Tensors.h"
 #include "core/distill/DistillConfig.h"
 #include "core/distill/Policy.h"
 #include "core/distill/RolloutScoring.h"
 #include "core/distill/StepRecords.h"
 
-#include <torch/torch.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+
+namespace torch::optim {
+class AdamW;  // <torch/optim/adamw.h>, included by Trainer.cpp only (core/common/Tensors.h)
+}
 #include <vector>
 
 namespace xopd::dist {

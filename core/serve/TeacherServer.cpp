@@ -1,6 +1,7 @@
 #include "core/serve/TeacherServer.h"
 
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/model/runtime/Generation.h"
 #include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/Scoring.h"
@@ -10,7 +11,6 @@
 #include "core/text/Tokenizer.h"
 
 #include <httplib.h>
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <atomic>

@@ -1,12 +1,11 @@
 #include "core/session/AskService.h"
 
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/common/TorchErrors.h"
 #include "core/distill/Policy.h"
 #include "core/distill/RolloutScoring.h"
 #include "core/distill/RunModels.h"
-
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>

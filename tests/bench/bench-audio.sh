@@ -9,7 +9,7 @@ shift || true
 mel_bins=128
 [[ "${1:-}" == "--mel-bins" ]] && mel_bins=$2
 exe="$build_dir/tests/bench/bench_audio"
-[[ -x "$exe" ]] || { echo "bench_audio not built in $build_dir (cmake --build $build_dir --target bench_audio)" >&2; exit 1; }
+[[ -x "$exe" ]] || { echo "bench_audio not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_audio)" >&2; exit 1; }
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 cpp=$("$exe" --mel-bins "$mel_bins")
 c64=$(awk '/cpp_float64/ {print $2}' <<<"$cpp")

@@ -7,7 +7,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep 
 build_dir=${1:-build}
 bin="$build_dir/tests/bench/bench_distill"
 [[ -x "$bin" ]] || bin=$(find "$build_dir" -name bench_distill -type f -perm -u+x | head -1)
-[[ -x "$bin" ]] || { echo "bench_distill not built in $build_dir" >&2; exit 1; }
+[[ -x "$bin" ]] || { echo "bench_distill not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_distill)" >&2; exit 1; }
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 echo "### X-OPD step time (toy models, CPU)"
 echo

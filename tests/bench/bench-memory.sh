@@ -5,7 +5,7 @@
 set -euo pipefail
 build_dir=${1:-build}
 exe="$build_dir/tests/bench/bench_memory_estimate"
-[[ -x "$exe" ]] || { echo "bench_memory_estimate not built in $build_dir" >&2; exit 1; }
+[[ -x "$exe" ]] || { echo "bench_memory_estimate not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_memory_estimate)" >&2; exit 1; }
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 echo "### Run memory: estimate vs measured"
 echo

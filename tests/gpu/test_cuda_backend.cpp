@@ -27,6 +27,7 @@
 //             Greedy generate() of three left-padded prompts: the same tokens on both devices.
 //   audio   : both tiny audio towers (Qwen2-Audio, Qwen2.5-Omni) fp32 on CUDA vs CPU (bound 1e-4).
 // Inputs are drawn fresh each run (seed from std::random_device, printed) and are never zero.
+#include "core/common/Tensors.h"
 #include "core/distill/divergence/Divergence.h"
 #include "core/distill/divergence/DivergenceBackend.h"
 #include "core/model/runtime/AudioEncoder.h"
@@ -34,8 +35,6 @@
 #include "core/model/runtime/SpeechLm.h"
 #include "core/model/runtime/TinyModels.h"
 #include "kernels/CudaKernels.h"
-
-#include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>

@@ -46,7 +46,7 @@
 // Threading: all functions are re-entrant; the backend registry is read-mostly and guarded by a
 // mutex. Lifetime: returned tensors own their storage.
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <cstdint>
 #include <functional>

@@ -1,8 +1,7 @@
 #include "core/model/checkpoint/SafetensorsFile.h"
 
 #include "core/common/Error.h"
-
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <cstring>
 

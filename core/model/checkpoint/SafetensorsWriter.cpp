@@ -3,13 +3,13 @@
 #include "core/common/AtomicFile.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <cerrno>

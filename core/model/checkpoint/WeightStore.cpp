@@ -2,9 +2,8 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
-
-#include <torch/torch.h>
 
 #include <filesystem>
 

@@ -6,7 +6,7 @@
 //
 // Threading: pure functions.
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 namespace xopd::model {
 

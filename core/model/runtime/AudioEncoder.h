@@ -5,11 +5,10 @@
 //
 // Threading: encode() is const and may run concurrently. Lifetime: shares its weight tensors.
 
+#include "core/common/Tensors.h"
 #include "core/model/runtime/Linear.h"
 #include "core/model/runtime/RuntimeConfig.h"
 #include "core/model/runtime/TensorMap.h"
-
-#include <torch/torch.h>
 
 #include <string>
 #include <vector>

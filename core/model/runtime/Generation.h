@@ -16,10 +16,9 @@
 //
 // Threading: one call at a time per cache; the decoder may be shared. Runs under NoGradGuard.
 
+#include "core/common/Tensors.h"
 #include "core/model/runtime/PromptBatch.h"
 #include "core/model/runtime/Qwen2Decoder.h"
-
-#include <torch/torch.h>
 
 #include <cstdint>
 #include <functional>

@@ -5,7 +5,7 @@
 //
 // Threading: one cache per generation loop; not synchronised. Lifetime: independent of the model.
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <vector>
 

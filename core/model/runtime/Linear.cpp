@@ -5,9 +5,9 @@
 namespace xopd::model {
 
 torch::Tensor Linear::forward(const torch::Tensor& x) const {
-    torch::Tensor y = torch::nn::functional::linear(x, weight, bias.defined() ? bias : torch::Tensor());
+    torch::Tensor y = torch::linear(x, weight, bias.defined() ? bias : torch::Tensor());
     if (hasLora()) {
-        torch::Tensor delta = torch::nn::functional::linear(torch::nn::functional::linear(x, lora_a), lora_b);
+        torch::Tensor delta = torch::linear(torch::linear(x, lora_a), lora_b);
         y = y + delta * lora_scale;
     }
     return y;

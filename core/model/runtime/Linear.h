@@ -6,7 +6,7 @@
 //
 // Threading: forward() is const and may run concurrently on different inputs.
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 namespace xopd::model {
 

@@ -8,7 +8,7 @@
 
 #include "core/model/runtime/Qwen2Decoder.h"
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <vector>
 

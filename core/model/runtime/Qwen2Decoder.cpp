@@ -110,7 +110,7 @@ torch::Tensor Qwen2Decoder::embed(const torch::Tensor& ids) const {
 }
 
 torch::Tensor Qwen2Decoder::logitsFromHidden(const torch::Tensor& hidden) const {
-    return torch::nn::functional::linear(hidden, lm_head_);
+    return torch::linear(hidden, lm_head_);
 }
 
 DecoderOutput Qwen2Decoder::forward(const DecoderInput& in) const {

@@ -16,6 +16,7 @@
 // (to(), parameter edits) must not overlap with forward(). Lifetime: the decoder shares (does not
 // copy) the tensors it was built from, which may be memory-mapped read-only.
 
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/DecoderLayout.h"
 #include "core/model/runtime/Attention.h"
 #include "core/model/runtime/KvCache.h"
@@ -23,8 +24,6 @@
 #include "core/model/runtime/RuntimeConfig.h"
 #include "core/model/runtime/SparseMoe.h"
 #include "core/model/runtime/TensorMap.h"
-
-#include <torch/torch.h>
 
 #include <string>
 #include <vector>

@@ -11,10 +11,9 @@
 //
 // Threading: runs under the caller's grad mode; the decoder may be shared by concurrent calls.
 
+#include "core/common/Tensors.h"
 #include "core/model/runtime/PromptBatch.h"
 #include "core/model/runtime/Qwen2Decoder.h"
-
-#include <torch/torch.h>
 
 #include <vector>
 

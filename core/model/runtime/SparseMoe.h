@@ -13,10 +13,9 @@
 //
 // Threading: sparseMoeForward is a pure function of its inputs; `stats` is the caller's.
 
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/MixtureOfExperts.h"
 #include "core/model/runtime/Linear.h"
-
-#include <torch/torch.h>
 
 #include <cstdint>
 #include <map>

@@ -10,11 +10,10 @@
 // Threading: const methods may run concurrently; see Qwen2Decoder. Lifetime: owns its weights
 // (shared tensors, possibly memory-mapped copy-on-write pages of the checkpoint files).
 
+#include "core/common/Tensors.h"
 #include "core/model/runtime/AudioEncoder.h"
 #include "core/model/runtime/Qwen2Decoder.h"
 #include "core/model/runtime/RuntimeConfig.h"
-
-#include <torch/torch.h>
 
 #include <memory>
 #include <string>

@@ -6,7 +6,7 @@
 //
 // Threading: plain value type; not synchronised.
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <string>
 #include <unordered_map>

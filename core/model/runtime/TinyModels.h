@@ -9,10 +9,9 @@
 //
 // Threading: pure functions; the writer replaces the folder atomically (temporary folder + rename).
 
+#include "core/common/Tensors.h"
 #include "core/model/runtime/RuntimeConfig.h"
 #include "core/model/runtime/TensorMap.h"
-
-#include <torch/torch.h>
 
 #include <string>
 

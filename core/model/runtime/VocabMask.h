@@ -5,7 +5,7 @@
 
 #include "core/model/runtime/VocabAlignment.h"
 
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 namespace xopd::model {
 

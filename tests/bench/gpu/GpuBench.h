@@ -8,11 +8,10 @@
 // where peakBytes() returns -1. Run on the GPU machine by tests/gpu/run-gpu-checks.sh.
 
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/model/runtime/RuntimeConfig.h"
 #include "core/model/runtime/TensorMap.h"
 #include "core/model/runtime/TinyModels.h"
-
-#include <torch/torch.h>
 
 #if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
 #include <c10/cuda/CUDACachingAllocator.h>

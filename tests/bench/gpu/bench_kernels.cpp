@@ -17,12 +17,11 @@
 // wrote it (no GPU there). With --device cpu it runs the reference twice, as a plumbing check.
 #include "GpuBench.h"
 
+#include "core/common/Tensors.h"
 #include "core/common/TorchRuntime.h"
 #include "core/distill/divergence/Divergence.h"
 #include "core/distill/divergence/DivergenceBackend.h"
 #include "kernels/CudaKernels.h"
-
-#include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>

@@ -1,8 +1,7 @@
 #include "tests/core/checkpoint/TinyCheckpoint.h"
 
 #include "core/common/Json.h"
-
-#include <torch/torch.h>
+#include "core/common/Tensors.h"
 
 #include <filesystem>
 

@@ -1,6 +1,7 @@
 // `xopd inspect`: tiny generated checkpoints of each family are summarised correctly (text and
 // --json), and every malformed checkpoint exits 1 with a message naming the file and the problem.
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/InspectSummary.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "core/model/runtime/SpeechLm.h"
@@ -14,7 +15,6 @@
 #include <limits>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <fstream>
 

@@ -2,13 +2,12 @@
 // (and the tensor at fault), never a crash; valid files give the right values, as zero-copy views
 // when aligned and as copies when not.
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
 #include "tests/support/TestHelpers.h"
 
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
-
-#include <torch/torch.h>
 
 #include <cstring>
 #include <fstream>

@@ -4,6 +4,7 @@
 // leave nothing behind.
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "core/model/checkpoint/WeightStore.h"
@@ -13,7 +14,6 @@
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <filesystem>
 

@@ -2,6 +2,7 @@
 // absent from its shard, a name in two shards, bad index), prefix helpers, in-memory stores.
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "core/model/checkpoint/WeightStore.h"
 
@@ -9,7 +10,6 @@
 #include <QtTest/QtTest>
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <filesystem>
 

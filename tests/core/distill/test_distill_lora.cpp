@@ -2,11 +2,11 @@
 // (checked against a direct float64 computation), only A and B train, PEFT files are written.
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/distill/Lora.h"
 #include "core/model/checkpoint/WeightStore.h"
 
 #include <QtTest/QtTest>
-#include <torch/torch.h>
 
 using namespace xopd;
 using namespace xopd::distill;

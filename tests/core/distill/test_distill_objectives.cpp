@@ -1,13 +1,13 @@
 // X-OPD, GKD and cross-entropy losses and their gradients against an independent float64 Python
 // reference (tests/reference/distill/objectives_ref.py, Debian python3-torch). Tolerance: 2e-5
 // absolute + 1e-4 relative (float32 vs float64 on values of order 1).
+#include "core/common/Tensors.h"
 #include "core/distill/Objectives.h"
 #include "core/distill/divergence/Divergence.h"
 #include "tests/support/TestSupport.h"
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <fstream>
 

@@ -2,12 +2,12 @@
 // student == teacher gives zero advantage and zero gradient, λ endpoints reduce to one stream,
 // baselines learn, and save/load resumes bit-identically.
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/distill/ToyPolicy.h"
 #include "core/distill/Trainer.h"
 #include "tests/support/TestSupport.h"
 
 #include <QtTest/QtTest>
-#include <torch/torch.h>
 
 #include <cmath>
 

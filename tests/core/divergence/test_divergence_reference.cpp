@@ -2,12 +2,12 @@
 // reference (tests/reference/divergence/make_fixtures.py, generated at build time), finite
 // differences in double, and the identities that must hold exactly.
 #include "core/common/Error.h"
+#include "core/common/Tensors.h"
 #include "core/distill/divergence/Divergence.h"
 #include "core/distill/divergence/DivergenceBackend.h"
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <cmath>
 #include <fstream>

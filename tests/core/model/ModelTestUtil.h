@@ -2,6 +2,7 @@
 // Helpers of the model runtime tests: running the float64 Python reference and comparing tensors
 // with a stated tolerance.
 
+#include "core/common/Tensors.h"
 #include "core/model/checkpoint/SafetensorsFile.h"
 #include "core/model/checkpoint/SafetensorsWriter.h"
 #include "tests/support/TestSupport.h"
@@ -9,8 +10,6 @@
 #include <QProcess>
 #include <QString>
 #include <QtTest/QtTest>
-
-#include <torch/torch.h>
 
 #include <string>
 

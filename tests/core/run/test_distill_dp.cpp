@@ -13,6 +13,7 @@
 // the ranks' gradient sums are added in another order than one process's accumulation.
 // Skipped when python3 has no torch.distributed (packaging/setup-debian.sh installs python3-torch).
 #include "core/common/Error.h"
+#include "core/common/TensorArchive.h"
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
@@ -20,7 +21,6 @@
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
@@ -110,8 +110,7 @@ bool close(double a, double b, double rel) { return std::abs(a - b) <= rel * std
 
 /// The trainable tensors of a run's latest checkpoint (trainable.pt, RNG state last).
 std::vector<torch::Tensor> latestWeights(const QString& run_dir) {
-    std::vector<torch::Tensor> t;
-    torch::load(t, run::latestCheckpoint(run_dir.toStdString()) + "/trainable.pt");
+    std::vector<torch::Tensor> t = loadTensorListArchive(run::latestCheckpoint(run_dir.toStdString()) + "/trainable.pt");
     t.pop_back();
     return t;
 }

@@ -3,6 +3,7 @@
 // with the reason.
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/Tensors.h"
 #include "core/common/TorchRuntime.h"
 #include "core/distill/RunModels.h"
 #include "core/distill/ToyPolicy.h"
@@ -17,7 +18,6 @@
 #include <fstream>
 
 #include <unistd.h>
-#include <torch/torch.h>
 
 #include <atomic>
 #include <chrono>
