@@ -7,20 +7,27 @@
     outside unity batches; the rest keep both. Every include line counts, even one under an #if, so
     a source is only ever classified torch-free when it cannot reach LibTorch.
 
-    The scan reads each file once per configure (results are kept in global properties). ]]
+    The scan reads each file once per configure (results are kept in global properties; a result that
+    hung on an unfinished include cycle is recomputed). ]]
 
 # Sets ${out} to TRUE when ${file} (absolute path) or any header of this tree it includes, directly or
-# through other headers of this tree, includes a LibTorch header.
-function(_xopd_reaches_torch file out)
-  get_property(known GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}" SET)
-  if(known)
-    get_property(value GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}")
-    set(${out} ${value} PARENT_SCOPE)
+# through other headers of this tree, includes a LibTorch header. ${open_out} gets the files of an
+# include cycle that were still being scanned when ${file}'s closure reached them: a FALSE that
+# depends on such a file is only final once that file's own scan ends, so it is not cached before.
+function(_xopd_reaches_torch file out open_out)
+  get_property(state GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}")
+  if("${state}" STREQUAL "SCANNING")
+    set(${out} FALSE PARENT_SCOPE)
+    set(${open_out} "${file}" PARENT_SCOPE)
+    return()
+  elseif(NOT "${state}" STREQUAL "")
+    set(${out} ${state} PARENT_SCOPE)
+    set(${open_out} "" PARENT_SCOPE)
     return()
   endif()
-  # Marked FALSE while being scanned, so include cycles end.
-  set_property(GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}" FALSE)
+  set_property(GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}" SCANNING)
   set(result FALSE)
+  set(open "")
   if(EXISTS "${file}")
     file(STRINGS "${file}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*[\"<]")
     get_filename_component(here "${file}" DIRECTORY)
@@ -36,7 +43,8 @@ function(_xopd_reaches_torch file out)
       foreach(candidate "${PROJECT_SOURCE_DIR}/${name}" "${here}/${name}")
         if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
           get_filename_component(candidate "${candidate}" ABSOLUTE)
-          _xopd_reaches_torch("${candidate}" nested)
+          _xopd_reaches_torch("${candidate}" nested nested_open)
+          list(APPEND open ${nested_open})
           if(nested)
             set(result TRUE)
           endif()
@@ -48,8 +56,16 @@ function(_xopd_reaches_torch file out)
       endif()
     endforeach()
   endif()
-  set_property(GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}" ${result})
+  list(REMOVE_ITEM open "${file}")
+  list(REMOVE_DUPLICATES open)
+  if(result OR NOT open)
+    set_property(GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}" ${result})
+    set(open "")
+  else()
+    set_property(GLOBAL PROPERTY "XOPD_REACHES_TORCH_${file}" "")
+  endif()
   set(${out} ${result} PARENT_SCOPE)
+  set(${open_out} "${open}" PARENT_SCOPE)
 endfunction()
 
 # xopd_skip_torch_pch(TARGET): call in the folder that creates TARGET, after its sources are known.
@@ -62,7 +78,7 @@ function(xopd_skip_torch_pch target)
       continue()
     endif()
     get_filename_component(path "${source}" ABSOLUTE BASE_DIR "${source_dir}")
-    _xopd_reaches_torch("${path}" uses_torch)
+    _xopd_reaches_torch("${path}" uses_torch open)
     if(NOT uses_torch)
       list(APPEND torch_free "${path}")
     endif()
@@ -70,7 +86,6 @@ function(xopd_skip_torch_pch target)
   if(torch_free)
     set_source_files_properties(${torch_free} PROPERTIES SKIP_PRECOMPILE_HEADERS ON SKIP_UNITY_BUILD_INCLUSION ON)
   endif()
-  set_property(TARGET ${target} PROPERTY XOPD_TORCH_FREE_SOURCES "${torch_free}")
 endfunction()
 
 # xopd_skip_pch_for_automoc(TARGET): the moc translation unit AUTOMOC adds to TARGET

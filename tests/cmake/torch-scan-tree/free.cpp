@@ -1,0 +1,2 @@
+#include "plain.h"
+#include <vector>
