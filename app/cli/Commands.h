@@ -20,5 +20,6 @@ void addTextCommands(CLI::App& app, Action& run);     // cmd_text.cpp: tokenize,
 void addDistillCommands(CLI::App& app, Action& run);  // cmd_distill.cpp: distill, runs
 void addDataCommands(CLI::App& app, Action& run);     // cmd_data.cpp: demo-kit, eval, prompts
 void addServeCommand(CLI::App& app, Action& run);     // cmd_serve.cpp: serve
+void addLaunchCommand(CLI::App& app, Action& run);    // cmd_launch.cpp: launch-script
 
 }  // namespace xopd::cli

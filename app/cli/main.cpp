@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     xopd::cli::addDistillCommands(app, run);
     xopd::cli::addDataCommands(app, run);
     xopd::cli::addServeCommand(app, run);
+    xopd::cli::addLaunchCommand(app, run);
 
     try {
         app.parse(argc, argv);

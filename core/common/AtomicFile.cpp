@@ -3,6 +3,7 @@
 #include "core/common/Error.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,10 @@ void AtomicFile::write(const void* data, size_t n) {
         p += w;
         n -= static_cast<size_t>(w);
     }
+}
+
+void AtomicFile::setPermissions(unsigned mode) {
+    XOPD_CHECK(::fchmod(fd_, mode_t(mode)) == 0, "'" << tmp_ << "': cannot set permissions (" << ioErrorText(errno) << ")");
 }
 
 void AtomicFile::commit() {

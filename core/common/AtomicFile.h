@@ -28,6 +28,9 @@ public:
 
     /// Appends n bytes. Throws xopd::Error naming the file on a failed or short write.
     void write(const void* data, size_t n);
+    /// Sets the permission bits of the file (fchmod, not masked by the umask), e.g. 0755 for a
+    /// script: the file appears under PATH with them. Throws xopd::Error naming the file.
+    void setPermissions(unsigned mode);
     /// fsyncs and renames the file over PATH. Throws xopd::Error naming the file on failure.
     void commit();
 

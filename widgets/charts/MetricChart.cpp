@@ -25,13 +25,17 @@ namespace xopd::widgets {
 
 namespace {
 bool isSpeech(const QString& key) { return key.startsWith("speech/") || key.startsWith("cm/"); }
+// A data-parallel rank's line ("dp/rank_step_s/1"): its rank, else -1.
+int rankOf(const QString& key) { return key.startsWith(kRankStepPrefix) ? key.mid(int(qstrlen(kRankStepPrefix))).toInt() : -1; }
 QString streamLabel(const QString& key) {
+    if (rankOf(key) >= 0) return QString("rank %1").arg(rankOf(key));
     if (isSpeech(key)) return "speech";
     if (key.startsWith("text/") || key.startsWith("im/")) return "text";
     return key;
 }
 // A stream's name, or "" for a metric that has none ("loss").
 QString streamOf(const QString& key) {
+    if (rankOf(key) >= 0) return QString("rank %1").arg(rankOf(key));
     if (isSpeech(key)) return "speech";
     if (key.startsWith("text/") || key.startsWith("im/")) return "text";
     return {};
@@ -363,7 +367,11 @@ void MetricChart::rebuildLines() {
             l.series = s;
             l.steps = isPiecewiseConstant(key);
             QColor color;
-            if (!multiRun)
+            // Ranks: the Okabe-Ito colours in turn.
+            static const char* rankColors[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F7F7F", "#F0E442"};
+            if (!multiRun && rankOf(key) >= 0)
+                color = QColor(rankColors[rankOf(key) % 8]);
+            else if (!multiRun)
                 color = isSpeech(key) ? QColor(dark ? "#4FA3E0" : "#0072B2")
                                       : (group_.keys.size() > 1 ? QColor(dark ? "#FF8A4C" : "#D55E00")
                                                                 : QColor(dark ? "#3CCB9A" : "#009E73"));

@@ -1,5 +1,7 @@
 #include "widgets/charts/MetricStore.h"
 
+#include "core/distill/RankStepTimes.h"
+
 #include <QHash>
 
 #include <algorithm>
@@ -11,8 +13,7 @@ MetricStore::MetricStore(QObject* parent) : QObject(parent) {}
 void MetricStore::append(const QString& runId, const StepMetrics& m) {
     bool layout = runs_.find(runId) == runs_.end();
     auto& run = runs_[runId];
-    for (const auto& [k, v] : m.scalars) {
-        const QString key = QString::fromStdString(k);
+    auto add = [&](const QString& key, double v) {
         auto it = run.find(key);
         if (it == run.end()) {
             it = run.emplace(key, MetricSeries{}).first;
@@ -27,7 +28,11 @@ void MetricStore::append(const QString& runId, const StepMetrics& m) {
         s.wallS.push_back(m.wall_time_s);
         s.unixS.push_back(m.unix_time_s);
         s.value.push_back(v);
-    }
+    };
+    for (const auto& [k, v] : m.scalars) add(QString::fromStdString(k), v);
+    // A data-parallel step's per-rank step times: one series per rank.
+    const std::vector<double> ranks = distill::rankStepSeconds(m);
+    for (size_t r = 0; r < ranks.size(); ++r) add(rankStepKey(int(r)), ranks[r]);
     ++revision_;
     if (layout) emit layoutChanged();
 }
@@ -129,7 +134,7 @@ int groupRank(const QString& metric) {
         // held-out probes
         "probe", "eval", "acc",
         // cost and throughput
-        "time", "tokens_per_s", "tokens", "mem"};
+        "time", "dp/", "tokens_per_s", "tokens", "mem"};
     int best = int(order.size()), bestLen = 0;
     for (int i = 0; i < order.size(); ++i)
         if (metric.startsWith(order[i]) && order[i].size() > bestLen) {
@@ -161,6 +166,8 @@ bool naturalLess(const QString& a, const QString& b) {
 }
 }  // namespace
 
+QString rankStepKey(int rank) { return QString(kRankStepPrefix) + QString::number(rank); }
+
 QList<ChartGroup> defaultChartGroups(const QStringList& keys) {
     QList<ChartGroup> groups;
     QHash<QString, int> index;
@@ -170,6 +177,8 @@ QList<ChartGroup> defaultChartGroups(const QStringList& keys) {
         if (slash > 0 && (key.startsWith("speech/") || key.startsWith("text/") || key.startsWith("cm/") ||
                           key.startsWith("im/")))
             metric = key.mid(slash + 1);
+        else if (key.startsWith(kRankStepPrefix))
+            metric = QString(distill::kRankStepSecondsKey);  // one chart, a line per rank
         auto it = index.find(metric);
         if (it == index.end()) {
             index.insert(metric, groups.size());

@@ -41,7 +41,8 @@ class MetricStore : public QObject {
 public:
     explicit MetricStore(QObject* parent = nullptr);
 
-    /// Appends every scalar of `metrics` to the series of `runId`.
+    /// Appends every scalar of `metrics` to the series of `runId`, and a data-parallel step's
+    /// per-rank step times (distill::rankStepSeconds) as the series rankStepKey(rank).
     void append(const QString& runId, const StepMetrics& metrics);
     /// Forgets a run (or everything).
     void clearRun(const QString& runId);
@@ -73,6 +74,10 @@ private:
     quint64 revision_ = 0;
 };
 
+/// Series key of a rank's step time in a data-parallel run: "dp/rank_step_s/<rank>".
+inline constexpr const char* kRankStepPrefix = "dp/rank_step_s/";
+QString rankStepKey(int rank);
+
 /// A chart group: one title and the metric keys drawn together (usually the speech and text
 /// variants of one metric).
 struct ChartGroup {
@@ -80,7 +85,8 @@ struct ChartGroup {
     QStringList keys;
 };
 
-/// Groups keys "<stream>/<metric>" by metric (so each chart is split by stream) and orders the
+/// Groups keys "<stream>/<metric>" by metric (so each chart is split by stream; the per-rank step
+/// times are one chart, a line per rank) and orders the
 /// groups like the spec's metric set (spec/ux.md): divergence first (summary, mean, min/max,
 /// percentiles), then modality gap, position, top-k, update health, rollout statistics, teacher
 /// sanity, probes, cost; unknown metrics last. Ties sort by title, numbers by value.

@@ -1,6 +1,7 @@
 #include "widgets/main/RunSetupWidget.h"
 
 #include "widgets/common/KnobSpinBox.h"
+#include "widgets/main/LaunchScriptPanel.h"
 
 #include "core/common/Error.h"
 #include "core/distill/RunEstimate.h"
@@ -237,9 +238,12 @@ RunSetupWidget::RunSetupWidget(QWidget* parent) : QWidget(parent) {
     startBtn->setToolTip(startAct->toolTip());
     connect(startBtn, &QPushButton::clicked, startAct, &QAction::trigger);
 
+    launch_ = new LaunchScriptPanel([this] { return config(); }, this);
+
     auto* left = new QVBoxLayout;
     left->addWidget(models);
     left->addWidget(report_, 1);
+    left->addWidget(launch_);
     auto* right = new QVBoxLayout;
     right->addWidget(objective);
     right->addWidget(estimateBox);

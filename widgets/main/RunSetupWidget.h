@@ -4,7 +4,8 @@
 // of each folder and the pair's compatibility report (core/session/RunSetup.h, computed off the GUI
 // thread), the objective (X-OPD, SFT, offline KD, GKD) with its knobs preset to
 // distill::defaultDistillConfig(method), a run-size preset, and a memory / step-time estimate.
-// config() is the DistillConfig a new run starts from. GUI thread only.
+// config() is the DistillConfig a new run starts from; the launch-script box exports it as a
+// torchrun or sbatch script (LaunchScriptPanel.h). GUI thread only.
 
 #include "core/distill/DistillConfig.h"
 #include "core/distill/RunEstimate.h"
@@ -21,6 +22,8 @@ class QPlainTextEdit;
 class QSpinBox;
 
 namespace xopd::widgets {
+
+class LaunchScriptPanel;
 
 class RunSetupWidget : public QWidget {
     Q_OBJECT
@@ -55,6 +58,8 @@ public:
     QString reportText() const;
     QString estimateText() const;
     QList<QAction*> screenActions() const { return actions_; }
+    /// The launch-script box (exports this set-up as a torchrun / sbatch script).
+    LaunchScriptPanel* launchPanel() const { return launch_; }
 
 signals:
     /// "Start run" was pressed.
@@ -103,6 +108,7 @@ private:
     QPlainTextEdit* report_;
     QLabel* estimate_;
     QLabel* methodHelp_;
+    LaunchScriptPanel* launch_;
     QList<QAction*> actions_;
     int inspectGeneration_ = 0;
 };

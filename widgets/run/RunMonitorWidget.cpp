@@ -2,6 +2,7 @@
 
 #include "widgets/common/KnobSpinBox.h"
 #include "widgets/run/LogPanel.h"
+#include "widgets/run/RankTimesPanel.h"
 #include "widgets/tokens/TokenStore.h"
 
 #include <QAction>
@@ -170,6 +171,8 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
     layout->addLayout(controls);
     layout->addLayout(chartBar);
     layout->addWidget(knobs);
+    rankTimes_ = new RankTimesPanel(metrics_, this);
+    layout->addWidget(rankTimes_);
     layout->addWidget(scroll_, 1);
 
     auto updateOptions = [this] {
@@ -253,6 +256,7 @@ RunMonitorWidget::RunMonitorWidget(MetricStore* metrics, TokenStore* tokens, Log
             if (c && !drawQueue_.contains(c.data())) drawQueue_ << c.data();
         if (!drawQueue_.isEmpty() && !drawTimer_->isActive()) drawTimer_->start();
         updateProgress();
+        rankTimes_->showRun(rankTimesRun());
     });
     connect(drawTimer_, &QTimer::timeout, this, [this] {
         while (!drawQueue_.isEmpty()) {
@@ -384,6 +388,16 @@ void RunMonitorWidget::setRedrawInterval(int ms) { redraw_->setInterval(ms); }
 void RunMonitorWidget::redrawNow() {
     for (auto* c : charts_) c->refresh(true);
     updateProgress();
+    rankTimes_->showRun(rankTimesRun());
+}
+
+QString RunMonitorWidget::rankTimesRun() const {
+    const QString rank0 = rankStepKey(0);
+    if (!runId_.isEmpty() && metrics_->series(runId_, rank0)) return runId_;
+    const QStringList runs = shownRuns_.isEmpty() ? metrics_->runs() : shownRuns_;
+    for (auto it = runs.crbegin(); it != runs.crend(); ++it)
+        if (metrics_->series(*it, rank0)) return *it;
+    return {};
 }
 
 void RunMonitorWidget::buildCharts() {

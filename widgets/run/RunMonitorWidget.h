@@ -8,7 +8,8 @@
 // The charts (~40) sit in a scrolling grid whose column count follows the width; a filter box
 // (name or regex) hides the charts that do not match, pinned charts come first and are never
 // filtered out. The wheel scrolls the page, Ctrl+wheel zooms a chart. Pause, resume, hot edits and
-// checkpoints of the run are added to the MetricStore as marks, drawn on the charts' x axes.
+// checkpoints of the run are added to the MetricStore as marks, drawn on the charts' x axes. For a
+// data-parallel run a panel shows the world size and each rank's step time (RankTimesPanel.h).
 //
 // Data path: the RunBridge drains worker events on the GUI thread into the MetricStore and
 // TokenStore immediately (cheap appends); a 100 ms QTimer (≤ 10 Hz) queues the charts and a
@@ -41,6 +42,7 @@ class QTimer;
 namespace xopd::widgets {
 
 class LogPanel;
+class RankTimesPanel;
 class TokenStore;
 
 class RunMonitorWidget : public QWidget {
@@ -87,6 +89,8 @@ public:
     void setRedrawInterval(int ms);
     /// Redraws now (tests).
     void redrawNow();
+    /// The data-parallel panel: world size and per-rank step times of the run shown (tests).
+    RankTimesPanel* rankTimes() const { return rankTimes_; }
     /// Text of the progress line and the badge (tests).
     QString progressText() const;
     QString badgeText() const;
@@ -111,6 +115,9 @@ private:
     void updateControls();
     void updateProgress();
     void applyKnobs();
+    /// The run whose ranks the data-parallel panel shows: the live run when it is data parallel,
+    /// else the last shown run that is ("" when none).
+    QString rankTimesRun() const;
 
     MetricStore* metrics_;
     TokenStore* tokens_;
@@ -147,6 +154,7 @@ private:
     QDoubleSpinBox* lr_;
     QDoubleSpinBox* temperature_;
     QPushButton* applyKnobs_;
+    RankTimesPanel* rankTimes_;
     QGridLayout* grid_;
     QWidget* gridHost_;
 
