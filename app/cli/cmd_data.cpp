@@ -4,10 +4,12 @@
 //     A stop signal (Ctrl-C, SIGTERM: the workbench's Cancel) stops the build within one step and
 //     leaves nothing; the exit status is then 128 + the signal's number.
 //   xopd demo-kit info [DIR]                       what a kit holds and what its build measured
-//   xopd eval (--run DIR | --model DIR) --prompts MANIFEST [--split S] [--match exact|contains] [--json]
+//   xopd eval (--run DIR | --model DIR) --prompts MANIFEST [--split S] [--match exact|contains] [--json [FILE]]
+//   xopd eval --by FIELD (--run DIR | --model DIR | --checkpoint DIR ...) --prompts MANIFEST ...   (EvalGaps.h)
 //   xopd prompts check MANIFEST                    validate a manifest (errors name the line)
 //   xopd prompts synthesize --texts TEXTS.jsonl --out DIR --voice V [--voice V ...] [--eval-voice V ...]
 #include "app/cli/Commands.h"
+#include "app/cli/EvalGaps.h"
 #include "app/cli/StopSignals.h"
 #include "core/common/Error.h"
 #include "core/common/Json.h"
@@ -122,7 +124,10 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
 struct EvalArgs {
     std::string run_dir, model_dir, prompts, split, match = "exact";
     bool json = false;
+    std::string json_file;
     int64_t max_new_tokens = eval::EvalOptions{}.max_new_tokens;
+    std::string by;
+    std::vector<std::string> checkpoints;
 };
 
 /// The model folder that `xopd eval --run DIR` evaluates: the run's newest complete checkpoint,
@@ -147,9 +152,20 @@ void addEvalCommand(CLI::App& app, Action& run) {
     cmd->add_option("--match", args->match, "exact (normalised) or contains (whole words)")
         ->check(CLI::IsMember({"exact", "contains"}));
     cmd->add_option("--max-new-tokens", args->max_new_tokens, "Greedy decoding budget per answer");
-    cmd->add_flag("--json", args->json, "Print JSON instead of a table");
-    cmd->callback([args, &run] {
+    auto* json_opt = cmd->add_option("--json", args->json_file, "Print JSON instead of a table; with FILE: write it there (atomically)")
+                         ->expected(0, 1);
+    cmd->add_option("--by", args->by,
+                    "Gap explorer: S, T and the modality gap by voice, accent, rate, condition, tag or category "
+                    "(with --run: before = the initial student, after = the latest checkpoint)");
+    cmd->add_option("--checkpoint", args->checkpoints, "Gap explorer: a model folder to compare, repeatable");
+    cmd->callback([args, json_opt, &run] {
+        args->json = json_opt->count() > 0;
         run = [args] {
+            if (!args->by.empty() || !args->checkpoints.empty()) {
+                XOPD_CHECK(!args->by.empty(), "eval: --checkpoint needs --by FIELD");
+                return runEvalGaps({args->by, args->run_dir, args->model_dir, args->checkpoints, args->prompts,
+                                    args->split, args->match, args->max_new_tokens, args->json, args->json_file});
+            }
             XOPD_CHECK(!args->run_dir.empty() || !args->model_dir.empty(), "eval: give --run DIR or --model DIR");
             const std::string folder = args->run_dir.empty() ? args->model_dir : modelFolderOfRun(args->run_dir);
             const data::PromptSet set = data::loadPromptSet(args->prompts);
@@ -174,8 +190,10 @@ void addEvalCommand(CLI::App& app, Action& run) {
                 for (const auto& p : result.predictions)
                     out["predictions"].push_back({{"id", p.id}, {"modality", p.modality}, {"answer", p.answer},
                                                   {"reference", p.reference}, {"correct", p.correct}});
-                std::cout << out.dump(2) << "\n";
-            } else {
+                if (args->json_file.empty()) std::cout << out.dump(2) << "\n";
+                else writeJsonFileAtomic(args->json_file, out);
+            }
+            if (!args->json || !args->json_file.empty()) {
                 std::cout << eval::markdownTable(rows, std::nullopt);
             }
             return 0;

@@ -42,6 +42,9 @@ EvalResult evaluateModel(const model::SpeechLm& lm, const text::Tokenizer& token
     sampling.max_new_tokens = options.max_new_tokens;
     sampling.stop_token_ids = model::stopTokenIds(tokenizer);
     if (auto pad = tokenizer.tokenToId("<|endoftext|>")) sampling.pad_token_id = *pad;
+    // Embedding rows past the tokenizer (padding to a multiple of 64 or 128) are no tokens: an
+    // answer that picked one could not be decoded.
+    for (int64_t id = tokenizer.size(); id < lm.decoder().config().vocab_size; ++id) sampling.masked_token_ids.push_back(id);
     text::DecodeOptions dec;
     dec.skip_special = true;
 

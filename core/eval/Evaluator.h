@@ -4,6 +4,7 @@
 // tower, when it has one) and once with text input (T: the transcript), decoded greedily, and the
 // answer is matched against the reference (AnswerMatch.h). Prompts are built with the model's own
 // chat template (user turn = the audio alone, or the transcript alone; default system message).
+// Ids past the tokenizer's vocabulary (padded embedding rows) are never generated.
 //
 //   auto lm = model::loadModel(dir);
 //   auto tok = text::Tokenizer::fromFile(dir);

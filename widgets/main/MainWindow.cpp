@@ -1,5 +1,6 @@
 #include "widgets/main/MainWindow.h"
 
+#include "core/audio/AudioFile.h"
 #include "core/demokit/DemoKit.h"
 #include "core/distill/DistillConfig.h"
 #include "core/run/RunController.h"
@@ -13,6 +14,7 @@
 #include "widgets/common/Background.h"
 #include "widgets/common/RunColors.h"
 #include "widgets/common/Theme.h"
+#include "widgets/gaps/GapExplorerWidget.h"
 #include "widgets/main/AskWidget.h"
 #include "widgets/main/DemoKitBanner.h"
 #include "widgets/main/DemoKitBuildProcess.h"
@@ -121,6 +123,7 @@ QString MainWindow::screenTitle(Screen s) {
         case Screen::Tokens: return "Token view";
         case Screen::Listening: return "A/B listening";
         case Screen::History: return "Run history";
+        case Screen::Gaps: return "Gap explorer";
         case Screen::Log: return "Log";
         default: return {};
     }
@@ -247,10 +250,11 @@ void MainWindow::buildScreens() {
     tokenView_ = new TokenView(tokens_, this);
     listening_ = new AbListeningWidget(this);
     history_ = new RunHistoryWidget(historyModel_, this);
+    gaps_ = new GapExplorerWidget(this);
 
-    QWidget* widgets[] = {prompts_, ask_, setup_, monitor_, tokenView_, listening_, history_, log_};
+    QWidget* widgets[] = {prompts_, ask_, setup_, monitor_, tokenView_, listening_, history_, gaps_, log_};
     static const char* names[] = {"dock-prompts", "dock-ask", "dock-setup", "dock-monitor", "dock-tokens", "dock-listening",
-                                  "dock-history", "dock-log"};
+                                  "dock-history", "dock-gaps", "dock-log"};
     for (int i = 0; i < int(Screen::Count); ++i) {
         auto* d = new QDockWidget(screenTitle(Screen(i)), this);
         d->setObjectName(names[i]);
@@ -327,6 +331,9 @@ void MainWindow::buildScreens() {
     connect(monitor_->bridge(), &RunBridge::checkpointSaved, this, [this] { refreshHistory(); });
     connect(monitor_->bridge(), &RunBridge::stepReceived, this, &MainWindow::onLiveStep);
     connect(listening_, &AbListeningWidget::statusMessage, this, &MainWindow::status);
+    connect(gaps_, &GapExplorerWidget::statusMessage, this, &MainWindow::status);
+    connect(gaps_, &GapExplorerWidget::failed, this, [this](const QString& m) { log_->append(LogLevel::Error, "gap explorer: " + m); });
+    connect(gaps_, &GapExplorerWidget::listenRequested, this, &MainWindow::listenToClips);
     connect(history_, &RunHistoryWidget::statusMessage, this, &MainWindow::status);
     connect(history_, &RunHistoryWidget::overlayRequested, this, &MainWindow::overlayRuns);
     connect(history_, &RunHistoryWidget::openRequested, this, [this](const QString& d) { openRunFolder(d); });
@@ -543,6 +550,10 @@ void MainWindow::openDemoKit(const QString& folder) {
         // The prompts (headers probed, loudness measured: seconds for a thousand clips) are read on
         // a worker thread and added in one insertion; the window is usable meanwhile.
         const QStringList manifests{QString::fromStdString(kit.train_manifest), QString::fromStdString(kit.eval_manifest)};
+        if (gaps_->manifest().isEmpty()) {  // the kit's held-out clips and its student, ready to compute
+            gaps_->setManifest(QString::fromStdString(kit.eval_manifest));
+            gaps_->setModelFolders({QString::fromStdString(kit.student_dir)});
+        }
         prompts_->setLoading(QString("Loading the demo kit's prompts from %1 (files probed, loudness measured)…").arg(kitFolder_));
         runInBackground(this, [manifests] { return readKitPrompts(manifests); },
                         [this](KitPrompts r) {
@@ -921,6 +932,20 @@ void MainWindow::speakAnswers(const QString& student, const QString& teacher) {
             showScreen(Screen::Listening);
         },
         [this](const QString& error) { showError("Text to speech", error); });
+}
+
+void MainWindow::listenToClips(const QString& nameA, const QString& pathA, const QString& nameB, const QString& pathB) {
+    runInBackground(
+        this,
+        [a = pathA.toStdString(), b = pathB.toStdString()] { return std::make_pair(audio::readAudioFile(a), audio::readAudioFile(b)); },
+        [this, nameA, nameB](const std::pair<audio::AudioClip, audio::AudioClip>& clips) {
+            listening_->addCandidate(nameA, clips.first);
+            listening_->addCandidate(nameB, clips.second);
+            listening_->chooseConditions(nameA, nameB);
+            showScreen(Screen::Listening);
+            status("A/B listening: " + nameA + " vs " + nameB);
+        },
+        [this](const QString& error) { showError("A/B listening", error); });
 }
 
 KeyReferenceDialog* MainWindow::keyReference() {

@@ -1,6 +1,6 @@
 #pragma once
 // The workbench main window. Every screen is a dock (prompt library, Ask, models and run set-up,
-// live run monitor, token view, A/B listening, run history, log), tabbed together by default; the
+// live run monitor, token view, A/B listening, run history, gap explorer, log), tabbed together by default; the
 // layout is saved and restored with QSettings (saveState/restoreState), Ctrl+Z undoes a layout
 // change, and View → Reset layout brings the default back. Every command is a QAction with a
 // shortcut and a status tip, collected per screen into the menus and the F2 key reference. Light
@@ -39,6 +39,7 @@ class AbListeningWidget;
 class AskWidget;
 class DemoKitBanner;
 class DemoKitBuildProcess;
+class GapExplorerWidget;
 class KeyReferenceDialog;
 class LibraryKeeper;
 class LogPanel;
@@ -58,8 +59,8 @@ class TokenView;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    /// The screens, in tab order (Ctrl+1 … Ctrl+8 raise them).
-    enum class Screen { Prompts = 0, Ask, Setup, Monitor, Tokens, Listening, History, Log, Count };
+    /// The screens, in tab order (Ctrl+1 … Ctrl+9 raise them).
+    enum class Screen { Prompts = 0, Ask, Setup, Monitor, Tokens, Listening, History, Gaps, Log, Count };
 
     explicit MainWindow(WorkbenchOptions options = {}, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -79,6 +80,7 @@ public:
     /// Keeps the library in WORKSPACE/prompts/library.json.
     LibraryKeeper* libraryKeeper() const { return keeper_; }
     AbListeningWidget* listeningScreen() const { return listening_; }
+    GapExplorerWidget* gapExplorer() const { return gaps_; }
     MetricStore* metrics() const { return metrics_; }
     TokenStore* tokens() const { return tokens_; }
     LogPanel* logPanel() const { return log_; }
@@ -165,6 +167,8 @@ private:
     void exportDialog(const QString& kind);
     void sendPromptToListening();
     void speakAnswers(const QString& student, const QString& teacher);
+    /// Two clips of the gap explorer on the A/B screen (read on a worker thread).
+    void listenToClips(const QString& nameA, const QString& pathA, const QString& nameB, const QString& pathB);
     MetricChart* chartByTitle(const QString& title) const;
     /// True (and an error shown) when the monitor's run is live.
     bool refuseIfLive(const QString& what);
@@ -193,6 +197,7 @@ private:
     TokenView* tokenView_ = nullptr;
     AbListeningWidget* listening_ = nullptr;
     RunHistoryWidget* history_ = nullptr;
+    GapExplorerWidget* gaps_ = nullptr;
     QDockWidget* docks_[int(Screen::Count)] = {};
     QWidget* screenWidgets_[int(Screen::Count)] = {};  ///< each dock's screen (inside a scroll area for forms)
     QToolBar* banner_ = nullptr;
