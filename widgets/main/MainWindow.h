@@ -1,8 +1,8 @@
 #pragma once
 // The workbench main window. Every screen is a dock (prompt library, Ask, models and run set-up,
-// live run monitor, token view, A/B listening, run history, gap explorer, log), tabbed together by default; the
-// layout is saved and restored with QSettings (saveState/restoreState), Ctrl+Z undoes a layout
-// change, and View → Reset layout brings the default back. Every command is a QAction with a
+// live run monitor, token view, A/B listening, run history, gap explorer, log), tabbed together by
+// default; the layout is saved and restored with QSettings (saveState/restoreState), Ctrl+Z undoes
+// a layout change, and View → Reset layout brings the default back. Every command is a QAction with a
 // shortcut and a status tip, collected per screen into the menus and the F2 key reference. Light
 // and dark palettes (Fusion). A status bar shows the run state and the workspace.
 //
