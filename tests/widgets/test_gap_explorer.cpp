@@ -103,6 +103,7 @@ private slots:
         QVERIFY(failed.wait(20000));
         QVERIFY2(failed.at(0).at(0).toString().contains("/nonexistent/prompts.jsonl"), qPrintable(failed.at(0).at(0).toString()));
         QVERIFY(!w.computing());
+        QVERIFY(w.statusText().startsWith("Gap explorer failed"));
     }
 };
 

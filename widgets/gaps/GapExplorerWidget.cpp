@@ -3,6 +3,7 @@
 #include "core/session/GapExplorer.h"
 #include "widgets/common/Background.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -11,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
@@ -65,7 +67,7 @@ GapExplorerWidget::GapExplorerWidget(QWidget* parent) : QWidget(parent) {
     compute_->setToolTip("Evaluate every checkpoint on the manifest's clips (S, T and the modality gap by group)");
     status_ = new QLabel(this);
     status_->setWordWrap(true);
-    connect(compute_, &QPushButton::clicked, this, [this] { compute(); });
+    connect(compute_, &QPushButton::clicked, this, [this] { computing_ ? stop() : void(compute()); });
 
     auto* manifestRow = new QHBoxLayout;
     manifestRow->addWidget(manifest_, 1);
@@ -142,6 +144,12 @@ GapExplorerWidget::GapExplorerWidget(QWidget* parent) : QWidget(parent) {
     setStatus("Choose a manifest and checkpoints, then Compute.");
 }
 
+GapExplorerWidget::~GapExplorerWidget() { stop(); }
+
+void GapExplorerWidget::stop() {
+    if (stop_) stop_->store(true);
+}
+
 void GapExplorerWidget::setManifest(const QString& path) { manifest_->setText(path); }
 void GapExplorerWidget::setGrouping(const QString& by) {
     const int i = by_->findText(by);
@@ -170,11 +178,19 @@ bool GapExplorerWidget::compute() {
     for (const auto& line : models_->toPlainText().split('\n', Qt::SkipEmptyParts))
         if (!line.trimmed().isEmpty()) models.push_back(line.trimmed().toStdString());
     computing_ = true;
-    compute_->setEnabled(false);
+    stop_ = std::make_shared<std::atomic<bool>>(false);
+    compute_->setText("Stop");
     setStatus("Computing: evaluating the checkpoints on a worker thread…");
+    // Progress lines reach the status line through the event loop (and not at all once the widget is gone).
+    QPointer<GapExplorerWidget> self(this);
+    auto progress = [self](const std::string& line) {
+        QMetaObject::invokeMethod(
+            qApp, [self, text = QString::fromStdString(line)] { if (self) self->setStatus("Computing: " + text); },
+            Qt::QueuedConnection);
+    };
     runInBackground(
         this,
-        [r, run, models]() mutable {
+        [r, run, models, progress, stop = stop_]() mutable {
             if (!run.empty()) r.checkpoints = session::runGapCheckpoints(run);
             for (const auto& m : models) {
                 std::string name = m;
@@ -182,17 +198,17 @@ bool GapExplorerWidget::compute() {
                 r.checkpoints.push_back({name.substr(name.find_last_of('/') + 1), m});
             }
             if (r.checkpoints.empty()) throw std::runtime_error("gap explorer: give a run folder or a model folder");
-            return session::exploreGaps(r);
+            return session::exploreGaps(r, progress, stop.get());
         },
         [this](eval::GapTable t) {
             computing_ = false;
-            compute_->setEnabled(true);
+            compute_->setText("Compute");
             showTable(t);
             emit computed();
         },
         [this](const QString& error) {
             computing_ = false;
-            compute_->setEnabled(true);
+            compute_->setText("Compute");
             setStatus("Gap explorer failed: " + error);
             emit failed(error);
         });

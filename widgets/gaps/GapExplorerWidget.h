@@ -20,6 +20,9 @@
 #include <QStringList>
 #include <QWidget>
 
+#include <atomic>
+#include <memory>
+
 class QCPColorMap;
 class QCPColorScale;
 class QCustomPlot;
@@ -36,6 +39,7 @@ class GapExplorerWidget : public QWidget {
     Q_OBJECT
 public:
     explicit GapExplorerWidget(QWidget* parent = nullptr);
+    ~GapExplorerWidget() override;
 
     /// Inputs of the next compute() (what the form shows).
     void setManifest(const QString& path);
@@ -45,9 +49,12 @@ public:
     QString manifest() const;
 
     /// Starts the evaluation on a worker thread; false (message shown) while one runs.
-    /// Emits computed() or failed() when it ends.
+    /// Emits computed() or failed() when it ends; the status line shows which checkpoint runs.
     bool compute();
     bool computing() const { return computing_; }
+    /// Asks a running compute() to stop after the checkpoint in progress (it then fails with
+    /// "stopped"). Also done, without waiting, when the widget is destroyed.
+    void stop();
 
     /// Shows a ready table (compute() ends here; tests call it directly).
     void showTable(const eval::GapTable& table);
@@ -90,6 +97,7 @@ private:
     std::vector<int> listed_;  ///< clip indices of the selected cell, in list order
     int group_ = -1, checkpoint_ = -1;
     bool computing_ = false;
+    std::shared_ptr<std::atomic<bool>> stop_;  ///< the running compute's stop flag
 
     QLineEdit* manifest_;
     QComboBox* by_;

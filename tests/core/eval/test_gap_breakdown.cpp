@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -261,6 +262,9 @@ private slots:
         auto r = request("accent");
         r.checkpoints.clear();
         QVERIFY(test::errorOf([&] { session::exploreGaps(r); }).contains("no checkpoint"));
+        // A stop request ends the work before the next checkpoint is loaded.
+        std::atomic<bool> stop{true};
+        QVERIFY(test::errorOf([&] { session::exploreGaps(request("voice"), {}, &stop); }).contains("stopped"));
     }
 
     // The CLI: a table on stdout, the JSON written to a file; a bad --by exits 1 with the message.
