@@ -4,23 +4,9 @@
 #include "core/common/Json.h"
 #include "core/session/GapExplorer.h"
 
-#include <filesystem>
 #include <iostream>
 
 namespace xopd::cli {
-
-namespace fs = std::filesystem;
-
-namespace {
-
-/// "runs/r1/checkpoints/step-000120/" -> "step-000120".
-std::string columnName(const std::string& folder) {
-    fs::path p = fs::path(folder).lexically_normal();
-    if (p.filename().empty()) p = p.parent_path();
-    return p.filename().string();
-}
-
-}  // namespace
 
 int runEvalGaps(const EvalGapArgs& a) {
     eval::parseGroupField(a.by);  // a bad --by is refused before any model is read
@@ -31,8 +17,8 @@ int runEvalGaps(const EvalGapArgs& a) {
     r.match = a.match;
     r.max_new_tokens = a.max_new_tokens;
     if (!a.run_dir.empty()) r.checkpoints = session::runGapCheckpoints(a.run_dir);
-    if (!a.model_dir.empty()) r.checkpoints.push_back({columnName(a.model_dir), a.model_dir});
-    for (const auto& c : a.checkpoints) r.checkpoints.push_back({columnName(c), c});
+    if (!a.model_dir.empty()) r.checkpoints.push_back(session::folderGapCheckpoint(a.model_dir));
+    for (const auto& c : a.checkpoints) r.checkpoints.push_back(session::folderGapCheckpoint(c));
     XOPD_CHECK(!r.checkpoints.empty(), "eval --by: give --run DIR, --model DIR or --checkpoint DIR");
     const eval::GapTable table =
         session::exploreGaps(r, [](const std::string& line) { std::cerr << "eval: " << line << "\n"; });

@@ -55,6 +55,12 @@ std::vector<GapCheckpoint> runGapCheckpoints(const std::string& run_dir) {
     return {{"before", before}, {"after " + fs::path(after).filename().string(), after}};
 }
 
+GapCheckpoint folderGapCheckpoint(const std::string& folder) {
+    fs::path p = fs::path(folder).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    return {p.filename().string(), folder};
+}
+
 std::vector<eval::GapClip> gapClips(const GapRequest& r) {
     const eval::GroupField by = eval::parseGroupField(r.by);
     const data::PromptSet set = data::loadPromptSet(r.manifest);

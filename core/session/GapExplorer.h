@@ -51,6 +51,9 @@ struct GapRequest {
 /// toy-model run, a run without a checkpoint, or a LoRA checkpoint (an adapter, not a model).
 std::vector<GapCheckpoint> runGapCheckpoints(const std::string& run_dir);
 
+/// A model folder as a column named by the folder ("runs/r1/checkpoints/step-000120/" -> "step-000120").
+GapCheckpoint folderGapCheckpoint(const std::string& folder);
+
 /// The request's clips with their groups (cheap: the manifest and, for `rate`, audio headers).
 /// Throws xopd::Error for an unknown `by`, a bad manifest, or no item with a reference answer.
 std::vector<eval::GapClip> gapClips(const GapRequest& request);

@@ -192,11 +192,7 @@ bool GapExplorerWidget::compute() {
         this,
         [r, run, models, progress, stop = stop_]() mutable {
             if (!run.empty()) r.checkpoints = session::runGapCheckpoints(run);
-            for (const auto& m : models) {
-                std::string name = m;
-                while (name.size() > 1 && name.back() == '/') name.pop_back();
-                r.checkpoints.push_back({name.substr(name.find_last_of('/') + 1), m});
-            }
+            for (const auto& m : models) r.checkpoints.push_back(session::folderGapCheckpoint(m));
             if (r.checkpoints.empty()) throw std::runtime_error("gap explorer: give a run folder or a model folder");
             return session::exploreGaps(r, progress, stop.get());
         },

@@ -15,6 +15,8 @@
 #include "core/model/runtime/ModelInputs.h"
 #include "core/model/runtime/SpeechLm.h"
 #include "core/model/runtime/TinyModels.h"
+#include "core/run/CheckpointFolders.h"
+#include "core/run/RunFolder.h"
 #include "core/session/GapExplorer.h"
 #include "core/text/ChatTemplate.h"
 #include "core/text/Tokenizer.h"
@@ -28,6 +30,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -249,6 +252,27 @@ private slots:
         const json j = eval::gapTableJson(t);
         QCOMPARE(j["groups"][0]["clips"], json({"c0", "c1", "c4"}));
         QVERIFY(eval::gapTableText(t).find("math") < eval::gapTableText(t).find("easy"));
+    }
+
+    // A run's columns: before = its run.json student folder, after = its latest checkpoint.
+    void runColumns() {
+        const std::string run = dir_.filePath("run").toStdString();
+        distill::DistillConfig c;
+        c.student = {distill::ModelSourceKind::Hf, m1_};
+        c.teacher = {distill::ModelSourceKind::Hf, m2_};
+        c.data.manifest = manifest_;
+        run::RunFolder(run).create(c);
+        QVERIFY(test::errorOf([&] { session::runGapCheckpoints(run); }).contains("no complete checkpoint"));
+        std::filesystem::create_directories(run + "/checkpoints");
+        std::filesystem::copy(m2_, run + "/checkpoints/step-000003", std::filesystem::copy_options::recursive);
+        run::writeLatestCheckpoint(run, 3);
+        const auto cols = session::runGapCheckpoints(run);
+        QCOMPARE(int(cols.size()), 2);
+        QCOMPARE(cols[0].name, std::string("before"));
+        QCOMPARE(cols[0].folder, m1_);
+        QCOMPARE(cols[1].name, std::string("after step-000003"));
+        QCOMPARE(cols[1].folder, run::latestCheckpoint(run));
+        QCOMPARE(session::folderGapCheckpoint(m2_ + "/").name, std::string("m2"));
     }
 
     void badInputIsRefused() {
