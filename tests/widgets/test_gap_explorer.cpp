@@ -1,13 +1,21 @@
 // The workbench's gap explorer (issue 15 point 5), offscreen: the heat map holds groups ×
 // checkpoints cells with each group's gap, in the table's order (largest last-checkpoint gap on
 // top); a mouse click on a cell lists that cell's clips (largest clip gap first); "Listen A/B"
-// sends a clip and its other rendition; a compute that cannot read its manifest fails with the
+// sends a clip and its other rendition, which the window puts on the A/B screen; a compute that cannot read its manifest fails with the
 // file named, on the worker thread.
+#include "core/audio/AudioFile.h"
 #include "core/eval/GapBreakdown.h"
+#include "widgets/ab/AbListeningWidget.h"
 #include "widgets/gaps/GapExplorerWidget.h"
+#include "widgets/main/MainWindow.h"
 
+#include <QApplication>
+#include <QDockWidget>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QtTest/QtTest>
 
 #include <qcustomplot.h>
@@ -18,13 +26,14 @@ using namespace xopd::widgets;
 namespace {
 
 /// 7 clips in 3 accents, two checkpoints; gaps chosen so the order differs between checkpoints.
-eval::GapTable fixture() {
+/// Audio paths: FOLDER/q<i>.wav.
+eval::GapTable fixture(const std::string& folder = "/tmp") {
     const std::vector<std::pair<const char*, const char*>> spec = {
         {"scottish", "what is two"}, {"scottish", "what is three"}, {"irish", "what is two"}, {"irish", "what is four"},
         {"irish", "what is five"},   {"", "what is two"},           {"", "what is six"}};
     std::vector<eval::GapClip> clips;
     for (size_t i = 0; i < spec.size(); ++i) {
-        eval::GapClip c{"q" + std::to_string(i), "/tmp/q" + std::to_string(i) + ".wav", spec[i].second, "x", {}};
+        eval::GapClip c{"q" + std::to_string(i), folder + "/q" + std::to_string(i) + ".wav", spec[i].second, "x", {}};
         if (*spec[i].first) c.groups.push_back(spec[i].first);
         clips.push_back(c);
     }
@@ -47,6 +56,13 @@ class TestGapExplorer : public QObject {
     Q_OBJECT
 
 private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QApplication::setOrganizationName("xopd-tests");
+        QApplication::setApplicationName("test_gap_explorer");
+        QSettings().clear();
+    }
+
     void heatMapCellsAndClickThrough() {
         GapExplorerWidget w;
         w.resize(1000, 800);
@@ -91,6 +107,31 @@ private slots:
         QVERIFY(!w.listen(1));  // q4's question is asked once: nothing to compare with
         QVERIFY(w.listen(1, 2));  // two clips chosen
         QCOMPARE(listen.at(1).at(3).toString(), QString("/tmp/q3.wav"));
+    }
+
+    // In the window: "Listen A/B" puts both clips on the A/B listening screen and raises it.
+    void windowSendsTheClipsToABListening() {
+        QTemporaryDir ws;
+        for (int i = 0; i < 7; ++i) {
+            audio::AudioClip clip;
+            clip.sample_rate = 16000;
+            clip.samples.assign(8000, 0.1f * float(i + 1));
+            audio::writeAudioFile(ws.filePath(QString("q%1.wav").arg(i)).toStdString(), clip, audio::AudioFileFormat::WavPcm16);
+        }
+        WorkbenchOptions o;
+        o.workspace = ws.path();
+        o.demoKit = ws.path() + "/no-demo-kit-here";
+        o.restoreLayout = false;
+        MainWindow w(o);
+        w.show();
+        w.showScreen(MainWindow::Screen::Gaps);
+        GapExplorerWidget* g = w.gapExplorer();
+        g->showTable(fixture(ws.path().toStdString()));
+        g->selectCell(0, 1);  // irish, after
+        QVERIFY(g->listen(0));
+        const QString a = "q2 · irish · after", b = "q5 · (none) · after";
+        QTRY_VERIFY(w.listeningScreen()->candidateNames().contains(a) && w.listeningScreen()->candidateNames().contains(b));
+        QTRY_VERIFY(w.dock(MainWindow::Screen::Listening)->isVisible());
     }
 
     void computeFailureNamesTheManifest() {
