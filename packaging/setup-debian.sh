@@ -10,6 +10,7 @@ core_packages=(
   libtorch-dev            # LibTorch 1.13.1, CPU
   libopenblas0-openmp     # Debian's LibTorch links the reference BLAS otherwise (17x slower)
   libsndfile1-dev libsoxr-dev libebur128-dev portaudio19-dev
+  libsox-dev              # libsox's effects (speed, tempo, reverb, sinc, synth noise): xopd prompts augment
   libespeak-ng-dev espeak-ng-data
   libpcre2-dev libicu-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev
   libssl-dev              # OpenSSL libcrypto: sha256 fingerprints of models and data in run.json

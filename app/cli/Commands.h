@@ -21,5 +21,7 @@ void addDistillCommands(CLI::App& app, Action& run);  // cmd_distill.cpp: distil
 void addDataCommands(CLI::App& app, Action& run);     // cmd_data.cpp: demo-kit, eval, prompts
 void addServeCommand(CLI::App& app, Action& run);     // cmd_serve.cpp: serve
 void addLaunchCommand(CLI::App& app, Action& run);    // cmd_launch.cpp: launch-script
+/// `prompts augment`, added to the prompts group by cmd_data.cpp.
+void addPromptsAugmentCommand(CLI::App& prompts, Action& run);  // cmd_prompts_augment.cpp
 
 }  // namespace xopd::cli

@@ -8,6 +8,7 @@
 //   xopd eval --by FIELD (--run DIR | --model DIR | --checkpoint DIR ...) --prompts MANIFEST ...   (EvalGaps.h)
 //   xopd prompts check MANIFEST                    validate a manifest (errors name the line)
 //   xopd prompts synthesize --texts TEXTS.jsonl --out DIR --voice V [--voice V ...] [--eval-voice V ...]
+//   xopd prompts augment ...                       (cmd_prompts_augment.cpp)
 #include "app/cli/Commands.h"
 #include "app/cli/EvalGaps.h"
 #include "app/cli/StopSignals.h"
@@ -207,7 +208,7 @@ struct SynthArgs {
 };
 
 void addPromptCommands(CLI::App& app, Action& run) {
-    auto* group = app.add_subcommand("prompts", "Prompt-set manifests: check, synthesize speech from text");
+    auto* group = app.add_subcommand("prompts", "Prompt-set manifests: check, synthesize speech from text, augment under acoustic conditions");
     group->require_subcommand(1);
 
     auto manifest = std::make_shared<std::string>();
@@ -240,6 +241,7 @@ void addPromptCommands(CLI::App& app, Action& run) {
             return 0;
         };
     });
+    addPromptsAugmentCommand(*group, run);
 }
 
 }  // namespace

@@ -82,6 +82,8 @@ PromptItem parsePromptLine(const std::string& line, const std::string& where) {
         }
     }
     if (obj.contains("voice")) item.voice = requireString(obj, "voice", where, true);
+    if (obj.contains("condition")) item.condition = requireString(obj, "condition", where);
+    if (obj.contains("source_id")) item.source_id = requireString(obj, "source_id", where);
     return item;
 }
 
@@ -130,6 +132,8 @@ std::string promptItemToJsonLine(const PromptItem& item) {
     obj["split"] = item.split;
     if (!item.tags.empty()) obj["tags"] = item.tags;
     if (!item.voice.empty()) obj["voice"] = item.voice;
+    if (!item.condition.empty()) obj["condition"] = item.condition;
+    if (!item.source_id.empty()) obj["source_id"] = item.source_id;
     return obj.dump();
 }
 

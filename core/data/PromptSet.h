@@ -10,6 +10,9 @@
 // - reference (string, optional): the reference answer, used by evaluation and SFT
 // - split (string, required): one of train, eval, test, dev
 // - tags (array of strings, optional), voice (string, optional)
+// - condition (string, optional): the acoustic condition the clip was put under, e.g.
+//   "snr=10dB,noise=white", "speed=1.1", "telephone" (core/data/AcousticCondition.h); absent = as recorded
+// - source_id (string, optional): the id of the prompt this clip was derived from (augmentation)
 // Blank lines are skipped. Every error names the manifest, the 1-based line number and the field.
 //
 // Threading: plain values and free functions; no shared state.
@@ -38,6 +41,10 @@ struct PromptItem {
     std::vector<std::string> tags;
     /// TTS voice or speaker name; empty when unknown.
     std::string voice;
+    /// Acoustic condition (AcousticCondition::name()); empty when the clip is as recorded.
+    std::string condition;
+    /// Id of the prompt this clip was derived from; empty for an original.
+    std::string source_id;
 };
 
 /// A loaded manifest.

@@ -99,4 +99,22 @@ inline double dominantFrequency(const std::vector<float>& x, int rate, double fm
     return best;
 }
 
+/// Energy of `x` between lo and hi Hz by a plain Hann-windowed DFT (O(n * bins); no library, so it
+/// can judge a library's filter; the window keeps a strong band's leakage out of a weak one's bins).
+inline double bandEnergy(const std::vector<float>& x, int rate, double lo, double hi) {
+    const size_t n = x.size();
+    std::vector<double> xw(n);
+    for (size_t i = 0; i < n; ++i) xw[i] = double(x[i]) * (0.5 - 0.5 * std::cos(2.0 * M_PI * double(i) / double(n)));
+    double e = 0;
+    for (size_t k = 1; k < n / 2; ++k) {
+        const double f = double(k) * rate / double(n);
+        if (f < lo || f > hi) continue;
+        std::complex<double> acc = 0;
+        const double w = -2.0 * M_PI * double(k) / double(n);
+        for (size_t i = 0; i < n; ++i) acc += xw[i] * std::polar(1.0, w * double(i));
+        e += std::norm(acc);
+    }
+    return e;
+}
+
 }  // namespace xopd::test::audio
