@@ -2,8 +2,11 @@
 
 #include "core/audio/AudioDevices.h"
 #include "core/audio/Tts.h"
+#include "core/data/PromptAugmentation.h"
 #include "widgets/audio/AudioTransport.h"
 #include "widgets/audio/WaveformView.h"
+#include "widgets/common/Background.h"
+#include "widgets/prompts/AugmentDialog.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -11,6 +14,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QDragEnterEvent>
+#include <QFileInfo>
 #include <QFileDialog>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -92,11 +96,13 @@ PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* par
     auto* home = act(this, "Go to start", QKeySequence(Qt::Key_Home), "Move the playhead to the start", Qt::WidgetWithChildrenShortcut);
     auto* removeA = act(this, "Remove prompt", QKeySequence::Delete, "Remove the selected prompt from the library", Qt::WidgetWithChildrenShortcut);
     auto* synth = act(this, "S&ynthesize speech", QKeySequence(Qt::CTRL | Qt::Key_T), "Speak the text with the chosen voice and add the clip");
-    actions_ = {importFiles, importFolder, importManifest, saveManifest, record, playA, playTab, stopA, home, removeA, synth};
+    auto* augment = act(this, "&Augment…", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_U),
+                        "Put prompts under acoustic conditions: noise at an SNR, speed, tempo, reverb, telephone");
+    actions_ = {importFiles, importFolder, importManifest, saveManifest, record, playA, playTab, stopA, home, removeA, synth, augment};
     for (QAction* a : {playA, playTab, stopA, home, removeA}) addAction(a);
 
     auto* bar = new QHBoxLayout;
-    for (QAction* a : {importFiles, importFolder, importManifest, saveManifest}) {
+    for (QAction* a : {importFiles, importFolder, importManifest, saveManifest, augment}) {
         auto* b = new QToolButton(this);
         b->setDefaultAction(a);
         bar->addWidget(b);
@@ -174,10 +180,28 @@ PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* par
     ll->addWidget(loadingLabel_);
     ll->addWidget(busy, 1);
     loading_->hide();
+    // Shown while an augmentation runs: what it does, its progress (drained from the worker's
+    // counters at 10 Hz) and Cancel.
+    augmentBox_ = new QWidget(this);
+    auto* al = new QHBoxLayout(augmentBox_);
+    al->setContentsMargins(0, 0, 0, 0);
+    augmentLabel_ = new QLabel(augmentBox_);
+    augmentBar_ = new QProgressBar(augmentBox_);
+    augmentBar_->setMaximumHeight(12);
+    auto* augmentCancel = new QPushButton("Cancel", augmentBox_);
+    al->addWidget(augmentLabel_);
+    al->addWidget(augmentBar_, 1);
+    al->addWidget(augmentCancel);
+    augmentBox_->hide();
+    augmentTimer_ = new QTimer(this);
+    augmentTimer_->setInterval(100);
+    connect(augmentTimer_, &QTimer::timeout, this, &PromptLibraryWidget::pollAugment);
+    connect(augmentCancel, &QPushButton::clicked, this, &PromptLibraryWidget::cancelAugment);
     auto* tableBox = new QWidget(this);
     auto* tb = new QVBoxLayout(tableBox);
     tb->setContentsMargins(0, 0, 0, 0);
     tb->addWidget(loading_);
+    tb->addWidget(augmentBox_);
     tb->addWidget(table_, 1);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(tableBox);
@@ -236,6 +260,7 @@ PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* par
         if (r >= 0) model_->removeRows(r, 1);
     });
     connect(synth, &QAction::triggered, this, &PromptLibraryWidget::synthesize);
+    connect(augment, &QAction::triggered, this, &PromptLibraryWidget::openAugmentDialog);
     connect(spectro_, &QCheckBox::toggled, waveform_, &WaveformView::setSpectrogram);
     connect(waveform_, &WaveformView::seekRequested, this, [this](double s) {
         if (transport_->isPlaying()) transport_->play(waveform_->clip(), s);
@@ -252,6 +277,9 @@ PromptLibraryWidget::PromptLibraryWidget(PromptLibraryModel* model, QWidget* par
 }
 
 PromptLibraryWidget::~PromptLibraryWidget() {
+    // A running augmentation stops at its next clip and removes what it wrote; its result is
+    // dropped (runInBackground does not call back into a destroyed widget).
+    if (augmentJob_) augmentJob_->cancel = true;
     if (recorder_) {
         try {
             recorder_->stop();
@@ -439,6 +467,121 @@ int PromptLibraryWidget::stopRecording() {
         QMessageBox::warning(this, "Recording", e.what());
     }
     return row;
+}
+
+void PromptLibraryWidget::openAugmentDialog() {
+    if (isAugmenting()) {
+        emit statusMessage("An augmentation is already running");
+        return;
+    }
+    auto* dialog = new AugmentDialog(currentRow() >= 0 ? 1 : 0, proxy_->rowCount(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        QList<int> rows;
+        if (dialog->allShown()) {
+            for (int r = 0; r < proxy_->rowCount(); ++r) rows << proxy_->mapToSource(proxy_->index(r, 0)).row();
+        } else if (currentRow() >= 0) {
+            rows << currentRow();
+        }
+        startAugment(rows, dialog->conditionSpecs(), dialog->seed());
+    });
+    dialog->open();
+}
+
+bool PromptLibraryWidget::startAugment(const QList<int>& sourceRows, const QStringList& specs, unsigned seed) {
+    if (isAugmenting()) {
+        emit statusMessage("An augmentation is already running");
+        return false;
+    }
+    data::AugmentOptions options;
+    options.seed = seed;
+    try {
+        for (const QString& spec : specs) options.conditions.push_back(data::parseAcousticCondition(spec.toStdString()));
+    } catch (const std::exception& e) {
+        emit statusMessage(QString("Augment: %1").arg(e.what()));
+        return false;
+    }
+    std::vector<data::PromptItem> items;
+    QStringList skipped;
+    for (int row : sourceRows) {
+        if (row < 0 || row >= model_->rowCount()) continue;
+        const PromptEntry& e = model_->entry(row);
+        if (e.transcript.trimmed().isEmpty()) {
+            skipped << QString("%1: not augmented, it has no transcript yet").arg(e.id);
+            continue;
+        }
+        data::PromptItem item;
+        item.id = e.id.toStdString();
+        item.audio = item.audio_path = e.path.toStdString();
+        item.transcript = e.transcript.toStdString();
+        item.split = e.split.toStdString();
+        for (const QString& t : e.tags) item.tags.push_back(t.toStdString());
+        item.voice = e.voice.toStdString();
+        items.push_back(std::move(item));
+    }
+    if (!skipped.isEmpty()) emit importProblems(skipped);
+    if (items.empty() || options.conditions.empty()) {
+        emit statusMessage(options.conditions.empty() ? "Augment: no condition chosen" : "Augment: no prompt with a transcript to augment");
+        return false;
+    }
+    const QString base = workspace_ + "/augmented/" + QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss");
+    QString out = base;
+    for (int n = 2; QFileInfo::exists(out); ++n) out = QString("%1-%2").arg(base).arg(n);
+    QDir().mkpath(QFileInfo(out).absolutePath());
+
+    auto job = std::make_shared<AugmentJob>();
+    job->total = int(items.size() * options.conditions.size());
+    options.progress = [job](int done, int) { job->done = done; };
+    options.abort = [job] { return job->cancel.load(); };
+    augmentJob_ = job;
+    augmentBar_->setRange(0, job->total);
+    augmentBar_->setValue(0);
+    augmentLabel_->setText(QString("Augmenting %1 prompt(s) × %2 condition(s)…").arg(items.size()).arg(options.conditions.size()));
+    augmentBox_->show();
+    augmentTimer_->start();
+    emit statusMessage(augmentLabel_->text());
+    runInBackground(
+        this,
+        [items = std::move(items), out, options = std::move(options)] {
+            const data::AugmentReport r = data::augmentPrompts(items, out.toStdString(), options);
+            // Headers probed and loudness measured here, off the GUI thread.
+            auto entries = PromptLibraryModel::readManifest(QString::fromStdString(r.manifest_path));
+            for (auto& e : entries) e.source = "augmented";
+            return std::make_pair(std::move(entries), QString::fromStdString(r.manifest_path));
+        },
+        [this](std::pair<std::vector<PromptEntry>, QString> result) {
+            endAugment();
+            const int n = int(result.first.size());
+            const int first = model_->addEntries(std::move(result.first));
+            selectRow(first);
+            emit statusMessage(QString("Augmented: %1 new prompt(s) in %2").arg(n).arg(QFileInfo(result.second).absolutePath()));
+            emit augmentFinished(n, result.second);
+        },
+        [this](const QString& error) {
+            endAugment();
+            emit statusMessage("Augment: " + error);
+            emit augmentFailed(error);
+        });
+    return true;
+}
+
+void PromptLibraryWidget::cancelAugment() {
+    if (augmentJob_) augmentJob_->cancel = true;
+}
+
+void PromptLibraryWidget::pollAugment() {
+    if (!augmentJob_) return;
+    augmentBar_->setValue(augmentJob_->done);
+}
+
+void PromptLibraryWidget::endAugment() {
+    augmentTimer_->stop();
+    augmentJob_.reset();
+    augmentBox_->hide();
+}
+
+QString PromptLibraryWidget::augmentStatus() const {
+    return isAugmenting() ? QString("%1 %2/%3").arg(augmentLabel_->text()).arg(augmentJob_->done).arg(augmentJob_->total) : QString();
 }
 
 int PromptLibraryWidget::meterLevel() const { return meter_->value(); }

@@ -3,13 +3,17 @@
 // folders and JSONL manifests (buttons or drag and drop), recording from a chosen microphone
 // (Ctrl+R starts/stops; live peak meter, duration counter at 5 Hz, clipping warning), speech
 // synthesis with a voice picker, a waveform / log-mel spectrogram preview with playhead and click
-// to seek, Space plays and Esc stops. GUI thread only; the recorder is pumped from a GUI timer
-// (PortAudio's thread only touches the core's ring buffer).
+// to seek, Space plays and Esc stops. "Augment…" (AugmentDialog) puts the selected or the shown
+// prompts under acoustic conditions (core/data/PromptAugmentation.h) on a worker thread, with a
+// progress bar and Cancel; the new clips (WORKSPACE/augmented/<time>/) join the library tagged with
+// their condition. GUI thread only; the recorder is pumped from a GUI timer (PortAudio's thread only
+// touches the core's ring buffer).
 
 #include "widgets/prompts/PromptLibraryModel.h"
 
 #include <QWidget>
 
+#include <atomic>
 #include <memory>
 
 class QAction;
@@ -66,12 +70,28 @@ public:
     /// Refreshes the input-device and voice lists.
     void refreshDevices();
 
+    /// Opens the Augment dialog (window-modal, not blocking); its OK starts startAugment().
+    void openAugmentDialog();
+    /// Augments the prompts of `sourceRows` under `specs` (AcousticCondition.h) on a worker thread,
+    /// into WORKSPACE/augmented/<time>/. Returns false (and says why in statusMessage) when the
+    /// specs do not parse, no row has a transcript, or an augmentation is already running. Rows
+    /// without a transcript are left out (reported through importProblems).
+    bool startAugment(const QList<int>& sourceRows, const QStringList& specs, unsigned seed);
+    bool isAugmenting() const { return augmentJob_ != nullptr; }
+    /// Asks the running augmentation to stop; nothing of it is kept.
+    void cancelAugment();
+    /// The progress line under the filter while augmenting ("" otherwise).
+    QString augmentStatus() const;
+
 signals:
     /// A prompt was chosen for the Ask screen (double click).
     void promptActivated(int sourceRow);
     void statusMessage(const QString& message);
     /// An import left files out: one line per problem, naming the file (for the Log panel).
     void importProblems(const QStringList& problems);
+    /// An augmentation added `rows` prompts (from `manifest`), or failed / was cancelled.
+    void augmentFinished(int rows, const QString& manifest);
+    void augmentFailed(const QString& message);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* e) override;
@@ -83,6 +103,8 @@ private:
     void play();
     void synthesize();
     void pollRecorder();
+    void pollAugment();
+    void endAugment();
 
     PromptLibraryModel* model_;
     QSortFilterProxyModel* proxy_;
@@ -108,6 +130,16 @@ private:
     int uiTicks_ = 0;
     QString workspace_;
     QList<QAction*> actions_;
+    /// Progress of the running augmentation, shared with its worker.
+    struct AugmentJob {
+        std::atomic<int> done{0}, total{0};
+        std::atomic<bool> cancel{false};
+    };
+    std::shared_ptr<AugmentJob> augmentJob_;
+    QWidget* augmentBox_;
+    QLabel* augmentLabel_;
+    QProgressBar* augmentBar_;
+    QTimer* augmentTimer_;
 };
 
 }  // namespace xopd::widgets
