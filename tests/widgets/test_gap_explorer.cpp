@@ -84,6 +84,12 @@ private slots:
             QCOMPARE(w.groupTable()->item(g, 0)->text(), order[g]);
             for (int c = 0; c < 2; ++c) QVERIFY(std::abs(d->cell(c, g) - expected[g][c]) < 1e-9);
         }
+        // Every cell's value is written on it (plus the selection frame).
+        QCOMPARE(w.heatPlot()->itemCount(), 3 * 2 + 1);
+        QStringList labels;
+        for (int i = 0; i < w.heatPlot()->itemCount(); ++i)
+            if (auto* text = qobject_cast<QCPItemText*>(w.heatPlot()->item(i))) labels << text->text();
+        QCOMPARE(labels, (QStringList{"+0.200", "+0.400", "+0.800", "+0.200", "+0.025", "+0.000"}));
         QCOMPARE(w.groupTable()->item(3, 0)->text(), QString("(all)"));
         QCOMPARE(w.groupTable()->item(0, 6)->text(), QString("0.400"));  // irish, gap after
 

@@ -2,6 +2,7 @@
 
 #include "core/session/GapExplorer.h"
 #include "widgets/common/Background.h"
+#include "widgets/tokens/TokenMetrics.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -101,7 +102,14 @@ GapExplorerWidget::GapExplorerWidget(QWidget* parent) : QWidget(parent) {
     scale_->setType(QCPAxis::atRight);
     scale_->axis()->setLabel("gap (nats/token)");
     map_->setColorScale(scale_);
-    map_->setGradient(QCPColorGradient::gpPolar);  // blue (speech better) – white – red (speech hurts)
+    // The token view's colour-blind-friendly diverging palette, white at 0: orange where speech hurts
+    // (gap > 0), blue where it helps.
+    QCPColorGradient gradient;
+    gradient.clearColorStops();
+    gradient.setColorStopAt(0.0, divergingColor(1.0, 1.0));
+    gradient.setColorStopAt(0.5, Qt::white);
+    gradient.setColorStopAt(1.0, divergingColor(-1.0, 1.0));
+    map_->setGradient(gradient);
     map_->setInterpolate(false);
     plot_->yAxis->setRangeReversed(true);  // the first (largest-gap) group on top
     plot_->xAxis->setLabel("checkpoint");
@@ -129,6 +137,9 @@ GapExplorerWidget::GapExplorerWidget(QWidget* parent) : QWidget(parent) {
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(groups_);
     top->addWidget(plot_);
+    top->setStretchFactor(0, 1);
+    top->setStretchFactor(1, 1);
+    plot_->setMinimumWidth(360);
     auto* bottom = new QWidget(this);
     auto* bottomLayout = new QVBoxLayout(bottom);
     bottomLayout->setContentsMargins(0, 0, 0, 0);
@@ -213,6 +224,7 @@ bool GapExplorerWidget::compute() {
 
 void GapExplorerWidget::showTable(const eval::GapTable& table) {
     table_ = table;
+    setGrouping(q(eval::groupFieldName(table_.by)));
     fillGroupTable();
     fillHeatMap();
     listed_.clear();
@@ -271,6 +283,20 @@ void GapExplorerWidget::fillHeatMap() {
     plot_->yAxis->setTicker(yt);
     plot_->xAxis->setRange(-0.5, nc - 0.5);
     plot_->yAxis->setRange(-0.5, ng - 0.5);
+    // Each cell's value written on it, and a frame that marks the selected cell.
+    plot_->clearItems();
+    for (int g = 0; g < ng; ++g)
+        for (int c = 0; c < nc; ++c) {
+            auto* label = new QCPItemText(plot_);
+            label->position->setCoords(c, g);
+            const double v = table_.groups[size_t(g)].cells[size_t(c)].gap;
+            label->setText(QString::asprintf("%+.3f", v));
+            label->setColor(wantsWhiteText(divergingColor(-v, extent)) ? Qt::white : Qt::black);
+            label->setClipToAxisRect(true);
+        }
+    selection_ = new QCPItemRect(plot_);
+    selection_->setPen(QPen(Qt::black, 2));
+    selection_->setVisible(false);
     plot_->replot();
 }
 
@@ -290,6 +316,10 @@ void GapExplorerWidget::selectCell(int group, int checkpoint) {
         return;
     group_ = group;
     checkpoint_ = checkpoint;
+    selection_->topLeft->setCoords(checkpoint - 0.5, group - 0.5);
+    selection_->bottomRight->setCoords(checkpoint + 0.5, group + 0.5);
+    selection_->setVisible(true);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
     const auto& row = table_.outcomes[size_t(checkpoint)];
     listed_ = table_.groups[size_t(group)].clips;
     std::stable_sort(listed_.begin(), listed_.end(),

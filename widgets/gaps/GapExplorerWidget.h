@@ -6,8 +6,9 @@
 // session::exploreGaps (xopd eval --by does the same) and shows
 //   - a table: one row per group, sorted by the gap of the last checkpoint (largest first), with
 //     S %, T % and the gap (nats/token) per checkpoint, then n;
-//   - a heat map (QCPColorMap): groups × checkpoints, colour = gap (symmetric scale around 0,
-//     red = speech hurts), groups in the table's order from the top;
+//   - a heat map (QCPColorMap): groups × checkpoints, colour = gap (the token view's diverging
+//     palette, symmetric around 0: orange = speech hurts, blue = it helps), each cell's value written on it, groups in the table's order from the
+//     top, the selected cell framed;
 //   - the clips of the selected cell (a click on a heat-map cell or a table row): id, transcript,
 //     reference, answers to speech and to text, gap; "Listen A/B" (or a double click) sends the
 //     clip and its contrast (eval::contrastClip: the same question where speech hurts least, or the
@@ -25,6 +26,7 @@
 
 class QCPColorMap;
 class QCPColorScale;
+class QCPItemRect;
 class QCustomPlot;
 class QComboBox;
 class QLabel;
@@ -109,6 +111,7 @@ private:
     QCustomPlot* plot_;
     QCPColorMap* map_;
     QCPColorScale* scale_;
+    QCPItemRect* selection_ = nullptr;  ///< frame around the selected cell
     QTableWidget* clips_;
     QPushButton* listen_;
 };
