@@ -117,6 +117,7 @@ private slots:
             json row{{"id", kClips[i].id}, {"audio", "audio/" + kClips[i].id + ".wav"}, {"transcript", kClips[i].transcript},
                      {"reference", prompts_[i].reference}, {"split", "eval"}, {"tags", kClips[i].tags}};
             if (!kClips[i].voice.is_null()) row["voice"] = kClips[i].voice;
+            if (i % 3 == 0) row["condition"] = "snr=10dB,noise=white";  // as `xopd prompts augment` tags a clip
             m << row.dump() << "\n";
         }
         m << json{{"id", "noref"}, {"audio", "audio/c0.wav"}, {"transcript", "no reference"}, {"split", "eval"}}.dump() << "\n";
@@ -217,6 +218,13 @@ private slots:
         for (size_t i = 0; i < clips.size(); ++i) QCOMPARE(clips[i].groups, std::vector<std::string>{expected[i]});
         QCOMPARE(eval::rateBucket(0.49), std::string("0.0-0.5 w/s"));
         QVERIFY(!test::errorOf([] { eval::rateBucket(-1.0); }).isEmpty());
+    }
+
+    // Conditions (augmented clips) group like any other field; clips as recorded are in "(none)".
+    void conditionGroups() {
+        const auto clips = session::gapClips(request("condition"));
+        for (size_t i = 0; i < clips.size(); ++i)
+            QCOMPARE(clips[i].groups, i % 3 == 0 ? std::vector<std::string>{"snr=10dB,noise=white"} : std::vector<std::string>{});
     }
 
     // Tags: a clip is in each of its tags' groups, a clip without tags in "(none)"; sorting by the
