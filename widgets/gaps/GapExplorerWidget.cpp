@@ -243,7 +243,7 @@ void GapExplorerWidget::fillGroupTable() {
     groups_->clear();
     groups_->setColumnCount(2 + 3 * nc);
     QStringList head{q(eval::groupFieldName(table_.by))};
-    for (const auto& c : table_.checkpoints) head << "S % " + q(c) << "T % " + q(c) << "gap " + q(c);
+    for (const auto& c : table_.checkpoints) head << "S %\n" + q(c) << "T %\n" + q(c) << "gap\n" + q(c);
     head << "n";
     groups_->setHorizontalHeaderLabels(head);
     std::vector<const eval::GapGroup*> rows;
