@@ -9,6 +9,7 @@
 #include "core/distill/Knobs.h"
 #include "core/distill/LrSchedule.h"
 #include "core/distill/Objectives.h"
+#include "core/distill/RankStepTimes.h"
 #include "core/distill/divergence/Divergence.h"
 
 #include <torch/optim/adamw.h>
@@ -467,7 +468,7 @@ StepOutput Trainer::stepOnce() {
         for (int64_t i : dp::gatherShards(*group_, batch_indices_, shard_offset_, promptsPerStep()))
             ids.push_back(prompts_[size_t(i)].id);
         out.metrics.json["dp/batch"] = ids.dump();
-        out.metrics.json["dp/rank_step_s"] = nlohmann::json(dp::gatherValues(*group_, step_s)).dump();
+        out.metrics.json[kRankStepSecondsKey] = rankStepSecondsJson(dp::gatherValues(*group_, step_s));
     }
     return out;
 }
