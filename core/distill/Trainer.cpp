@@ -2,6 +2,7 @@
 
 #include "core/common/Error.h"
 #include "core/common/Json.h"
+#include "core/common/TensorArchive.h"
 #include "core/common/TorchSave.h"
 #include "core/distill/DataOrder.h"
 #include "core/serve/TeacherClient.h"
@@ -617,8 +618,7 @@ void Trainer::loadState(const std::string& folder) {
     const std::string statePath = folder + "/trainer_state.json";
     const auto j = readJsonFile(statePath);
     try {
-        std::vector<torch::Tensor> tensors;
-        torch::load(tensors, folder + "/trainable.pt");
+        const auto tensors = loadTensorListArchive(folder + "/trainable.pt");
         const auto names = j.at("trainable");
         XOPD_CHECK(tensors.size() == names.size() + 1,
                    "'" << folder << "/trainable.pt': holds " << tensors.size() << " tensors, trainer_state.json names "
