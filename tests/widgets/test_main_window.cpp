@@ -7,6 +7,7 @@
 // a key); docks saved and restored through QSettings and Ctrl+Z undo; the dark palette; a missing
 // demo kit reported in a banner that names `xopd demo-kit build`. Waits use QSignalSpy::wait /
 // QTRY_*; nothing asserts a duration.
+#include "tests/support/FakeKit.h"
 #include "tests/support/WidgetTestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/run/CheckpointFolders.h"
@@ -57,13 +58,7 @@ namespace {
 
 /// A window on a fresh workspace with no demo kit (toy models), saved layout ignored.
 std::unique_ptr<MainWindow> makeWindow(const QString& workspace, bool restore = false) {
-    WorkbenchOptions o;
-    o.workspace = workspace;
-    o.demoKit = workspace + "/no-demo-kit-here";
-    o.restoreLayout = restore;
-    auto w = std::make_unique<MainWindow>(o);
-    w->show();
-    return w;
+    return test::makeTestWindow(workspace, {}, true, restore);
 }
 
 bool waitForState(RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
@@ -106,27 +101,11 @@ private slots:
         // A kit folder with the parts openDemoKit checks and a two-clip prompt set.
         QTemporaryDir ws;
         QDir kit(ws.filePath("kit"));
-        for (const char* d : {"teacher", "student", "prompts/audio"}) QVERIFY(kit.mkpath(d));
-        auto touch = [&](const QString& f, const QByteArray& text) {
-            QFile file(kit.filePath(f));
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            file.write(text);
-        };
-        touch("kit.json", "{}");
-        for (const char* m : {"teacher", "student"}) {
-            touch(QString("%1/config.json").arg(m), "{}");
-            touch(QString("%1/model.safetensors").arg(m), "x");
-        }
-        audio::AudioClip clip;
-        clip.sample_rate = 16000;
-        clip.samples.assign(8000, 0.f);
-        for (size_t i = 0; i < clip.samples.size(); ++i) clip.samples[i] = 0.3f * float(std::sin(0.05 * double(i)));
-        audio::writeAudioFile(kit.filePath("prompts/audio/q.wav").toStdString(), clip, audio::AudioFileFormat::WavPcm16);
-        touch("prompts/train.jsonl",
+        test::writeFakeKit(kit.absolutePath(),
               "{\"id\":\"q1\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is one plus one\",\"reference\":\"two\",\"split\":\"train\"}\n"
-              "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is two plus two\",\"reference\":\"four\",\"split\":\"train\"}\n");
-        touch("prompts/eval.jsonl",
-              "{\"id\":\"q3\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is one plus two\",\"reference\":\"three\",\"split\":\"eval\"}\n");
+              "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is two plus two\",\"reference\":\"four\",\"split\":\"train\"}\n",
+              "{\"id\":\"q3\",\"audio\":\"audio/q.wav\",\"transcript\":\"what is one plus two\",\"reference\":\"three\",\"split\":\"eval\"}\n",
+              {{"audio/q.wav", test::sineClip(127.3, 8000, 0.3f)}});
         WorkbenchOptions o;
         o.workspace = ws.filePath("workspace");
         o.demoKit = kit.absolutePath();

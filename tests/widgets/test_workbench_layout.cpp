@@ -11,6 +11,7 @@
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/prompts/PromptLibraryWidget.h"
 #include "widgets/run/LogPanel.h"
+#include "tests/support/FakeKit.h"
 
 #include <QApplication>
 #include <QDir>
@@ -38,20 +39,10 @@ using namespace xopd::widgets;
 namespace {
 
 std::unique_ptr<MainWindow> makeWindow(const QString& workspace, const QString& kit = {}) {
-    WorkbenchOptions o;
-    o.workspace = workspace;
-    o.demoKit = kit.isEmpty() ? workspace + "/no-demo-kit-here" : kit;
-    o.restoreLayout = false;
-    return std::make_unique<MainWindow>(o);
+    return test::makeTestWindow(workspace, kit, /*show=*/false);
 }
 
-audio::AudioClip tone(double hz, int samples = 16000) {
-    audio::AudioClip clip;
-    clip.sample_rate = 16000;
-    clip.samples.resize(size_t(samples));
-    for (size_t i = 0; i < clip.samples.size(); ++i) clip.samples[i] = 0.5f * float(std::sin(2 * M_PI * hz * double(i) / 16000));
-    return clip;
-}
+audio::AudioClip tone(double hz, int samples = 16000) { return test::sineClip(hz, samples); }
 
 /// WCAG 2 relative luminance and contrast ratio.
 double luminance(const QColor& c) {
@@ -63,11 +54,7 @@ double contrast(const QColor& a, const QColor& b) {
     return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
 }
 
-void writeAll(const QString& path, const QByteArray& text) {
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(text);
-}
+void writeAll(const QString& path, const QByteArray& text) { test::writeTextFile(path, text); }
 
 }  // namespace
 
@@ -133,15 +120,10 @@ private slots:
     void theKitShowsALoadingIndicator() {
         QTemporaryDir ws;
         QDir kit(ws.filePath("kit"));
-        for (const char* d : {"teacher", "student", "prompts/audio"}) QVERIFY(kit.mkpath(d));
-        writeAll(kit.filePath("kit.json"), "{}");
-        for (const char* m : {"teacher", "student"}) {
-            writeAll(kit.filePath(QString("%1/config.json").arg(m)), "{}");
-            writeAll(kit.filePath(QString("%1/model.safetensors").arg(m)), "x");
-        }
-        audio::writeAudioFile(kit.filePath("prompts/audio/q.wav").toStdString(), tone(300), audio::AudioFileFormat::WavPcm16);
-        writeAll(kit.filePath("prompts/train.jsonl"), "{\"id\":\"q1\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"train\"}\n");
-        writeAll(kit.filePath("prompts/eval.jsonl"), "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"eval\"}\n");
+        test::writeFakeKit(kit.absolutePath(),
+                           "{\"id\":\"q1\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"train\"}\n",
+                           "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"eval\"}\n",
+                           {{"audio/q.wav", tone(300)}});
         auto w = makeWindow(ws.filePath("workspace"), kit.absolutePath());
         QSignalSpy loaded(w.get(), &MainWindow::demoKitLoaded);
         // The read runs on a worker thread and comes back through the event loop: until then the

@@ -4,6 +4,7 @@
 // run's first measured steps; changing Source keeps max steps; Start with a missing model refuses
 // before a run folder exists; a run that fails while loading its models shows "failed" in the
 // history; the token view shows one sample number. Waits use QSignalSpy / QTRY_*; no timings.
+#include "tests/support/FakeKit.h"
 #include "tests/support/WidgetTestHelpers.h"
 #include "core/audio/AudioFile.h"
 #include "core/distill/Knobs.h"
@@ -36,13 +37,7 @@ using namespace xopd::widgets;
 namespace {
 
 std::unique_ptr<MainWindow> makeWindow(const QString& workspace, const QString& kit = {}) {
-    WorkbenchOptions o;
-    o.workspace = workspace;
-    o.demoKit = kit.isEmpty() ? workspace + "/no-demo-kit-here" : kit;
-    o.restoreLayout = false;
-    auto w = std::make_unique<MainWindow>(o);
-    w->show();
-    return w;
+    return test::makeTestWindow(workspace, kit);
 }
 
 bool waitForState(RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
@@ -190,23 +185,10 @@ private slots:
         // A kit whose parts are there but whose weights are not: the run starts and fails loading.
         QTemporaryDir ws;
         QDir kit(ws.filePath("kit"));
-        for (const char* d : {"teacher", "student", "prompts/audio"}) QVERIFY(kit.mkpath(d));
-        auto touch = [&](const QString& f, const QByteArray& text) {
-            QFile file(kit.filePath(f));
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            file.write(text);
-        };
-        touch("kit.json", "{}");
-        for (const char* m : {"teacher", "student"}) {
-            touch(QString("%1/config.json").arg(m), "{}");
-            touch(QString("%1/model.safetensors").arg(m), "x");
-        }
-        audio::AudioClip clip;
-        clip.sample_rate = 16000;
-        clip.samples.assign(1600, 0.1f);
-        audio::writeAudioFile(kit.filePath("prompts/audio/q.wav").toStdString(), clip, audio::AudioFileFormat::WavPcm16);
-        touch("prompts/train.jsonl", "{\"id\":\"q1\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"train\"}\n");
-        touch("prompts/eval.jsonl", "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"eval\"}\n");
+        test::writeFakeKit(kit.absolutePath(),
+                           "{\"id\":\"q1\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"train\"}\n",
+                           "{\"id\":\"q2\",\"audio\":\"audio/q.wav\",\"transcript\":\"hi\",\"split\":\"eval\"}\n",
+                           {{"audio/q.wav", test::sineClip(200, 1600, 0.1f)}});
         auto w = makeWindow(ws.filePath("workspace"), kit.absolutePath());
         QCOMPARE(w->setupScreen()->source(), RunSetupWidget::Source::DemoKit);
         QVERIFY(w->startNewRun());

@@ -10,6 +10,7 @@
 #include "core/run/RunStore.h"
 #include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
+#include "tests/support/ToneManifest.h"
 
 #include <QDirIterator>
 #include <QTemporaryDir>
@@ -53,19 +54,7 @@ private slots:
         qwen3_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3").toStdString(), model::ModelKind::Qwen3Text));
         moe_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("qwen3-moe").toStdString(),
                                                                 model::ModelKind::Qwen3MoeText, {}, 64 * 1024));
-        // Four spoken prompts (tones stand in for speech: the models are random).
-        QDir().mkpath(dir_.filePath("audio"));
-        std::ofstream m((manifest_ = dir_.filePath("prompts.jsonl")).toStdString());
-        for (int i = 0; i < 4; ++i) {
-            audio::AudioClip clip;
-            clip.sample_rate = 16000;
-            clip.samples = test::sineTone(220.0 * (i + 1), 1.0, 16000);
-            const std::string wav = "audio/q" + std::to_string(i) + ".wav";
-            audio::writeAudioFile(dir_.filePath(QString::fromStdString(wav)).toStdString(), clip, audio::AudioFileFormat::WavPcm16);
-            m << json{{"id", "q" + std::to_string(i)}, {"audio", wav}, {"transcript", "the thing " + std::to_string(i)},
-                      {"reference", "in"}, {"split", "train"}}.dump()
-              << "\n";
-        }
+        manifest_ = test::writeToneManifest(dir_.path(), 4, /*reference=*/true);
     }
 
     void inspectReadsEveryFamily_data() {

@@ -10,6 +10,7 @@
 #include "core/run/CheckpointFolders.h"
 #include "core/run/RunController.h"
 #include "core/run/RunStore.h"
+#include "tests/support/FailedStart.h"
 #include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
 
@@ -318,11 +319,8 @@ private slots:
         QTemporaryDir tmp;
         RunOptions o;
         o.run_dir = tmp.filePath("run").toStdString();
-        o.factory = [](const distill::DistillConfig&) -> std::shared_ptr<distill::RunModels> {
-            throw xopd::Error("'/models/student': config.json is missing");
-        };
         Recorder rec;
-        RunController c(test::toyRunConfig({3, 16, 10, 4, 2}), o);
+        RunController c(test::toyRunConfig({3, 16, 10, 4, 2}), test::withFailingModels(o));
         c.addObserver(&rec);
         c.start();
         c.wait();
@@ -336,16 +334,7 @@ private slots:
         QTemporaryDir tmp;
         RunOptions o;
         o.run_dir = tmp.filePath("run").toStdString();
-        {
-            RunOptions broken = o;
-            broken.factory = [](const distill::DistillConfig&) -> std::shared_ptr<distill::RunModels> {
-                throw xopd::Error("'/models/student': config.json is missing");
-            };
-            RunController c(test::toyRunConfig({3, 16, 10, 4, 2}), broken);
-            c.start();
-            c.wait();
-            QCOMPARE(c.state(), RunState::Failed);
-        }
+        QCOMPARE(test::runFailedStart(o.run_dir, {3, 16, 10, 4, 2}), RunState::Failed);
         const auto summary = RunReader::summarize(o.run_dir);
         QCOMPARE(QString::fromStdString(summary.state), QString("failed"));
         RunController fixed(test::toyRunConfig({2, 16, 10, 4, 2}), o);  // no "already holds a run"

@@ -14,6 +14,7 @@
 #include "core/run/RunStore.h"
 #include "tests/support/ServeProcess.h"
 #include "tests/support/TestSupport.h"
+#include "tests/support/ToneManifest.h"
 
 #include <QDir>
 #include <QFile>
@@ -64,19 +65,7 @@ private slots:
         model::RandomWeightOptions wo;
         wo.seed = 5;
         teacher_ = QString::fromStdString(model::buildTinyChatModel(dir_.filePath("teacher").toStdString(), model::ModelKind::Qwen2Text, wo));
-        QDir().mkpath(dir_.filePath("audio"));
-        std::ofstream m((manifest_ = dir_.filePath("prompts.jsonl")).toStdString());
-        for (int i = 0; i < 4; ++i) {
-            audio::AudioClip clip;
-            clip.sample_rate = 16000;
-            clip.samples = test::sineTone(220.0 * (i + 1), 1.0, 16000);
-            const std::string wav = "audio/q" + std::to_string(i) + ".wav";
-            audio::writeAudioFile(dir_.filePath(QString::fromStdString(wav)).toStdString(), clip, audio::AudioFileFormat::WavPcm16);
-            m << json{{"id", "q" + std::to_string(i)}, {"audio", wav}, {"transcript", "the thing " + std::to_string(i)},
-                      {"split", "train"}}.dump()
-              << "\n";
-        }
-        m.close();
+        manifest_ = test::writeToneManifest(dir_.path(), 4, /*reference=*/false);
         QVERIFY2(server_.start({"--model", teacher_, "--api-key-env", "XOPD_TEACHER_KEY"}, {"XOPD_TEACHER_KEY=k-123"}),
                  qPrintable(server_.output()));
     }

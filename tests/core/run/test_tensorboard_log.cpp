@@ -14,6 +14,7 @@
 #include "core/run/RunStore.h"
 #include "core/run/TensorBoardWriter.h"
 #include "core/run/TfRecordWriter.h"
+#include "tests/support/FailedStart.h"
 #include "tests/support/TestHelpers.h"
 #include "tests/support/TestSupport.h"
 
@@ -228,16 +229,7 @@ private slots:
         QTemporaryDir tmp;
         RunOptions o;
         o.run_dir = tmp.filePath("run").toStdString();
-        {
-            RunOptions broken = o;
-            broken.factory = [](const distill::DistillConfig&) -> std::shared_ptr<distill::RunModels> {
-                throw xopd::Error("'/models/student': config.json is missing");
-            };
-            RunController c(test::toyRunConfig({2, 16, 10, 4, 2}), broken);
-            c.start();
-            c.wait();
-            QCOMPARE(c.state(), RunState::Failed);
-        }
+        QCOMPARE(test::runFailedStart(o.run_dir, {2, 16, 10, 4, 2}), RunState::Failed);
         auto j = checkOk(o.run_dir);
         QVERIFY(!j.is_null());
         QCOMPARE(j["scalars"].get<int>(), 0);
