@@ -22,10 +22,12 @@
 #include "core/run/RunExport.h"
 #include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
+#include "core/session/Session.h"
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -42,6 +44,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace xopd::cli {
 namespace fs = std::filesystem;
@@ -100,6 +103,7 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         newline();
         if (s == RunState::Running && reason.empty()) return;
+        if (s == RunState::Failed) return;  // drive() reports a failure, once
         std::cout << "run " << runStateName(s) << (reason.empty() ? "" : ": " + reason) << "\n" << std::flush;
     }
     void onCheckpoint(int64_t step, const std::string& folder) override {
@@ -112,6 +116,12 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         newline();
         std::cerr << "xopd: " << (level == LogLevel::Warning ? "warning: " : "error: ") << message << "\n";
+        if (level > LogLevel::Warning) printed_errors_.push_back(message);
+    }
+    /// Whether `message` was already printed as an error.
+    bool printedError(const std::string& message) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return std::find(printed_errors_.begin(), printed_errors_.end(), message) != printed_errors_.end();
     }
 
 private:
@@ -129,6 +139,7 @@ private:
     int64_t first_step_ = -1;
     double first_wall_ = 0.0;
     bool need_newline_ = false;
+    std::vector<std::string> printed_errors_;
 };
 
 /// Drives a controller to completion from the CLI's main thread. Returns the exit code.
@@ -162,7 +173,11 @@ int drive(run::RunController& c, bool follower = false) {
     handlers.reset();
     c.removeObserver(&printer);
     const RunState s = c.state();
-    if (s == RunState::Failed) XOPD_FAIL("run '" << c.runDir() << "' failed: " << c.lastReason());
+    if (s == RunState::Failed) {
+        // The reason was printed as it was logged (rank 0); say it only where it was not.
+        if (!follower && printer.printedError(c.lastReason())) XOPD_FAIL("run '" << c.runDir() << "' failed (above)");
+        XOPD_FAIL("run '" << c.runDir() << "' failed: " << c.lastReason());
+    }
     const int signo = stopSignal();
     // Other ranks follow rank 0's stop (RankControl.h): exit as it does, silently.
     if (follower) return s == RunState::Finished ? 0 : signo != 0 ? 128 + signo : 1;
@@ -279,6 +294,9 @@ void addDistillCommands(CLI::App& app, Action& run) {
                 config.served_teacher.api_key_env = a->teacher_api_key_env;
                 config.validate("--teacher-url");
             }
+            // Models, kit and manifest checked before the run folder exists: a run that cannot load
+            // leaves nothing behind.
+            session::Session::requireModels(config);
             run::RunController c(config, o);
             return drive(c, follower);
         };

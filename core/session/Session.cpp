@@ -52,7 +52,9 @@ void Session::requireModels(const distill::DistillConfig& config) {
             XOPD_CHECK(fs::is_directory(side->path, ec), "the " << role << " '" << side->path << "' is not a folder");
             loadModelConfig(side->path);  // names config.json and what is wrong with it
         } else if (side->kind == distill::ModelSourceKind::Demo) {
-            demokit::openDemoKit(side->path);  // names the kit folder and the part that is missing
+            // Names the kit folder and the part that is missing; an unset path is the default kit,
+            // as the run's model loader reads it (RunModels).
+            demokit::openDemoKit(side->path.empty() ? demokit::defaultDemoKitPath() : side->path);
         }
     }
     if (config.student.kind == distill::ModelSourceKind::Hf) {

@@ -201,6 +201,19 @@ private slots:
         QVERIFY2(r2.err.contains("not a run folder"), qPrintable(r2.err));
     }
 
+    // --demo without a kit: the kit's problem said once, and no run folder left behind (a run that
+    // cannot load its models is refused before its folder is made).
+    void aMissingDemoKitIsRefusedBeforeTheRunFolder() {
+        QTemporaryDir tmp;
+        const QString kit = tmp.filePath("no-kit-here");
+        const auto r = test::runProgram(test::cliPath(), {"distill", "--demo", "--run-dir", tmp.filePath("runs/demo")},
+                                        60000, {"XOPD_DEMO_KIT=" + kit});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(kit + "/kit.json") && r.err.contains("xopd demo-kit build"), qPrintable(r.err));
+        QVERIFY2(r.err.count("kit.json") == 1 && r.out.count("kit.json") == 0, qPrintable(r.out + r.err));
+        QVERIFY(!QFileInfo::exists(tmp.filePath("runs/demo")));
+    }
+
     // "train": {"device": "cuda"} without CUDA: one line naming the problem, no C++ backtrace
     // (issue 18.8).
     void cudaWithoutCudaIsOneClearLine() {
