@@ -79,6 +79,23 @@ std::vector<LibraryPrompt> parseList(const nlohmann::json& root, const char* key
     return out;
 }
 
+/// A list of distinct, non-empty ids under `key` (absent: empty).
+std::vector<std::string> parseIdList(const nlohmann::json& root, const char* key, const std::string& file) {
+    std::vector<std::string> out;
+    if (!root.contains(key)) return out;
+    const auto& list = root.at(key);
+    XOPD_CHECK(list.is_array(), "'" << file << "': " << key << ": must be an array of ids");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < list.size(); ++i) {
+        XOPD_CHECK(list[i].is_string() && !list[i].get<std::string>().empty(),
+                   "'" << file << "': " << key << "[" << i << "]: must be a non-empty string");
+        XOPD_CHECK(seen.insert(list[i].get<std::string>()).second,
+                   "'" << file << "': " << key << "[" << i << "]: '" << list[i].get<std::string>() << "' is listed twice");
+        out.push_back(list[i].get<std::string>());
+    }
+    return out;
+}
+
 /// `path` relative to `base` when it lies under it, else as it is.
 std::string relativeIfUnder(const std::string& path, const fs::path& base) {
     const fs::path p = fs::path(path).lexically_normal();
@@ -123,12 +140,17 @@ WorkspaceLibrary readWorkspaceLibrary(const std::string& path) {
     const fs::path base = fs::absolute(fs::path(path)).parent_path();
     lib.prompts = parseList(root, "prompts", path, false, base);
     lib.kit_edits = parseList(root, "kit_edits", path, true, base);
+    lib.kit_removed = parseIdList(root, "kit_removed", path);
     return lib;
 }
 
 void writeWorkspaceLibrary(const std::string& path, const WorkspaceLibrary& library) {
     checkList(library.prompts, "prompts", path, false);
     checkList(library.kit_edits, "kit_edits", path, true);
+    std::set<std::string> removed;
+    for (const auto& id : library.kit_removed)
+        XOPD_CHECK(!id.empty() && removed.insert(id).second,
+                   "'" << path << "': kit_removed: '" << id << "' is empty or listed twice");
     const fs::path base = fs::absolute(fs::path(path)).parent_path();
     // Key order kept (ordered_json) so the file is stable and diffable.
     nlohmann::ordered_json root;
@@ -157,6 +179,7 @@ void writeWorkspaceLibrary(const std::string& path, const WorkspaceLibrary& libr
         edits.push_back(std::move(o));
     }
     root["kit_edits"] = std::move(edits);
+    root["kit_removed"] = library.kit_removed;
     std::error_code ec;
     fs::create_directories(base, ec);  // a failure shows as the write's error, naming the file
     writeFileAtomic(path, root.dump(2) + "\n");

@@ -6,13 +6,16 @@
 //    "prompts": [{"id": "rec-20261206-071500", "audio": "recordings/rec-20261206-071500.wav",
 //                 "source": "recorded", "transcript": "what is one plus one", "split": "train",
 //                 "tags": ["mine"], "voice": ""}],
-//    "kit_edits": [{"id": "q0001-en", "transcript": "…", "split": "eval", "tags": ["checked"]}]}
+//    "kit_edits": [{"id": "q0001-en", "transcript": "…", "split": "eval", "tags": ["checked"]}],
+//    "kit_removed": ["q0002-en"]}
 //
 // - prompts: every clip the workspace added (recorded, synthesized, imported files and manifests),
 //   in library order. audio is relative to the file's folder when the clip lies under it, else
 //   absolute. transcript may be empty (a fresh recording has none yet).
 // - kit_edits: the demo kit's prompts are read from the kit each start; only the ones edited in
 //   the table are kept here, by id, with the edited fields.
+// - kit_removed: ids of demo-kit prompts removed from the table; they stay out when the kit is read
+//   again (optional; an empty list when absent).
 //
 // Unlike a prompt-set manifest (PromptSet.h) this is the workspace's own state, not a training set:
 // it is written whole and atomically (AtomicFile) after each change. A file that cannot be read
@@ -53,6 +56,8 @@ struct WorkspaceLibrary {
     std::vector<LibraryPrompt> prompts;
     /// Edited demo-kit prompts (id, transcript, split, tags).
     std::vector<LibraryPrompt> kit_edits;
+    /// Ids of demo-kit prompts removed from the table.
+    std::vector<std::string> kit_removed;
 };
 
 /// WORKSPACE/prompts/library.json.

@@ -13,6 +13,7 @@
 #include "widgets/prompts/PromptLibraryModel.h"
 #include "widgets/prompts/PromptLibraryWidget.h"
 #include "widgets/run/LogPanel.h"
+#include "tests/support/FakeKit.h"
 
 #include <QApplication>
 #include <QDir>
@@ -33,52 +34,28 @@ using namespace xopd::widgets;
 
 namespace {
 
-audio::AudioClip tone(double hz, int samples = 8000) {
-    audio::AudioClip clip;
-    clip.sample_rate = 16000;
-    clip.samples.resize(size_t(samples));
-    for (size_t i = 0; i < clip.samples.size(); ++i) clip.samples[i] = 0.3f * float(std::sin(2 * M_PI * hz * double(i) / 16000));
-    return clip;
-}
+audio::AudioClip tone(double hz, int samples = 8000) { return test::sineClip(hz, samples, 0.3f); }
 
 QByteArray readAll(const QString& path) {
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
-void writeAll(const QString& path, const QByteArray& text) {
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(text);
-}
+void writeAll(const QString& path, const QByteArray& text) { test::writeTextFile(path, text); }
 
 /// A kit folder with the parts openDemoKit checks; q1 and q2 ask the same question in two voices
 /// (two different clips), q3 another one.
 void makeKit(const QString& root) {
-    QDir kit(root);
-    for (const char* d : {"teacher", "student", "prompts/audio"}) QVERIFY(kit.mkpath(d));
-    writeAll(kit.filePath("kit.json"), "{}");
-    for (const char* m : {"teacher", "student"}) {
-        writeAll(kit.filePath(QString("%1/config.json").arg(m)), "{}");
-        writeAll(kit.filePath(QString("%1/model.safetensors").arg(m)), "x");
-    }
-    audio::writeAudioFile(kit.filePath("prompts/audio/q1-en.wav").toStdString(), tone(220), audio::AudioFileFormat::WavPcm16);
-    audio::writeAudioFile(kit.filePath("prompts/audio/q1-f.wav").toStdString(), tone(330), audio::AudioFileFormat::WavPcm16);
-    audio::writeAudioFile(kit.filePath("prompts/audio/q3.wav").toStdString(), tone(440), audio::AudioFileFormat::WavPcm16);
-    writeAll(kit.filePath("prompts/train.jsonl"),
+    test::writeFakeKit(root,
              "{\"id\":\"q1-en\",\"audio\":\"audio/q1-en.wav\",\"transcript\":\"what is one plus one\",\"split\":\"train\",\"voice\":\"en\"}\n"
-             "{\"id\":\"q1-f\",\"audio\":\"audio/q1-f.wav\",\"transcript\":\"what is one plus one\",\"split\":\"train\",\"voice\":\"en+f3\"}\n");
-    writeAll(kit.filePath("prompts/eval.jsonl"),
-             "{\"id\":\"q3\",\"audio\":\"audio/q3.wav\",\"transcript\":\"what is one plus two\",\"split\":\"eval\"}\n");
+             "{\"id\":\"q1-f\",\"audio\":\"audio/q1-f.wav\",\"transcript\":\"what is one plus one\",\"split\":\"train\",\"voice\":\"en+f3\"}\n",
+             "{\"id\":\"q3\",\"audio\":\"audio/q3.wav\",\"transcript\":\"what is one plus two\",\"split\":\"eval\"}\n",
+             {{"audio/q1-en.wav", tone(220)}, {"audio/q1-f.wav", tone(330)}, {"audio/q3.wav", tone(440)}});
 }
 
 /// A window on `workspace`; with `kit`, waits until the kit's prompts are in the library.
 std::unique_ptr<MainWindow> openWindow(const QString& workspace, const QString& kit = {}) {
-    WorkbenchOptions o;
-    o.workspace = workspace;
-    o.demoKit = kit.isEmpty() ? workspace + "/no-demo-kit-here" : kit;
-    o.restoreLayout = false;
-    auto w = std::make_unique<MainWindow>(o);
+    auto w = test::makeTestWindow(workspace, kit, /*show=*/false);
     QSignalSpy loaded(w.get(), &MainWindow::demoKitLoaded);
     w->show();
     if (!kit.isEmpty()) [&] { QVERIFY(loaded.count() > 0 || loaded.wait(30000)); }();
@@ -166,6 +143,32 @@ private slots:
         QCOMPARE(lib->entry(lib->rowOf("q3")).transcript, QString("what is one plus three"));
         QCOMPARE(lib->entry(lib->rowOf("q3")).tags, QStringList{"fixed"});
         QCOMPARE(lib->entry(lib->rowOf("q1-en")).transcript, QString("what is one plus one"));
+    }
+
+    // A kit prompt removed from the table stays removed after a restart (the kit is read again at
+    // every start); switching to another workspace brings it back there.
+    void removingAKitPromptSurvivesARestart() {
+        QTemporaryDir ws;
+        makeKit(ws.filePath("kit"));
+        const QString workspace = ws.filePath("workspace");
+        {
+            auto w = openWindow(workspace, ws.filePath("kit"));
+            PromptLibraryModel* lib = w->promptLibrary();
+            QCOMPARE(lib->rowCount(), 3);
+            QVERIFY(lib->removeRows(lib->rowOf("q1-f"), 1));
+            w->close();
+        }
+        const auto kept = data::readWorkspaceLibrary(QDir(workspace).filePath("prompts/library.json").toStdString());
+        QCOMPARE(kept.kit_removed, std::vector<std::string>{"q1-f"});
+        auto w = openWindow(workspace, ws.filePath("kit"));
+        PromptLibraryModel* lib = w->promptLibrary();
+        QCOMPARE(lib->rowCount(), 2);
+        QCOMPARE(lib->rowOf("q1-f"), -1);
+        QVERIFY(lib->rowOf("q1-en") >= 0);
+        lib->clearWorkspace();
+        QCOMPARE(lib->rowCount(), 3);
+        QVERIFY(lib->rowOf("q1-f") >= 0);
+        QVERIFY(lib->workspaceLibrary().kit_removed.empty());
     }
 
     void anUnreadableLibraryIsNamedAndKept() {

@@ -96,10 +96,24 @@ bool PromptLibraryModel::setData(const QModelIndex& index, const QVariant& value
 
 bool PromptLibraryModel::removeRows(int row, int count, const QModelIndex& parent) {
     if (parent.isValid() || row < 0 || count <= 0 || row + count > int(entries_.size())) return false;
+    // A kit prompt is read from the kit at every start: removing it is remembered by id.
+    for (int r = row; r < row + count; ++r) {
+        const PromptEntry& e = entries_[size_t(r)];
+        if (!e.kit) continue;
+        const std::string id = e.id.toStdString();
+        if (std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(), id) == kitRemovedIds_.end()) kitRemovedIds_.push_back(id);
+        keepRemovedKitRow(e);
+    }
     beginRemoveRows({}, row, row + count - 1);
     entries_.erase(entries_.begin() + row, entries_.begin() + row + count);
     endRemoveRows();
     return true;
+}
+
+void PromptLibraryModel::keepRemovedKitRow(const PromptEntry& e) {
+    for (const auto& kept : kitRemovedRows_)
+        if (kept.id == e.id) return;
+    kitRemovedRows_.push_back(e);
 }
 
 QString PromptLibraryModel::uniqueId(const QString& wanted) const {
@@ -194,6 +208,15 @@ std::vector<PromptEntry> PromptLibraryModel::readManifest(const QString& manifes
 
 int PromptLibraryModel::addEntries(std::vector<PromptEntry> entries) {
     const int first = int(entries_.size());
+    // Kit prompts the workspace removed stay out (kept for clearWorkspace).
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const PromptEntry& e) {
+                                     const bool removed = e.kit && std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(),
+                                                                             e.id.toStdString()) != kitRemovedIds_.end();
+                                     if (removed) keepRemovedKitRow(e);
+                                     return removed;
+                                 }),
+                  entries.end());
     if (entries.empty()) return first;
     QSet<QString> taken;
     for (const auto& e : entries_) taken.insert(e.id);
@@ -267,6 +290,8 @@ void PromptLibraryModel::clear() {
     kitEdits_.clear();
     kitOriginals_.clear();
     unavailable_.clear();
+    kitRemovedIds_.clear();
+    kitRemovedRows_.clear();
     endResetModel();
 }
 
@@ -328,6 +353,7 @@ data::WorkspaceLibrary PromptLibraryModel::workspaceLibrary() const {
         if (!taken(lib.prompts, p.id)) lib.prompts.push_back(p);
     for (const auto& edit : kitEdits_)
         if (!taken(lib.kit_edits, edit.id) && rowOf(QString::fromStdString(edit.id)) < 0) lib.kit_edits.push_back(edit);
+    lib.kit_removed = kitRemovedIds_;
     return lib;
 }
 
@@ -350,6 +376,12 @@ QStringList PromptLibraryModel::loadWorkspaceLibrary(const data::WorkspaceLibrar
         }
     }
     addEntries(std::move(add));
+    for (const auto& id : library.kit_removed)
+        if (std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(), id) == kitRemovedIds_.end()) kitRemovedIds_.push_back(id);
+    for (int row = int(entries_.size()) - 1; row >= 0; --row)
+        if (entries_[size_t(row)].kit && std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(),
+                                                   entries_[size_t(row)].id.toStdString()) != kitRemovedIds_.end())
+            removeRows(row, 1);
     kitEdits_ = library.kit_edits;
     for (size_t row = 0; row < entries_.size(); ++row) {
         PromptEntry& e = entries_[row];
@@ -366,6 +398,11 @@ QStringList PromptLibraryModel::loadWorkspaceLibrary(const data::WorkspaceLibrar
 void PromptLibraryModel::clearWorkspace() {
     for (int row = int(entries_.size()) - 1; row >= 0; --row)
         if (!entries_[size_t(row)].kit) removeRows(row, 1);
+    // The kit prompts this workspace had removed come back.
+    kitRemovedIds_.clear();
+    std::vector<PromptEntry> back = std::move(kitRemovedRows_);
+    kitRemovedRows_.clear();
+    addEntries(std::move(back));
     for (size_t row = 0; row < entries_.size(); ++row) {
         PromptEntry& e = entries_[row];
         for (const auto& o : kitOriginals_)

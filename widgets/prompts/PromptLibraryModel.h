@@ -86,13 +86,15 @@ public:
     /// A file's entry (header probed, loudness measured) without adding it. Throws xopd::Error.
     static PromptEntry probeFile(const QString& path, const QString& source);
     /// What the workspace keeps: every prompt that is not the kit's (plus those whose audio was
-    /// missing when loaded, so they are not lost), and the edits of kit prompts.
+    /// missing when loaded, so they are not lost), the edits of kit prompts and the ids of the kit
+    /// prompts removed from the table.
     data::WorkspaceLibrary workspaceLibrary() const;
-    /// Adds a workspace's prompts and applies its kit edits (to the kit rows present and to those
-    /// added later). A prompt whose audio cannot be read is left out of the table but kept for
+    /// Adds a workspace's prompts and applies its kit edits and removals (to the kit rows present
+    /// and to those added later). A prompt whose audio cannot be read is left out of the table but kept for
     /// workspaceLibrary(); one problem line each is returned.
     QStringList loadWorkspaceLibrary(const data::WorkspaceLibrary& library);
-    /// Removes every prompt that is not the kit's and undoes the kit edits (switching workspace).
+    /// Removes every prompt that is not the kit's and undoes the kit edits and removals (switching
+    /// workspace).
     void clearWorkspace();
 
 private:
@@ -101,10 +103,14 @@ private:
     /// Applies a kit edit to `e` (remembering the kit's own values).
     void applyKitEdit(PromptEntry& e, const data::LibraryPrompt& edit);
     void rememberKitOriginal(const PromptEntry& e);
+    /// Keeps a removed kit row (once per id) for clearWorkspace.
+    void keepRemovedKitRow(const PromptEntry& e);
     std::vector<PromptEntry> entries_;
     std::vector<data::LibraryPrompt> kitEdits_;     ///< edits waiting for (or applied to) kit rows
     std::vector<data::LibraryPrompt> kitOriginals_; ///< the kit's values of edited kit rows
     std::vector<data::LibraryPrompt> unavailable_;  ///< kept prompts whose audio was missing
+    std::vector<std::string> kitRemovedIds_;         ///< kit prompts removed from the table (kept out)
+    std::vector<PromptEntry> kitRemovedRows_;        ///< those rows, to bring back on clearWorkspace
 };
 
 }  // namespace xopd::widgets

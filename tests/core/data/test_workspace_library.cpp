@@ -51,6 +51,7 @@ private slots:
         edit.split = "dev";
         edit.tags = {"checked"};
         lib.kit_edits = {edit};
+        lib.kit_removed = {"q0002-en", "q0003-f"};
         writeWorkspaceLibrary(file.toStdString(), lib);  // creates prompts/
         QVERIFY(QFileInfo::exists(file));
         QCOMPARE(QDir(ws.filePath("prompts")).entryList(QDir::Files), QStringList{"library.json"});  // no temporary left
@@ -75,6 +76,7 @@ private slots:
         QCOMPARE(back.kit_edits[0].transcript, edit.transcript);
         QCOMPARE(back.kit_edits[0].split, std::string("dev"));
         QCOMPARE(back.kit_edits[0].tags, edit.tags);
+        QCOMPARE(back.kit_removed, lib.kit_removed);
 
         // The workspace moved: relative paths follow it.
         QVERIFY(QDir().rename(ws.filePath("prompts"), ws.filePath("moved")));
@@ -87,6 +89,7 @@ private slots:
         const auto lib = readWorkspaceLibrary(ws.filePath("prompts/library.json").toStdString());
         QVERIFY(lib.prompts.empty());
         QVERIFY(lib.kit_edits.empty());
+        QVERIFY(lib.kit_removed.empty());
     }
 
     void badFilesNameTheFileAndTheEntry_data() {
@@ -107,6 +110,9 @@ private slots:
         QTest::newRow("duplicate id") << head + R"("prompts":[{"id":"a","audio":"a.wav"},{"id":"a","audio":"b.wav"}]})"
                                       << "prompts[1]: id: 'a' is used twice";
         QTest::newRow("bad edit") << head + R"("kit_edits":[{"id":"q","split":"x"}]})" << "kit_edits[0]: split";
+        QTest::newRow("removed not array") << head + R"("kit_removed":"q1"})" << "kit_removed: must be an array";
+        QTest::newRow("removed not id") << head + R"("kit_removed":["q1",3]})" << "kit_removed[1]: must be a non-empty string";
+        QTest::newRow("removed twice") << head + R"("kit_removed":["q1","q1"]})" << "kit_removed[1]: 'q1' is listed twice";
     }
     void badFilesNameTheFileAndTheEntry() {
         QFETCH(QString, content);
