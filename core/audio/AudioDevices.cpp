@@ -300,6 +300,7 @@ struct PlayCommand {
     std::int64_t end = 0;    ///< frame to stop at (exclusive; ≤ the source's length)
     std::int64_t fade = 0;   ///< fade-in (jump) or crossfade (switch) frames
     bool fade_out = false;   ///< fade out over `fade` frames before `end` (a loop border)
+    std::int64_t loop_start = -1;  ///< ≥ 0: at `end` go on from this frame, faded in (an A–B loop)
 };
 
 /// What the playback callback touches: atomics, and its own fields while the stream runs.
@@ -308,6 +309,7 @@ struct PlaybackState {
     std::atomic<std::int64_t> position{0};             ///< clip frame of the next sample
     std::atomic<std::int64_t> played{0};               ///< frames handed since the last jump
     std::atomic<bool> finished{false};                 ///< the callback returned paComplete
+    std::atomic<std::int64_t> loops{0};                ///< loop wraps since the last command
     double rate = 0;                                   ///< the stream's rate (set while stopped)
 
     // Callback-only while the stream runs (the owner resets them while it is stopped).
@@ -318,6 +320,7 @@ struct PlaybackState {
     std::int64_t xfade_done = 0;       ///< frames of the crossfade done
     std::int64_t lead = 0;             ///< silent frames still to play before the clip (a start)
     std::int64_t tail = -1;            ///< silent frames still to play after the end (−1: not there)
+    bool wrapped = false;              ///< the current command looped back at least once (fade-in)
 };
 
 /// The sample of `c` at clip frame `pos` (gain, fade-in since the jump, fade-out before the end),
@@ -341,6 +344,8 @@ int playbackCallback(const void*, void* output, unsigned long frames, const PaSt
             st->pos = std::max<std::int64_t>(0, c->start);
             st->since_start = 0;
             st->tail = -1;
+            st->wrapped = false;
+            st->loops.store(0, std::memory_order_relaxed);
             st->played.store(0, std::memory_order_relaxed);
             st->position.store(st->pos, std::memory_order_release);  // a reader never sees the old clip's
         } else {  // a switch: both clips at the same frame, crossfaded
@@ -348,6 +353,7 @@ int playbackCallback(const void*, void* output, unsigned long frames, const PaSt
             st->cur = c;
             st->xfade_done = 0;
             st->tail = -1;
+            st->wrapped = false;
         }
     }
     unsigned long i = 0;
@@ -356,6 +362,15 @@ int playbackCallback(const void*, void* output, unsigned long frames, const PaSt
     const unsigned long lead = i;
     for (; i < frames && !done; ++i) {
         const PlayCommand& c = *st->cur;
+        if (st->pos >= c.end && c.loop_start >= 0 && c.loop_start < c.end) {
+            // An A–B loop: the next sample is the loop start's, faded in, on the same stream (a
+            // restart would put silence between the passes).
+            st->pos = c.loop_start;
+            st->since_start = 0;
+            st->old = nullptr;
+            st->wrapped = true;
+            st->loops.fetch_add(1, std::memory_order_relaxed);
+        }
         if (st->pos >= c.end) {
             // The end: silence before completing, so what a device drops when a stream drains is
             // silence, not the clip's last milliseconds (ALSA's pulse plugin dropped ~30 ms).
@@ -368,7 +383,7 @@ int playbackCallback(const void*, void* output, unsigned long frames, const PaSt
             out[i] = 0.0f;
             continue;
         }
-        const bool jumped = c.start >= 0;
+        const bool jumped = c.start >= 0 || st->wrapped;
         float s = sampleOf(c, st->pos, st->since_start, jumped);
         if (st->old) {
             if (st->xfade_done < c.fade) {
@@ -433,6 +448,8 @@ struct AudioPlayer::Impl {
         state.tail = -1;
         state.finished.store(false);
         state.played.store(0);
+        state.loops.store(0);
+        state.wrapped = false;
         commands.clear();
         sources.clear();
     }
@@ -493,6 +510,7 @@ void AudioPlayer::play(const AudioClip& clip, const PlayCue& cue) {
     c.fade = std::min(c.end - c.start, static_cast<std::int64_t>(std::max(0, cue.fade_ms)) *
                                            static_cast<std::int64_t>(std::lround(m.rate)) / 1000);
     c.fade_out = cue.end_s >= 0;
+    if (cue.end_s >= 0 && cue.loop_start_s >= 0) c.loop_start = std::min(c.end, m.frames(cue.loop_start_s));
     const PlayCommand* cmd = m.command(c);
     m.state.pending.store(cmd, std::memory_order_release);
     // The stream may have finished between the check and the store: then nobody takes the command.
@@ -504,6 +522,8 @@ void AudioPlayer::play(const AudioClip& clip, const PlayCue& cue) {
         m.state.tail = -1;
         m.state.finished.store(false);
         m.state.played.store(0);
+        m.state.loops.store(0);
+        m.state.wrapped = false;
         m.state.position.store(c.start);
         // The first milliseconds of a starting stream can be lost on the way to the speaker (ALSA's
         // pulse plugin dropped 11-19 ms of them, measured at a PulseAudio sink): lead with silence.
@@ -519,7 +539,7 @@ void AudioPlayer::play(const AudioClip& clip, const PlayCue& cue) {
     }
 }
 
-bool AudioPlayer::switchTo(const AudioClip& clip, float gain, int crossfade_ms, double end_s) {
+bool AudioPlayer::switchTo(const AudioClip& clip, float gain, int crossfade_ms, double end_s, double loop_start_s) {
     XOPD_CHECK(clip.sample_rate > 0, "play: the clip has no sample rate");
     Impl& m = *impl_;
     if (!m.running()) return false;
@@ -532,6 +552,7 @@ bool AudioPlayer::switchTo(const AudioClip& clip, float gain, int crossfade_ms, 
     c.end = end_s < 0 ? n : std::clamp<std::int64_t>(m.frames(end_s), 0, n);
     c.fade = static_cast<std::int64_t>(std::max(0, crossfade_ms)) * static_cast<std::int64_t>(std::lround(m.rate)) / 1000;
     c.fade_out = end_s >= 0;
+    if (end_s >= 0 && loop_start_s >= 0) c.loop_start = std::min(c.end, m.frames(loop_start_s));
     const PlayCommand* cmd = m.command(c);
     m.state.pending.store(cmd, std::memory_order_release);
     if (m.state.finished.load(std::memory_order_acquire) && m.state.pending.exchange(nullptr) == cmd) {
@@ -542,6 +563,7 @@ bool AudioPlayer::switchTo(const AudioClip& clip, float gain, int crossfade_ms, 
         cue.end_s = end_s;
         cue.gain = gain;
         cue.fade_ms = crossfade_ms;
+        cue.loop_start_s = loop_start_s;
         play(clip, cue);
     }
     return true;
@@ -576,6 +598,8 @@ bool AudioPlayer::isPlaying() const { return impl_->stream && impl_->started && 
 double AudioPlayer::playedSeconds() const {
     return impl_->rate > 0 ? double(impl_->state.played.load(std::memory_order_relaxed)) / impl_->rate : 0.0;
 }
+
+std::int64_t AudioPlayer::loopWraps() const { return impl_->state.loops.load(std::memory_order_relaxed); }
 
 double AudioPlayer::positionSeconds() const {
     if (impl_->rate <= 0) return 0.0;

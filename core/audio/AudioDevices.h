@@ -127,6 +127,9 @@ struct PlayCue {
     float gain = 1.0f;
     /// Linear fade-in at the start, and, when end_s >= 0, fade-out before end_s (milliseconds).
     int fade_ms = 0;
+    /// An A–B loop: when >= 0 (and end_s >= 0), reaching end_s goes on from loop_start_s with the
+    /// fade-in, on the same stream, until the next play(), switchTo() or stop().
+    double loop_start_s = -1.0;
 };
 
 /// Plays clips on an output device, and switches between clips at the same playhead.
@@ -156,8 +159,8 @@ public:
     /// While playing: continues with `clip` at the same playhead (the clip position the callback
     /// is at, to the sample), crossfading linearly from the current clip over `crossfade_ms`;
     /// `gain` and `end_s` (< 0: the clip's end) as in PlayCue, with `crossfade_ms` as the fade-out
-    /// before end_s. Returns false (and does nothing) when not playing.
-    bool switchTo(const AudioClip& clip, float gain, int crossfade_ms, double end_s = -1.0);
+    /// before end_s, and `loop_start_s` as PlayCue's. Returns false (and does nothing) when not playing.
+    bool switchTo(const AudioClip& clip, float gain, int crossfade_ms, double end_s = -1.0, double loop_start_s = -1.0);
     /// Blocks until the clip has played to the end (or stop() was called from elsewhere).
     void wait();
     /// Stops at once.
@@ -166,6 +169,8 @@ public:
     bool isPlaying() const;
     /// Seconds handed to the device since the last play() (any thread).
     double playedSeconds() const;
+    /// Times the current cue's A–B loop went back to its start (0 after each play() or switchTo()).
+    std::int64_t loopWraps() const;
     /// Clip position (seconds) of the next sample the callback will hand to the device (the start
     /// of a jump as soon as play() returns); after switchTo() it goes on in the new clip. Owner
     /// thread.

@@ -295,8 +295,8 @@ private slots:
                      qPrintable(QString("sample %1 after the jump").arg(j)));
     }
 
-    // An A–B loop: pass after pass of exactly the loop region, faded at both borders, and playback
-    // stops when the loop is turned off.
+    // An A–B loop: pass after pass of exactly the loop region, faded at both borders, with no gap
+    // between the passes, and playback stops when the loop is turned off.
     void loopPlaysTheRegionPassAfterPass() {
         const audio::AudioClip clip = positionClip(seconds_, +1);
         AudioTransport t;
@@ -312,6 +312,7 @@ private slots:
         // Every pass: positions 16000 + 160 ... 20000 − 1 − 160 intact (10 ms fades at the borders
         // of a looped pass), nothing past the loop end.
         int passes = 0;
+        long lastPassEnd = -1;
         for (long i = 0; i + 1 < long(rec.size()); ++i) {
             const Decoded d = decode(rec[size_t(i)]);
             if (d.pos != (16000 + kFadeIn) % kPeriod) continue;
@@ -320,6 +321,12 @@ private slots:
             const long len = j - i + 1;
             if (len < 1000) continue;  // not a pass start (the position recurs every kPeriod)
             QVERIFY2(std::labs(len - (4000 - 2 * kFadeIn)) <= 2, qPrintable(QString("a pass of %1 intact samples").arg(len)));
+            // Pass after pass on the running stream: between two passes only the two 10 ms fades,
+            // no silence of a stream restart (which leads with 50 ms and trails 100 ms).
+            if (lastPassEnd >= 0)
+                QVERIFY2(i - lastPassEnd - 1 <= 2 * kFadeIn + 2,
+                         qPrintable(QString("%1 samples between two passes").arg(i - lastPassEnd - 1)));
+            lastPassEnd = j;
             ++passes;
             i = j;
         }

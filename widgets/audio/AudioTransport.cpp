@@ -58,7 +58,10 @@ bool AudioTransport::play(const audio::AudioClip& clip, double startS, double ga
         cue.end_s = looping() ? sliceEndS_ : -1.0;
         cue.gain = float(std::pow(10.0, gainDb / 20.0));
         cue.fade_ms = fadeMs;
+        // The loop's passes are played by the player's callback on the running stream.
+        if (looping()) cue.loop_start_s = std::min(loopStart_, clip.durationSeconds());
         player_->play(clip, cue);
+        wraps_ = 0;
     } catch (const std::exception& e) {
         player_.reset();
         emit failed(QString::fromUtf8(e.what()));
@@ -83,7 +86,8 @@ bool AudioTransport::switchTo(const audio::AudioClip& clip, double gainDb, int f
     // At the player's own playhead, to the sample: the crossfade needs both clips at one position.
     try {
         const bool switched = player_->switchTo(clip, float(std::pow(10.0, gainDb / 20.0)), fadeMs,
-                                                looping() ? sliceEndS_ : -1.0);
+                                                looping() ? sliceEndS_ : -1.0, looping() ? loopStart_ : -1.0);
+        wraps_ = 0;
         clip_ = clip;
         gainDb_ = gainDb;
         if (!switched) sliceEndS_ = clip.durationSeconds();  // it had just ended: the end reports as usual
@@ -116,11 +120,31 @@ double AudioTransport::position() const {
 void AudioTransport::setLoop(double startS, double endS) {
     loopStart_ = startS;
     loopEnd_ = endS;
+    if (!playing_ || !player_ || !player_->isPlaying()) return;
+    // The running cue follows at once: the same clip at the same playhead (a crossfade of identical
+    // samples), with the new loop, or none (the current pass then plays to its end). A loop set
+    // while the playhead is past its end is taken by tick(), which jumps to the loop start.
+    const double gain = std::pow(10.0, gainDb_ / 20.0);
+    try {
+        if (!looping()) {
+            player_->switchTo(clip_, float(gain), 10, sliceEndS_ < clip_.durationSeconds() ? sliceEndS_ : -1.0);
+        } else if (position() < loopEnd_) {
+            sliceEndS_ = std::min(loopEnd_, clip_.durationSeconds());
+            player_->switchTo(clip_, float(gain), 10, sliceEndS_, std::min(loopStart_, clip_.durationSeconds()));
+        }
+        wraps_ = 0;
+    } catch (const std::exception& e) {
+        emit failed(QString::fromUtf8(e.what()));
+    }
 }
 
 void AudioTransport::tick() {
     if (!player_) return;
     const double pos = position();
+    if (const std::int64_t w = player_->loopWraps(); w > wraps_) {
+        startS_ = std::min(loopStart_, clip_.durationSeconds());
+        for (; wraps_ < w; ++wraps_) emit loopWrapped();
+    }
     emit positionChanged(pos);
     // Back to the loop start once the loop's slice has played out (it ends at the loop end), or
     // when the loop was set during a pass that runs past its end.

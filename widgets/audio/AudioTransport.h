@@ -11,6 +11,7 @@
 
 #include <QObject>
 
+#include <cstdint>
 #include <memory>
 
 class QTimer;
@@ -40,10 +41,11 @@ public:
     bool isPlaying() const;
     /// Playhead in seconds of the clip (the last position while stopped).
     double position() const;
-    /// Loop [startS, endS) while playing; endS <= startS turns looping off. While looping, play()
-    /// hands the device only the rest of the loop (fading out at the loop end, so playback never
-    /// runs past it) and starts again at the loop start when that has played; a start outside the
-    /// loop starts at the loop start. Turning looping off lets the current pass play to its end.
+    /// Loop [startS, endS) while playing; endS <= startS turns looping off. While looping, the player
+    /// plays to the loop end (fading out, so playback never runs past it) and goes on from the loop
+    /// start (fading in) on the same stream, pass after pass, with no gap; a start outside the loop
+    /// starts at the loop start. A change applies to the pass playing; turning looping off lets the
+    /// current pass play to its end.
     void setLoop(double startS, double endS);
     bool looping() const { return loopEnd_ > loopStart_; }
     double loopStart() const { return loopStart_; }
@@ -69,6 +71,7 @@ private:
     double startS_ = 0, gainDb_ = 0, lastPos_ = 0;
     double loopStart_ = 0, loopEnd_ = 0;
     double sliceEndS_ = 0;  ///< where the slice on the device ends (clip seconds)
+    std::int64_t wraps_ = 0;  ///< the player's loop wraps already reported
     bool playing_ = false;
     QTimer* timer_;
 };
