@@ -8,6 +8,10 @@ option(XOPD_BUILD_BENCH "Build the benchmarks of tests/bench (`make bench` turns
 # precompiled header and instantiates the shared templates once instead of once per source.
 option(XOPD_UNITY_BUILD "Unity-build the LibTorch-heavy core libraries and tests" ON)
 option(XOPD_WERROR "Treat warnings as errors" OFF)
+# The test programs link without DWARF (their symbols stay, so a crash still names functions):
+# some 70 of them link the whole core, and writing its debug info into each cost more link time
+# and disk than the rest of the build. ON keeps it, for stepping through a test in gdb.
+option(XOPD_TEST_DEBUG_INFO "Keep debug info in the test executables" OFF)
 
 set(CMAKE_CXX_STANDARD 17)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
