@@ -102,6 +102,19 @@ std::vector<double> allreduceSum(dist::Group& group, std::vector<double> v) {
     return values(t[0]);
 }
 
+std::string teacherOutcome(dist::Group& group, const std::string& mine, const std::string& url) {
+    std::vector<double> failed(size_t(group.worldSize()), 0.0);
+    failed[size_t(group.rank())] = mine.empty() ? 0.0 : 1.0;
+    failed = allreduceSum(group, failed);
+    if (!mine.empty()) return mine;
+    std::string ranks;
+    for (size_t r = 0; r < failed.size(); ++r)
+        if (failed[r] > 0.0) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+    if (ranks.empty()) return {};
+    return "the served teacher was unreachable from rank " + ranks + " of " + std::to_string(group.worldSize()) + " (rank " +
+           std::to_string(group.rank()) + "'s requests to '" + url + "' were answered)";
+}
+
 void reduceScalars(dist::Group& group, std::map<std::string, double>& scalars) {
     // The same keys everywhere, or the packed vectors below would not line up.
     std::string names;

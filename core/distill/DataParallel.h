@@ -66,6 +66,13 @@ void reduceScalars(dist::Group& group, std::map<std::string, double>& scalars);
 /// be checked against one.
 std::vector<int64_t> gatherShards(dist::Group& group, const std::vector<int64_t>& shard, int64_t offset, int64_t count);
 
+/// After the scoring phase, before anything is summed: whether every rank's served teacher answered.
+/// `mine` is this rank's serve::TeacherUnreachable message ("" when its requests were answered).
+/// Returns "" when every rank was answered; else what every rank reports: its own message, or, on a
+/// rank whose requests were answered, one naming the ranks that could not reach the teacher (and
+/// `url`, this rank's, which answered). One allreduce of a world-size vector, so that all ranks rewind the same step together.
+std::string teacherOutcome(dist::Group& group, const std::string& mine, const std::string& url);
+
 /// Every rank's value of `x`, in rank order (per-rank step times for the monitor).
 std::vector<double> gatherValues(dist::Group& group, double x);
 

@@ -319,7 +319,18 @@ StepOutput Trainer::stepOnce() {
 
     std::vector<StreamData> streams;
     double rollout_s = 0, teacher_s = 0;
-    buildStreams(batch, streams, rollout_s, teacher_s, out);
+    if (!group_ || config_.served_teacher.url.empty()) {
+        buildStreams(batch, streams, rollout_s, teacher_s, out);
+    } else {  // a served teacher unreachable from any rank rewinds the step on every rank (step())
+        std::string unreachable;
+        try {
+            buildStreams(batch, streams, rollout_s, teacher_s, out);
+        } catch (const serve::TeacherUnreachable& e) {
+            unreachable = e.what();
+        }
+        unreachable = dp::teacherOutcome(*group_, unreachable, config_.served_teacher.url);
+        if (!unreachable.empty()) throw serve::TeacherUnreachable(unreachable);
+    }
     if (group_) {  // the normaliser is the whole job's sequence (or token) count
         std::vector<double> counts;
         for (auto& s : streams) counts.push_back(s.global_count);

@@ -58,7 +58,9 @@ public:
 
     /// One optimizer step (or a skipped one when non-finite; see StepOutput). When a served
     /// teacher is unreachable (serve::TeacherUnreachable) nothing has changed: the data order and
-    /// the generator are rewound, and the same step can be tried again.
+    /// the generator are rewound, and the same step can be tried again. Data parallel: the ranks
+    /// agree after the scoring phase (dp::teacherOutcome), so when any rank's teacher is
+    /// unreachable every rank throws it at the same step, before any gradient is summed.
     StepOutput step();
 
     /// Completed optimizer steps.

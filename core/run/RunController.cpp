@@ -415,15 +415,15 @@ void RunController::work() {
                 out = trainer_->step();
             } catch (const serve::TeacherUnreachable& e) {
                 // The trainer rewound the step: pause with the reason (the GUI's Resume, or a
-                // headless run's stop + --resume, tries it again). Data parallel: the other ranks
-                // cannot wait on one rank's pause; the job fails and resumes from its checkpoint.
-                if (options_.group) throw;
+                // headless run's stop + --resume, tries it again). Data parallel: every rank got it
+                // at this same step (Trainer: the ranks agree after scoring); rank 0 pauses, and
+                // its next turn's broadcast pauses the others.
                 log(LogLevel::Warning, std::string(e.what()) + "; pausing before step " + std::to_string(trainer_->completedSteps() + 1));
                 {
                     std::lock_guard<std::mutex> lock(mutex_);
                     reason_ = e.what();
                 }
-                pause_requested_ = true;
+                if (!follower()) pause_requested_ = true;
                 continue;
             }
             if (out.nonfinite) {
