@@ -18,6 +18,7 @@
 #include "core/run/RunFolder.h"
 #include "core/run/RunStore.h"
 #include "tests/support/TestSupport.h"
+#include "tests/support/TorchrunLaunch.h"
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,9 @@
 using namespace xopd;
 
 namespace {
+
+using test::launcherPython;
+using test::torchrunArgs;
 
 const int kSteps = 24;
 const double kLossTol = 1e-4;    ///< relative, per-step loss and grad norm
@@ -56,27 +60,6 @@ void writeConfig(const QString& path) {
     std::ofstream(path.toStdString()) << j.dump(2);
 }
 
-
-/// A python3 whose torch has the launcher ($XOPD_PYTHON, /usr/bin/python3, python3), or "".
-QString launcherPython() {
-    static const QString found = [] {
-        QStringList candidates;
-        if (qEnvironmentVariableIsSet("XOPD_PYTHON")) candidates << qEnvironmentVariable("XOPD_PYTHON");
-        candidates << "/usr/bin/python3" << "python3";
-        for (const auto& c : candidates)
-            if (test::runProgram(c, {"-c", "import torch.distributed.run"}).exitCode == 0) return c;
-        return QString();
-    }();
-    return found;
-}
-
-/// The launcher's args for `ranks` ranks (and `extra` launcher flags) running `xopd ARGS`.
-QStringList torchrunArgs(int ranks, const QString& log_dir, const QStringList& args, const QStringList& extra = {}) {
-    return QStringList{"-m", "torch.distributed.run", "--no_python", "--nproc_per_node", QString::number(ranks),
-                       "--master_port", QString::number(test::freeLoopbackPort()), "-r", "1", "-t", "1", "--log_dir",
-                       log_dir} +
-           extra + QStringList{test::cliPath()} + args;
-}
 
 /// The pid of the launcher's child whose environment says RANK=`rank` (0 when none).
 qint64 workerOfRank(qint64 launcher, int rank) {
@@ -216,17 +199,9 @@ private slots:
         const int port = test::freeLoopbackPort();
         // Launched by hand (no torchrun agent): rank 0 hosts the store, and the test chooses whom to kill.
         QProcess rank[2];
-        for (int r = 0; r < 2; ++r) {
-            auto e = QProcessEnvironment::systemEnvironment();
-            for (const auto& [k, v] : std::map<QString, QString>{{"RANK", QString::number(r)}, {"LOCAL_RANK", QString::number(r)},
-                                                                 {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"},
-                                                                 {"MASTER_PORT", QString::number(port)}, {"XOPD_THREADS", "1"}})
-                e.insert(k, v);
-            rank[r].setProcessEnvironment(e);
-            rank[r].start(test::cliPath(), {"distill", "--config", cfg_, "--run-dir", dir, "--dist-timeout",
-                                            QString::number(kDistTimeout_s)});
-            QVERIFY(rank[r].waitForStarted());
-        }
+        for (int r = 0; r < 2; ++r)
+            QVERIFY(test::startRank(rank[r], r, 2, port,
+                                    {"distill", "--config", cfg_, "--run-dir", dir, "--dist-timeout", QString::number(kDistTimeout_s)}));
         int64_t seen = 0;
         for (int i = 0; i < 12000 && seen < 6; ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));

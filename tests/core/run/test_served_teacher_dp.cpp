@@ -19,6 +19,7 @@
 #include "tests/support/ServeProcess.h"
 #include "tests/support/TestSupport.h"
 #include "tests/support/ToneManifest.h"
+#include "tests/support/TorchrunLaunch.h"
 
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
@@ -37,25 +38,8 @@ const int kSteps = 4;
 const double kLossTol = 1e-4;  ///< relative, per-step loss and grad norm
 const int kDistTimeout_s = 30;  ///< --dist-timeout of the ranks; a teacher's retries take at most ~5 s here
 
-QString launcherPython() {
-    static const QString found = [] {
-        QStringList candidates;
-        if (qEnvironmentVariableIsSet("XOPD_PYTHON")) candidates << qEnvironmentVariable("XOPD_PYTHON");
-        candidates << "/usr/bin/python3" << "python3";
-        for (const auto& c : candidates)
-            if (test::runProgram(c, {"-c", "import torch.distributed.run"}).exitCode == 0) return c;
-        return QString();
-    }();
-    return found;
-}
-
-/// The launcher's args for 2 ranks running `xopd ARGS` (-r/-t/--log_dir: Debian 12's torch 1.13).
-QStringList torchrunArgs(const QString& log_dir, const QStringList& args) {
-    return QStringList{"-m", "torch.distributed.run", "--no_python", "--nproc_per_node", "2", "--master_port",
-                       QString::number(test::freeLoopbackPort()), "-r", "1", "-t", "1", "--log_dir", log_dir,
-                       test::cliPath()} +
-           args;
-}
+/// The launcher's args for 2 ranks running `xopd ARGS`.
+QStringList torchrunArgs(const QString& log_dir, const QStringList& args) { return test::torchrunArgs(2, log_dir, args); }
 
 const QStringList kEnv{"XOPD_THREADS=1", "OMP_NUM_THREADS=1"};
 
@@ -83,7 +67,7 @@ class TestServedTeacherDp : public QObject {
 
 private slots:
     void initTestCase() {
-        if (launcherPython().isEmpty()) QSKIP("python3 -m torch.distributed.run is not available (Debian: python3-torch)");
+        if (test::launcherPython().isEmpty()) QSKIP("python3 -m torch.distributed.run is not available (Debian: python3-torch)");
         QVERIFY(dir_.isValid());
         const QString student =
             QString::fromStdString(model::buildTinyChatModel(dir_.filePath("student").toStdString(), model::ModelKind::Qwen25OmniThinker));
@@ -112,7 +96,7 @@ private slots:
         reference_ = dir_.filePath("runs/reference");
         QElapsedTimer t;
         t.start();
-        const auto r = test::runProgram(launcherPython(), torchrunArgs(dir_.filePath("logs-ref"), {"distill", "--config", config_, "--run-dir", reference_}),
+        const auto r = test::runProgram(test::launcherPython(), torchrunArgs(dir_.filePath("logs-ref"), {"distill", "--config", config_, "--run-dir", reference_}),
                                         300000, kEnv);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
         qInfo("uninterrupted 2-rank run: %.1f s", t.elapsed() / 1000.0);
@@ -126,7 +110,7 @@ private slots:
         auto e = QProcessEnvironment::systemEnvironment();
         for (const auto& kv : kEnv) e.insert(kv.section('=', 0, 0), kv.section('=', 1));
         job.setProcessEnvironment(e);
-        job.start(launcherPython(), torchrunArgs(dir_.filePath("logs-int"), {"distill", "--config", config_, "--run-dir", run,
+        job.start(test::launcherPython(), torchrunArgs(dir_.filePath("logs-int"), {"distill", "--config", config_, "--run-dir", run,
                                                                              "--dist-timeout", QString::number(kDistTimeout_s)}));
         QVERIFY(job.waitForStarted());
         int64_t seen = 0;
@@ -158,7 +142,7 @@ private slots:
         // The server back where run.json says: the job resumes and finishes, every step once.
         test::ServeProcess back;
         QVERIFY2(back.start({"--model", teacher_, "--port", QString::number(port_)}), qPrintable(back.output()));
-        const auto r = test::runProgram(launcherPython(), torchrunArgs(dir_.filePath("logs-res"), {"distill", "--resume", "--run-dir", run}),
+        const auto r = test::runProgram(test::launcherPython(), torchrunArgs(dir_.filePath("logs-res"), {"distill", "--resume", "--run-dir", run}),
                                         300000, kEnv);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
         run::RunReader ra(run.toStdString()), rb(reference_.toStdString());
@@ -189,18 +173,10 @@ private slots:
         const int port = test::freeLoopbackPort();
         // Launched by hand (rank 0 hosts the store), so that each rank gets its own --teacher-url.
         QProcess rank[2];
-        for (int r = 0; r < 2; ++r) {
-            auto e = QProcessEnvironment::systemEnvironment();
-            for (const auto& [k, v] : std::map<QString, QString>{{"RANK", QString::number(r)}, {"LOCAL_RANK", QString::number(r)},
-                                                                 {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"},
-                                                                 {"MASTER_PORT", QString::number(port)}, {"XOPD_THREADS", "1"}})
-                e.insert(k, v);
-            rank[r].setProcessEnvironment(e);
-            rank[r].start(test::cliPath(), {"distill", "--config", config_, "--run-dir", run, "--dist-timeout",
-                                            QString::number(kDistTimeout_s), "--teacher-url",
-                                            QString::fromStdString(r == 0 ? url_ : closed)});
-            QVERIFY(rank[r].waitForStarted());
-        }
+        for (int r = 0; r < 2; ++r)
+            QVERIFY(test::startRank(rank[r], r, 2, port,
+                                    {"distill", "--config", config_, "--run-dir", run, "--dist-timeout", QString::number(kDistTimeout_s),
+                                     "--teacher-url", QString::fromStdString(r == 0 ? url_ : closed)}));
         QElapsedTimer clock;
         clock.start();
         for (auto& p : rank) QVERIFY2(p.waitForFinished(120000), "a rank did not end");
