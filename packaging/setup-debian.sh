@@ -33,6 +33,7 @@ fuzz_packages=(
 gui_packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
   xvfb xauth
+  optipng                 # packaging/screenshots.sh: lossless recompression of the README's screenshots
 )
 
 want_gui=1

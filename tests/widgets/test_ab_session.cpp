@@ -11,11 +11,13 @@
 #include "core/audio/Loudness.h"
 #include "tests/support/TestSupport.h"
 
+#include <QComboBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
 
@@ -349,6 +351,42 @@ private slots:
             QCOMPARE(w.currentSlot(), slot);
             QCOMPARE(wave->playhead(), at);
         }
+    }
+
+    // A test passed in shows its mode and trial count in the boxes. setLoop does what the A, B and L
+    // keys do at the playhead: the transport loops [A, B), the
+    // label names the loop; B <= A, or the loop turned off, leaves the transport playing straight on.
+    void setLoopArmsTheTransportAndTheLabel() {
+        AbListeningWidget w;
+        w.addCandidate("one", tone(0.5, 440, 2.0));
+        w.addCandidate("two", tone(0.2, 660, 2.0));
+        w.chooseConditions("one", "two");
+        QVERIFY(w.startTest(AbMode::Ab, 5, 3));
+        // The Mode and Trials boxes show the test started (they kept showing ABX and 10).
+        QComboBox* mode = nullptr;
+        for (auto* c : w.findChildren<QComboBox*>())
+            if (c->findData(int(AbMode::Abx)) >= 0 && c->findData(int(AbMode::Ab)) >= 0) mode = c;
+        QVERIFY(mode);
+        QCOMPARE(mode->currentData().toInt(), int(AbMode::Ab));
+        QSpinBox* trials = nullptr;
+        for (auto* b : w.findChildren<QSpinBox*>())
+            if (b->minimum() == 1 && b->maximum() == 1000) trials = b;
+        QVERIFY(trials);
+        QCOMPARE(trials->value(), 3);
+        auto* transport = w.findChild<AudioTransport*>();
+        QVERIFY(transport);
+        QVERIFY(!transport->looping());
+        w.setLoop(0.25, 1.5, true);
+        QVERIFY(transport->looping());
+        QCOMPARE(transport->loopStart(), 0.25);
+        QCOMPARE(transport->loopEnd(), 1.5);
+        QCOMPARE(w.loopText(), QString("Loop 0.25–1.50 s"));
+        w.setLoop(0.25, 1.5, false);
+        QVERIFY(!transport->looping());
+        QVERIFY2(w.loopText().startsWith("Loop off"), qPrintable(w.loopText()));
+        w.setLoop(1.5, 0.25, true);
+        QVERIFY(!transport->looping());
+        QVERIFY2(w.loopText().startsWith("Loop off"), qPrintable(w.loopText()));
     }
 };
 

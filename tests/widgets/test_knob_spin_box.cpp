@@ -4,6 +4,7 @@
 #include "widgets/common/KnobSpinBox.h"
 
 #include <QDoubleSpinBox>
+#include <QHBoxLayout>
 #include <QLineEdit>
 #include <QtTest/QtTest>
 
@@ -42,6 +43,27 @@ private slots:
         QCOMPARE(lambda->text(), QString("0.8"));
         typed(lambda, "7");  // above the knob's maximum (1): not accepted as typed
         QVERIFY(lambda->value() <= lambda->maximum());
+    }
+
+    // A box laid out at its size hint shows a value with the knob's decimals whole: QAbstractSpinBox
+    // sized λ's box for "0" and "1" (its minimum and maximum), so the monitor showed 0.55 as "0.".
+    void boxWideEnoughForItsDecimals() {
+        for (const char* name : {"lambda", "temperature", "lr"}) {
+            QWidget parent;
+            QDoubleSpinBox* box = widgets::makeKnobSpinBox(distill::knob(name), &parent);
+            const double value = box->maximum() - box->singleStep();  // e.g. 0.95: every decimal used
+            box->setValue(value);
+            auto* layout = new QHBoxLayout(&parent);
+            layout->addWidget(box);
+            layout->addStretch(1);
+            parent.resize(600, 60);
+            parent.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&parent));
+            QLineEdit* edit = box->findChild<QLineEdit*>();
+            const int needed = edit->fontMetrics().horizontalAdvance(box->text());
+            QVERIFY2(edit->contentsRect().width() >= needed,
+                     qPrintable(QString("%1: '%2' needs %3 px, the edit has %4").arg(name, box->text()).arg(needed).arg(edit->contentsRect().width())));
+        }
     }
 };
 

@@ -20,6 +20,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace xopd::widgets {
@@ -158,13 +159,7 @@ AbListeningWidget::AbListeningWidget(QWidget* parent) : QWidget(parent), transpo
     auto slotCount = [this] { return session_ && session_->mode() == AbMode::Abx ? 3 : 2; };
     connect(prev, &QAction::triggered, this, [this, slotCount] { selectSlot((slot_ + slotCount() - 1) % slotCount()); });
     connect(next, &QAction::triggered, this, [this, slotCount] { selectSlot((slot_ + 1) % slotCount()); });
-    auto updateLoop = [this] {
-        if (loopOn_ && loopB_ > loopA_) transport_->setLoop(loopA_, loopB_);
-        else transport_->setLoop(0, 0);
-        waveform_->setRegion(loopA_, loopB_);
-        loopLabel_->setText(loopOn_ && loopB_ > loopA_ ? QString("Loop %1–%2 s").arg(loopA_, 0, 'f', 2).arg(loopB_, 0, 'f', 2)
-                                                       : QString("Loop off (A %1 s, B %2 s)").arg(loopA_, 0, 'f', 2).arg(loopB_, 0, 'f', 2));
-    };
+    auto updateLoop = [this] { applyLoop(); };
     connect(loop, &QAction::triggered, this, [this, updateLoop] {
         loopOn_ = !loopOn_;
         updateLoop();
@@ -318,8 +313,11 @@ bool AbListeningWidget::startTest(AbMode mode, uint32_t seed, int trials) {
     const auto* b = candidate(1);
     session_ = std::make_unique<AbSession>(mode, QStringList{a->name, b->name}, std::vector<double>{a->lufs, b->lufs}, seed, trials);
     if (debugLabels_->isChecked()) session_->reveal();
-    // The box shows the seed in use, whoever chose it (generated, typed or passed in).
+    // The boxes show the test in use, whoever chose it (seed generated, typed or passed in; a mode
+    // and a trial count passed in).
     seed_->setValue(int(seed));
+    mode_->setCurrentIndex(mode_->findData(int(mode)));
+    trials_->setValue(trials);
     trial_ = 0;
     slot_ = 0;
     heard_ = 0;
@@ -398,6 +396,22 @@ QStringList AbListeningWidget::slotTexts() const {
 
 QString AbListeningWidget::tallyText() const { return tally_->text(); }
 QString AbListeningWidget::gainText() const { return gain_->text(); }
+QString AbListeningWidget::loopText() const { return loopLabel_->text(); }
+
+void AbListeningWidget::setLoop(double a, double b, bool on) {
+    loopA_ = std::max(0.0, a);
+    loopB_ = std::max(0.0, b);
+    loopOn_ = on;
+    applyLoop();
+}
+
+void AbListeningWidget::applyLoop() {
+    if (loopOn_ && loopB_ > loopA_) transport_->setLoop(loopA_, loopB_);
+    else transport_->setLoop(0, 0);
+    waveform_->setRegion(loopA_, loopB_);
+    loopLabel_->setText(loopOn_ && loopB_ > loopA_ ? QString("Loop %1–%2 s").arg(loopA_, 0, 'f', 2).arg(loopB_, 0, 'f', 2)
+                                                   : QString("Loop off (A %1 s, B %2 s)").arg(loopA_, 0, 'f', 2).arg(loopB_, 0, 'f', 2));
+}
 
 void AbListeningWidget::refresh() {
     const bool abx = session_ && session_->mode() == AbMode::Abx;

@@ -72,6 +72,10 @@ public:
     QStringList slotTexts() const;
     QString tallyText() const;
     QString gainText() const;
+    /// Sets the A–B loop points (seconds) and turns the loop on or off, as the A, B and L keys do at
+    /// the playhead (tests, screenshots). The loop plays only where B > A.
+    void setLoop(double a, double b, bool on);
+    QString loopText() const;
     QList<QAction*> screenActions() const { return actions_; }
 
 signals:
@@ -89,6 +93,7 @@ private:
     void togglePlay();
     void endTest();
     void markHeard();
+    void applyLoop();  ///< the loop points to the transport, the waveform's region and the label
 
     std::vector<Candidate> candidates_;
     std::unique_ptr<AbSession> session_;

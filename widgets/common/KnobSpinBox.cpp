@@ -1,6 +1,7 @@
 #include "widgets/common/KnobSpinBox.h"
 
 #include <QDoubleSpinBox>
+#include <QFontMetrics>
 #include <QLocale>
 #include <QRegularExpression>
 #include <QSpinBox>
@@ -40,6 +41,20 @@ public:
         bool ok = false;
         const double v = QLocale::c().toDouble(text.trimmed(), &ok);
         if (ok) text = textFromValue(std::clamp(v, minimum(), maximum()));
+    }
+    // QAbstractSpinBox sizes itself for the texts of its minimum and maximum ("0" and "1" for λ),
+    // which clipped 0.55 to "0.": widen it for the values one step inside the range too.
+    QSize sizeHint() const override { return widened(QDoubleSpinBox::sizeHint()); }
+    QSize minimumSizeHint() const override { return widened(QDoubleSpinBox::minimumSizeHint()); }
+
+private:
+    QSize widened(QSize size) const {
+        const QFontMetrics fm(font());
+        auto width = [&fm, this](double v) { return fm.horizontalAdvance(textFromValue(v)); };
+        const int sized = std::max(width(minimum()), width(maximum()));
+        const int needed = std::max(width(minimum() + singleStep()), width(maximum() - singleStep()));
+        if (needed > sized) size.rwidth() += needed - sized;
+        return size;
     }
 };
 

@@ -84,6 +84,7 @@ GapExplorerWidget::GapExplorerWidget(QWidget* parent) : QWidget(parent) {
     form->addRow(buttons);
 
     groups_ = readOnlyTable(this);
+    groups_->horizontalHeader()->setStretchLastSection(false);  // n is a short number: the map gets the room
     groups_->setSelectionMode(QAbstractItemView::SingleSelection);
     groups_->setSelectionBehavior(QAbstractItemView::SelectItems);
     connect(groups_, &QTableWidget::cellClicked, this, [this](int row, int column) {
@@ -139,6 +140,7 @@ GapExplorerWidget::GapExplorerWidget(QWidget* parent) : QWidget(parent) {
     top->addWidget(plot_);
     top->setStretchFactor(0, 1);
     top->setStretchFactor(1, 1);
+    top->setSizes({1, 1});  // table and map share the width (the table's size hint asked for most of it)
     plot_->setMinimumWidth(360);
     auto* bottom = new QWidget(this);
     auto* bottomLayout = new QVBoxLayout(bottom);
