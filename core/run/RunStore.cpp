@@ -120,13 +120,46 @@ CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT, step INT
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
 )SQL";
 
+/// Creates the store file at `path` with its schema, atomically: built under a temporary name and
+/// renamed into place, so a reader (the run history scans run folders while runs start) never
+/// opens a metrics.sqlite that exists without its tables. A temporary left by a crash is replaced.
+void createStoreFile(const std::string& path) {
+    const std::string tmp = path + ".creating";
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+    sqlite3* db = nullptr;
+    std::string problem;
+    if (sqlite3_open_v2(tmp.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        problem = db ? sqlite3_errmsg(db) : "out of memory";
+    } else {
+        for (const char* sql : {"PRAGMA journal_mode=WAL;", kSchema}) {
+            char* err = nullptr;
+            if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+                problem = sqlite3_errcode(db) == SQLITE_FULL ? sqliteError(db) : err ? err : "unknown error";
+                sqlite3_free(err);
+                break;
+            }
+        }
+    }
+    sqlite3_close(db);  // the last connection: the WAL is checkpointed into the file and removed
+    if (problem.empty()) {
+        fs::rename(tmp, path, ec);
+        if (ec) problem = "cannot rename '" + tmp + "' into place: " + ec.message();
+    }
+    if (!problem.empty()) {
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+        XOPD_FAIL("'" << path << "': cannot create the run store (" << problem << ")");
+    }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- RunStore
 
 RunStore::RunStore(const std::string& run_dir) : path_((fs::path(run_dir) / kMetricsFile).string()), run_dir_(run_dir) {
     XOPD_CHECK(fs::is_directory(run_dir), "'" << run_dir << "': run folder does not exist");
-    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    if (!fs::exists(path_)) createStoreFile(path_);
+    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
         const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
         db_ = nullptr;

@@ -8,10 +8,13 @@
 
 #include <QtTest/QtTest>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
+#include <vector>
 
 using namespace xopd;
 using namespace xopd::run;
@@ -156,6 +159,56 @@ private slots:
         RunStore store(dir.path().toStdString());
         store.commitStep(stepMetrics(1), {}, {});
         QVERIFY(QFile::exists(dir.filePath("metrics.sqlite-wal")));
+    }
+
+    // A reader that opens metrics.sqlite the moment it appears (as the run history does while a run
+    // starts) always finds the schema: the store is created under a temporary name and renamed.
+    // Before, the file existed a few milliseconds without its tables ("no such table: meta").
+    void aNewStoreIsNeverSeenWithoutItsTables() {
+        QTemporaryDir root;
+        const int runs = 60;
+        std::atomic<bool> done{false};
+        std::atomic<int> seen{0};
+        std::vector<std::string> problems;
+        std::thread reader([&] {
+            int next = 0;
+            while (next < runs) {
+                const std::string dir = root.filePath(QString("run-%1").arg(next)).toStdString();
+                const bool writerDone = done.load();  // read before the check, or a last store is missed
+                if (!fs::exists(dir + "/metrics.sqlite")) {
+                    if (writerDone) break;  // the writer stopped early (a failed check)
+                    continue;                // spin: open it as soon as it exists
+                }
+                try {
+                    RunReader r(dir);
+                    ++seen;
+                } catch (const Error& e) {
+                    problems.push_back(e.what());
+                }
+                ++next;
+            }
+        });
+        for (int i = 0; i < runs; ++i) {
+            const std::string dir = root.filePath(QString("run-%1").arg(i)).toStdString();
+            fs::create_directories(dir);
+            RunStore store(dir);
+            QVERIFY(!fs::exists(dir + "/metrics.sqlite.creating"));
+        }
+        done = true;
+        reader.join();
+        QVERIFY2(problems.empty(), problems.empty() ? "" : problems.front().c_str());
+        QCOMPARE(seen.load() + int(problems.size()), runs);
+    }
+
+    // A temporary left by a crash while a store was being created does not stop the next run.
+    void aLeftoverTemporaryIsReplaced() {
+        QTemporaryDir dir;
+        std::ofstream(dir.filePath("metrics.sqlite.creating").toStdString()) << "half a database";
+        RunStore store(dir.path().toStdString());
+        store.commitStep(stepMetrics(1), {}, {});
+        QVERIFY(!QFile::exists(dir.filePath("metrics.sqlite.creating")));
+        RunReader r(dir.path().toStdString());
+        QCOMPARE(r.stepsSince(0).size(), size_t(1));
     }
 
     void readerRejectsNonRunFolders() {
