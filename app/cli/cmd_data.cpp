@@ -31,6 +31,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace xopd::cli {
 namespace fs = std::filesystem;
@@ -55,16 +56,20 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
     build->add_option("--student-train-decoder", o.student_train_decoder,
                       "Stage 1: also train the student's decoder copy, text QA replayed (true/false; default true)");
     build->add_option("--student-decoder-lr", o.student_decoder_lr, "Stage 1: learning rate of the decoder");
-    build->add_option("--tower-stop", o.tower_stop_accuracy,
-                      "Stage 1: stop once the tower's held-out speech accuracy reaches this (percent)");
-    build->add_option("--tower-steps", o.tower_max_steps, "Stage 1: most steps");
+    build->add_option("--tower-steps", o.tower_steps, "Stage 1: steps (fixed)");
     build->add_option("--projector-lr", o.projector_lr, "Stage 2 (alignment, LLM frozen): projector learning rate");
-    build->add_option("--student-stop", o.student_stop_accuracy,
-                      "Stage 2: stop once the student's held-out speech accuracy reaches this (percent)");
-    build->add_option("--student-steps", o.student_max_steps, "Stage 2: most steps");
-    build->add_option("--teacher-steps", o.teacher_max_steps, "Most teacher training steps");
-    build->add_option("--teacher-loss", o.teacher_target_loss,
-                      "Train the teacher on until its mean answer NLL is at most this (nats per token)");
+    build->add_option("--student-stop,--alignment-stop", o.alignment_stop_accuracy,
+                      "Stage 2: stop once the held-out voices' speech accuracy on the training questions reaches this (percent)");
+    build->add_option("--student-steps,--alignment-steps", o.alignment_max_steps, "Stage 2: most steps");
+    build->add_option("--teacher-steps", o.teacher_steps, "Teacher training steps (fixed)");
+    build->add_option("--large-teacher-steps", o.large_teacher_steps,
+                      "Steps of the larger (ablation) teacher (fixed; 0: none is built)");
+    build->add_option("--large-teacher-lr", o.large_teacher_lr, "Learning rate of the larger teacher");
+    build->add_option("--large-teacher-size", o.large_hidden_size, "Width of the larger teacher (SwiGLU width: 3x)")
+        ->each([&o](const std::string&) { o.large_intermediate_size = 3 * o.large_hidden_size; });
+    build->add_option("--large-teacher-layers", o.large_num_layers, "Layers of the larger teacher");
+    build->add_option("--probe-clips", o.probe_train_per_count,
+                      "Beep-probe clips per count (one, two, three) the student learns in its build");
     build->add_option("--bpe-merges", o.bpe_merges, "BPE merges learned for the kit's tokenizer (at most)");
     build->add_flag("--no-target-check{false}", o.check_targets,
                     "Write the kit even when a target is missed (quick test builds)");
@@ -99,13 +104,25 @@ void addDemoKitCommands(CLI::App& app, Action& run) {
                 std::cerr << "xopd: " << e.what() << " (" << ::strsignal(stopSignal()) << "); nothing was kept\n";
                 return 128 + stopSignal();
             }
+            const auto pct = [](const demokit::SplitScores& s) {
+                std::ostringstream os;
+                os << "S " << s.speech << " %";
+                if (s.text >= 0) os << ", T " << s.text << " %";
+                return os.str();
+            };
             std::cout << "demo kit written to " << out << "\n"
-                      << "  teacher text accuracy   " << r.teacher_text << " %\n"
-                      << "  stage 1 (tower)         " << r.tower_steps << " steps, held-out speech accuracy " << r.tower_speech << " %\n"
-                      << "  stage 2 (alignment)     " << r.student_steps << " steps\n"
-                      << "  student speech accuracy " << r.student_speech << " %\n"
-                      << "  student text accuracy   " << r.student_text << " %\n"
-                      << "  clips " << r.train_clips << " train, " << r.eval_clips << " held-out\n";
+                      << "  stopping steps: teacher " << r.teacher_steps << ", larger teacher " << r.large_teacher_steps
+                      << ", stage 1 (tower) " << r.tower_steps << ", stage 2 (alignment) " << r.alignment_steps << "\n"
+                      << "  teacher text accuracy          " << r.teacher_text << " %\n"
+                      << "  larger teacher text accuracy   " << r.large_teacher_text << " %\n"
+                      << "  after stage 1: seen questions S " << r.tower_speech << " %, test questions S " << r.tower_test
+                      << " %, beep probe " << r.tower_probe << " %\n"
+                      << "  student, held-out voices: seen questions " << pct(r.seen) << "; validation " << pct(r.validation)
+                      << "; test " << pct(r.test) << "; held-out category " << pct(r.category) << "\n"
+                      << "  student beep probe             " << r.probe.speech << " %\n"
+                      << "  clips " << r.train_clips << " train, " << r.pretrain_clips << " pretrain (build only), " << r.eval_clips
+                      << " held-out voices, " << r.probe_train_clips
+                      << " probe (build), " << r.probe_clips << " probe (test)\n";
             return 0;
         };
     });

@@ -1,6 +1,7 @@
 #include "core/demokit/DemoKit.h"
 
 #include "core/common/Error.h"
+#include "core/common/Json.h"
 #include "core/demokit/DemoKitPaths.h"
 
 #include <unistd.h>
@@ -57,13 +58,30 @@ DemoKit openDemoKit(const std::string& root) {
     kit.student_dir = (r / "student").string();
     kit.train_manifest = (r / "prompts" / "train.jsonl").string();
     kit.eval_manifest = (r / "prompts" / "eval.jsonl").string();
+    kit.teacher_large_dir = (r / "teacher-large").string();
+    kit.probe_manifest = (r / "prompts" / "probe.jsonl").string();
+    const std::string rebuild = "build the kit with `xopd demo-kit build --out " + kit.root + "`";
     std::error_code ec;
-    for (const auto& f : {kit.kit_json, kit.teacher_dir + "/config.json", kit.teacher_dir + "/model.safetensors",
+    XOPD_CHECK(fs::is_regular_file(kit.kit_json, ec), "demo kit '" << kit.root << "': '" << kit.kit_json << "' is missing (" << rebuild << ")");
+    nlohmann::json info;
+    try {
+        info = readJsonFile(kit.kit_json);
+    } catch (const Error& e) {
+        XOPD_FAIL("demo kit '" << kit.root << "': " << e.what() << " (" << rebuild << ")");
+    }
+    const auto version = info.is_object() && info.contains("version") && info["version"].is_number_integer()
+                             ? info["version"].get<int>()
+                             : 0;
+    XOPD_CHECK(version == kDemoKitVersion,
+               "demo kit '" << kit.root << "': '" << kit.kit_json << "' is "
+                            << (version == 0 ? std::string("not a versioned kit.json") : "kit version " + std::to_string(version))
+                            << "; this xopd reads kit version " << kDemoKitVersion << ": rebuild it with `xopd demo-kit build --out "
+                            << kit.root << "`");
+    for (const auto& f : {kit.teacher_dir + "/config.json", kit.teacher_dir + "/model.safetensors",
                           kit.student_dir + "/config.json", kit.student_dir + "/model.safetensors",
                           kit.train_manifest, kit.eval_manifest})
         XOPD_CHECK(fs::is_regular_file(f, ec), "demo kit '" << kit.root << "': '" << f
-                                                   << "' is missing (build the kit with `xopd demo-kit build --out "
-                                                   << kit.root << "`)");
+                                                   << "' is missing (" << rebuild << ")");
     return kit;
 }
 

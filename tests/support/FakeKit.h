@@ -40,7 +40,7 @@ inline void writeFakeKit(const QString& root, const QByteArray& trainJsonl, cons
                          const QMap<QString, audio::AudioClip>& clips) {
     QDir kit(root);
     for (const char* d : {"teacher", "student", "prompts/audio"}) QVERIFY(kit.mkpath(d));
-    writeTextFile(kit.filePath("kit.json"), "{}");
+    writeTextFile(kit.filePath("kit.json"), R"({"format": "xopd-demo-kit", "version": 3})");  // demokit::kDemoKitVersion
     for (const char* m : {"teacher", "student"}) {
         writeTextFile(kit.filePath(QString("%1/config.json").arg(m)), "{}");
         writeTextFile(kit.filePath(QString("%1/model.safetensors").arg(m)), "x");

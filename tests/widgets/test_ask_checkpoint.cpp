@@ -58,7 +58,8 @@ private slots:
         QVERIFY(tmp_.isValid());
         kit_ = tmp_.filePath("kit");
         // A quick kit (seconds): barely trained models, but real Hugging Face folders.
-        auto r = xopd::test::runCli({"demo-kit", "build", "--out", kit_, "--tower-steps", "1", "--student-steps", "1", "--teacher-steps", "1",
+        auto r = xopd::test::runCli({"demo-kit", "build", "--out", kit_, "--tower-steps", "1", "--student-steps", "1", "--teacher-steps", "1", "--large-teacher-steps", "1",
+                                     "--probe-clips", "1",
                                      "--bpe-merges", "20", "--no-target-check", "--train-voices", "en", "--eval-voices", "en-us"},
                                     300000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));

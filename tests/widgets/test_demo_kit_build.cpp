@@ -44,7 +44,8 @@ std::unique_ptr<MainWindow> windowWithoutKit(const QTemporaryDir& ws, const QStr
 
 /// One voice per split and one step per stage: seconds.
 const QStringList kQuickBuild{"--train-voices", "en", "--eval-voices", "en-us", "--bpe-merges", "20", "--teacher-steps", "1",
-                              "--tower-steps", "1", "--student-steps", "1", "--no-target-check"};
+                              "--tower-steps", "1", "--student-steps", "1", "--large-teacher-steps", "1", "--probe-clips", "1",
+                              "--no-target-check"};
 
 QPushButton* button(MainWindow& w, const char* name) { return w.demoKitBanner()->findChild<QPushButton*>(name); }
 

@@ -12,9 +12,10 @@ namespace {
 QString stageText(const QString& stage, int done, int total) {
     if (stage == "speech") return QString("speaking the questions: clip %1 of %2").arg(done).arg(total);
     if (stage == "features") return QString("log-mel features: clip %1 of %2").arg(done).arg(total);
-    if (stage == "teacher") return QString("training the teacher: step %1 of at most %2").arg(done).arg(total);
-    if (stage == "tower") return QString("student stage 1, the audio tower: step %1 of at most %2").arg(done).arg(total);
-    if (stage == "alignment") return QString("student stage 2, alignment: step %1 of at most %2").arg(done).arg(total);
+    if (stage == "teacher") return QString("training the teacher: step %1 of %2").arg(done).arg(total);
+    if (stage == "large-teacher") return QString("training the larger teacher: step %1 of %2").arg(done).arg(total);
+    if (stage == "tower") return QString("student stage 1, the audio tower: step %1 of %2").arg(done).arg(total);
+    if (stage == "alignment") return QString("student stage 2, alignment: step %1 of %2").arg(done).arg(total);
     if (stage == "tokenizer") return "learning the tokenizer";
     if (stage == "measuring") return "measuring both models on the held-out voices";
     return "writing the kit";

@@ -40,7 +40,11 @@ private slots:
         const demokit::DemoKitReport r = demokit::buildDemoKit(dir);
         QVERIFY2(r.teacher_text >= 90.0, qPrintable(QString::number(r.teacher_text)));
         QVERIFY2(r.teacher_text - r.student_speech >= 20.0, qPrintable(QString::number(r.student_speech)));
-        QCOMPARE(r.eval_clips, 143 * 2);
+        QCOMPARE(r.eval_clips, 233 * 3);
+        QCOMPARE(r.train_clips, 157 * 32);
+        QCOMPARE(r.pretrain_clips, (233 - 157) * 32);
+        QVERIFY2(r.large_teacher_text >= 90.0, qPrintable(QString::number(r.large_teacher_text)));
+        QVERIFY2(r.probe.speech >= 60.0, qPrintable(QString::number(r.probe.speech)));
 
         const demokit::DemoKit kit = demokit::openDemoKit(dir);
         const auto measured = readJsonFile(kit.kit_json)["measured"];
@@ -50,6 +54,19 @@ private slots:
         QCOMPARE(*teacher.text, measured["teacher_text_accuracy"].get<double>());
         QCOMPARE(*student.speech, measured["student_speech_accuracy"].get<double>());
         QCOMPARE(*student.text, measured["student_text_accuracy"].get<double>());
+        const eval::ModalityScores large = evaluateFolder(kit.teacher_large_dir, kit.eval_manifest, false);
+        QCOMPARE(*large.text, measured["large_teacher_text_accuracy"].get<double>());
+        const eval::ModalityScores probe = evaluateFolder(kit.student_dir, kit.probe_manifest, true);
+        QCOMPARE(*probe.speech, measured["student_by_split"]["probe"]["speech"].get<double>());
+        // The stopping steps are recorded for comparison across machines: fixed ones, and stage 2's,
+        // which stopped at its target on the training questions in the held-out voices.
+        const auto build = readJsonFile(kit.kit_json)["build"];
+        const demokit::DemoKitOptions defaults;
+        QCOMPARE(build["tower_steps"].get<int>(), defaults.tower_steps);
+        QCOMPARE(build["teacher_steps"].get<int>(), defaults.teacher_steps);
+        QCOMPARE(build["alignment_steps"].get<int>(), r.alignment_steps);
+        QVERIFY(r.alignment_steps < defaults.alignment_max_steps);
+        QVERIFY(r.seen.speech >= defaults.alignment_stop_accuracy);
     }
 };
 
