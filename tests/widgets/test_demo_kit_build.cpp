@@ -115,9 +115,10 @@ private slots:
         QVERIFY(!w->findChild<QToolBar*>("banner")->isVisible());
         QCOMPARE(foldersIn(ws.path()), (QStringList{"kit", "workspace"}));
 
-        // The kit's prompts (143 questions, one voice per split) fill the library ...
+        // The kit's prompts (one voice per split: 157 training questions in train.jsonl, all 233 in
+        // eval.jsonl) fill the library ...
         QVERIFY(prompts.count() > 0 || prompts.wait(60000));
-        QCOMPARE(w->promptLibrary()->rowCount(), 2 * 143);
+        QCOMPARE(w->promptLibrary()->rowCount(), 157 + 233);
         // ... and its models are the set-up screen's and the Ask screen's.
         QCOMPARE(w->setupScreen()->source(), RunSetupWidget::Source::DemoKit);
         const distill::DistillConfig c = w->setupScreen()->config();

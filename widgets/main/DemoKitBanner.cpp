@@ -45,7 +45,7 @@ DemoKitBanner::DemoKitBanner(QWidget* parent)
 void DemoKitBanner::showMissing(const QString& problem) {
     problem_ = problem;
     building_ = false;
-    text_->setText(QString("<b>The demo kit is missing.</b> Build it here (about 11 minutes on two cores, in the "
+    text_->setText(QString("<b>The demo kit is missing.</b> Build it here (about 10 minutes on two cores, in the "
                            "background), or once with <code>xopd demo-kit build</code> (or set XOPD_DEMO_KIT to a kit "
                            "folder). Until then the set-up and Ask screens use the built-in toy models. "
                            "<span style='color:#8a6d3b'>(%1)</span>")
