@@ -2,7 +2,10 @@
 // Helpers that several widget tests need, kept once. Header-only.
 
 #include "widgets/main/RunHistoryModel.h"
+#include "widgets/run/RunBridge.h"
+#include "widgets/run/RunMonitorWidget.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QStringList>
 
@@ -24,6 +27,18 @@ inline Refreshed refreshAndWait(widgets::RunHistoryModel& model, int timeout_ms 
     r.finished = done.wait(timeout_ms);
     if (r.finished) r.problems = done.at(0).at(0).toStringList();
     return r;
+}
+
+/// Waits (events processed) until the monitor's run is in `want`; whether it got there in time.
+inline bool waitForRunState(widgets::RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
+    QElapsedTimer t;
+    t.start();
+    QSignalSpy spy(m, &widgets::RunMonitorWidget::runStateChanged);
+    while (t.elapsed() < timeout_ms) {
+        if (m->bridge()->state() == want) return true;
+        spy.wait(200);
+    }
+    return m->bridge()->state() == want;
 }
 
 }  // namespace xopd::test

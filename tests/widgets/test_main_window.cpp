@@ -61,17 +61,6 @@ std::unique_ptr<MainWindow> makeWindow(const QString& workspace, bool restore = 
     return test::makeTestWindow(workspace, {}, true, restore);
 }
 
-bool waitForState(RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
-    QElapsedTimer t;
-    t.start();
-    QSignalSpy spy(m, &RunMonitorWidget::runStateChanged);
-    while (t.elapsed() < timeout_ms) {
-        if (m->bridge()->state() == want) return true;
-        spy.wait(200);
-    }
-    return m->bridge()->state() == want;
-}
-
 }  // namespace
 
 class TestMainWindow : public QObject {
@@ -333,7 +322,7 @@ private slots:
         const QString dir = QString::fromStdString(mon->run()->runDir());
         QVERIFY(dir.startsWith(w->runsFolder()));
         QVERIFY(QFile::exists(dir + "/run.json"));
-        QVERIFY(waitForState(mon, RunState::Running));
+        QVERIFY(test::waitForRunState(mon, RunState::Running));
 
         // The charts fill.
         QTRY_VERIFY_WITH_TIMEOUT(w->metrics()->lastStep(id) >= 3, 120000);
@@ -352,7 +341,7 @@ private slots:
 
         // Pause: no further steps while paused.
         mon->pauseAction()->trigger();
-        QVERIFY(waitForState(mon, RunState::Paused));
+        QVERIFY(test::waitForRunState(mon, RunState::Paused));
         QCOMPARE(mon->badgeText(), QString("paused"));
         const double pausedAt = w->metrics()->lastStep(id);
         QTest::qWait(300);
@@ -366,7 +355,7 @@ private slots:
 
         // Resume: steps continue, with the edited λ.
         mon->resumeAction()->trigger();
-        QVERIFY(waitForState(mon, RunState::Running));
+        QVERIFY(test::waitForRunState(mon, RunState::Running));
         QTRY_VERIFY_WITH_TIMEOUT(w->metrics()->lastStep(id) > pausedAt, 60000);
         const MetricSeries* lambda = w->metrics()->series(id, "lambda");
         QVERIFY(lambda && !lambda->value.empty());
@@ -375,7 +364,7 @@ private slots:
 
         // Stop: checkpoint kept, run resumable.
         mon->stopAction()->trigger();
-        QVERIFY(waitForState(mon, RunState::Stopped));
+        QVERIFY(test::waitForRunState(mon, RunState::Stopped));
         QCOMPARE(mon->badgeText(), QString("stopped"));
         QVERIFY(!run::latestCheckpoint(dir.toStdString()).empty());
 
@@ -421,19 +410,19 @@ private slots:
         const double stoppedAt = w->metrics()->lastStep(id);
         QVERIFY(w->resumeRun(dir));
         QCOMPARE(mon->runId(), id);
-        QVERIFY(waitForState(mon, RunState::Running));
+        QVERIFY(test::waitForRunState(mon, RunState::Running));
         QTRY_VERIFY_WITH_TIMEOUT(w->metrics()->lastStep(id) > stoppedAt, 60000);
         mon->stopAction()->trigger();
-        QVERIFY(waitForState(mon, RunState::Stopped));
+        QVERIFY(test::waitForRunState(mon, RunState::Stopped));
 
         // Fork from the first checkpoint: a new run that records its parent.
         const auto steps = run::checkpointSteps(dir.toStdString());
         QVERIFY(!steps.empty());
         const QString child = w->forkRun(dir, steps.front());
         QVERIFY2(!child.isEmpty(), qPrintable(w->lastError()));
-        QVERIFY(waitForState(mon, RunState::Running));
+        QVERIFY(test::waitForRunState(mon, RunState::Running));
         mon->stopAction()->trigger();
-        QVERIFY(waitForState(mon, RunState::Stopped));
+        QVERIFY(test::waitForRunState(mon, RunState::Stopped));
         QVERIFY(test::refreshAndWait(*w->historyModel()).finished);
         const int crow = w->historyModel()->rowOf(QFileInfo(child).fileName());
         QVERIFY(crow >= 0);
@@ -482,10 +471,10 @@ private slots:
         w.setupScreen()->setMaxSteps(10000);
         QVERIFY(w.startNewRun());
         const QString id = w.monitor()->runId();
-        QVERIFY(waitForState(w.monitor(), RunState::Running));
+        QVERIFY(test::waitForRunState(w.monitor(), RunState::Running));
         QTRY_VERIFY_WITH_TIMEOUT(w.metrics()->lastStep(id) >= 2, 30000);
         w.monitor()->stopAction()->trigger();
-        QVERIFY(waitForState(w.monitor(), RunState::Stopped));
+        QVERIFY(test::waitForRunState(w.monitor(), RunState::Stopped));
         // Simulated runs write no folder.
         QVERIFY(!QFileInfo::exists(QString::fromStdString(w.monitor()->run()->runDir()) + "/run.json"));
         // A second run joins the first on the charts (issue 17 point 6): both stay shown, each line
@@ -495,10 +484,10 @@ private slots:
         const QString second = w.monitor()->runId();
         QVERIFY(second != id);
         QCOMPARE(w.monitor()->shownRuns(), (QStringList{id, second}));
-        QVERIFY(waitForState(w.monitor(), RunState::Running));
+        QVERIFY(test::waitForRunState(w.monitor(), RunState::Running));
         QTRY_VERIFY_WITH_TIMEOUT(w.metrics()->lastStep(second) >= 2, 30000);
         w.monitor()->stopAction()->trigger();
-        QVERIFY(waitForState(w.monitor(), RunState::Stopped));
+        QVERIFY(test::waitForRunState(w.monitor(), RunState::Stopped));
         for (QAction* a : w.monitor()->screenActions())
             if (a->text() == "&Fit charts") a->trigger();
         MetricChart* loss = nullptr;

@@ -40,17 +40,6 @@ std::unique_ptr<MainWindow> makeWindow(const QString& workspace, const QString& 
     return test::makeTestWindow(workspace, kit);
 }
 
-bool waitForState(RunMonitorWidget* m, RunState want, int timeout_ms = 60000) {
-    QElapsedTimer t;
-    t.start();
-    QSignalSpy spy(m, &RunMonitorWidget::runStateChanged);
-    while (t.elapsed() < timeout_ms) {
-        if (m->bridge()->state() == want) return true;
-        spy.wait(200);
-    }
-    return m->bridge()->state() == want;
-}
-
 /// The monitor's hot-edit spin boxes (λ, lr, temperature) and its Apply button.
 struct HotEdits {
     QList<QDoubleSpinBox*> fields;
@@ -108,9 +97,9 @@ private slots:
         QCOMPARE(m->knobFieldValue("lr"), cfg.train.lr);
         QCOMPARE(m->knobFieldValue("lambda"), cfg.loss.lambda);
         QCOMPARE(m->knobFieldValue("temperature"), cfg.rollout.temperature);
-        QVERIFY(waitForState(m, RunState::Running));
+        QVERIFY(test::waitForRunState(m, RunState::Running));
         m->pauseAction()->trigger();
-        QVERIFY(waitForState(m, RunState::Paused));
+        QVERIFY(test::waitForRunState(m, RunState::Paused));
         QCOMPARE(m->knobFieldValue("lr"), cfg.train.lr);
         // Apply λ 0.8 and lr 5e-3; pause again: the fields show what was applied.
         HotEdits h = hotEdits(m);
@@ -120,16 +109,16 @@ private slots:
         h.fields[1]->setValue(5e-3);
         h.apply->click();
         m->resumeAction()->trigger();
-        QVERIFY(waitForState(m, RunState::Running));
+        QVERIFY(test::waitForRunState(m, RunState::Running));
         m->pauseAction()->trigger();
-        QVERIFY(waitForState(m, RunState::Paused));
+        QVERIFY(test::waitForRunState(m, RunState::Paused));
         QCOMPARE(m->knobFieldValue("lambda"), 0.8);
         QCOMPARE(m->knobFieldValue("lr"), 5e-3);
         // Stop and resume the run: still the edited values (run.json + its knob events).
         const QString id = m->runId();
         const QString dir = QDir(w->runsFolder()).filePath(id);
         m->stopAction()->trigger();
-        QVERIFY(waitForState(m, RunState::Stopped));
+        QVERIFY(test::waitForRunState(m, RunState::Stopped));
         // The comparison shows them too.
         const auto flat = flattenRunConfig(dir);
         QVERIFY2(flat.at("loss.lambda").startsWith("0.8 (hot edit"), qPrintable(flat.at("loss.lambda")));
@@ -137,11 +126,11 @@ private slots:
         QVERIFY(w->resumeRun(dir));
         QCOMPARE(m->knobFieldValue("lambda"), 0.8);
         QCOMPARE(m->knobFieldValue("lr"), 5e-3);
-        QVERIFY(waitForState(m, RunState::Running));
+        QVERIFY(test::waitForRunState(m, RunState::Running));
         // The first measured steps calibrate the set-up screen's step time for these models.
         QTRY_VERIFY_WITH_TIMEOUT(setup->estimateText().contains("measured:"), 60000);
         m->stopAction()->trigger();
-        QVERIFY(waitForState(m, RunState::Stopped));
+        QVERIFY(test::waitForRunState(m, RunState::Stopped));
     }
 
     void sourceChangeKeepsMaxSteps() {
@@ -192,7 +181,7 @@ private slots:
         auto w = makeWindow(ws.filePath("workspace"), kit.absolutePath());
         QCOMPARE(w->setupScreen()->source(), RunSetupWidget::Source::DemoKit);
         QVERIFY(w->startNewRun());
-        QVERIFY(waitForState(w->monitor(), RunState::Failed));
+        QVERIFY(test::waitForRunState(w->monitor(), RunState::Failed));
         const QString id = w->monitor()->runId();
         RunHistoryModel* h = w->historyModel();
         QTRY_VERIFY_WITH_TIMEOUT(h->rowOf(id) >= 0 && !h->refreshing() && h->row(h->rowOf(id)).state == "failed", 30000);
