@@ -126,7 +126,10 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
 void createStoreFile(const std::string& path) {
     const std::string tmp = path + ".creating";
     std::error_code ec;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+    const auto removeTemporary = [&] {
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+    };
+    removeTemporary();
     sqlite3* db = nullptr;
     std::string problem;
     if (sqlite3_open_v2(tmp.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
@@ -147,7 +150,7 @@ void createStoreFile(const std::string& path) {
         if (ec) problem = "cannot rename '" + tmp + "' into place: " + ec.message();
     }
     if (!problem.empty()) {
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(tmp + suffix, ec);
+        removeTemporary();
         XOPD_FAIL("'" << path << "': cannot create the run store (" << problem << ")");
     }
 }

@@ -101,13 +101,17 @@ bool PromptLibraryModel::removeRows(int row, int count, const QModelIndex& paren
         const PromptEntry& e = entries_[size_t(r)];
         if (!e.kit) continue;
         const std::string id = e.id.toStdString();
-        if (std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(), id) == kitRemovedIds_.end()) kitRemovedIds_.push_back(id);
+        if (!isRemovedKitPrompt(id)) kitRemovedIds_.push_back(id);
         keepRemovedKitRow(e);
     }
     beginRemoveRows({}, row, row + count - 1);
     entries_.erase(entries_.begin() + row, entries_.begin() + row + count);
     endRemoveRows();
     return true;
+}
+
+bool PromptLibraryModel::isRemovedKitPrompt(const std::string& id) const {
+    return std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(), id) != kitRemovedIds_.end();
 }
 
 void PromptLibraryModel::keepRemovedKitRow(const PromptEntry& e) {
@@ -211,8 +215,7 @@ int PromptLibraryModel::addEntries(std::vector<PromptEntry> entries) {
     // Kit prompts the workspace removed stay out (kept for clearWorkspace).
     entries.erase(std::remove_if(entries.begin(), entries.end(),
                                  [&](const PromptEntry& e) {
-                                     const bool removed = e.kit && std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(),
-                                                                             e.id.toStdString()) != kitRemovedIds_.end();
+                                     const bool removed = e.kit && isRemovedKitPrompt(e.id.toStdString());
                                      if (removed) keepRemovedKitRow(e);
                                      return removed;
                                  }),
@@ -377,10 +380,9 @@ QStringList PromptLibraryModel::loadWorkspaceLibrary(const data::WorkspaceLibrar
     }
     addEntries(std::move(add));
     for (const auto& id : library.kit_removed)
-        if (std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(), id) == kitRemovedIds_.end()) kitRemovedIds_.push_back(id);
+        if (!isRemovedKitPrompt(id)) kitRemovedIds_.push_back(id);
     for (int row = int(entries_.size()) - 1; row >= 0; --row)
-        if (entries_[size_t(row)].kit && std::find(kitRemovedIds_.begin(), kitRemovedIds_.end(),
-                                                   entries_[size_t(row)].id.toStdString()) != kitRemovedIds_.end())
+        if (entries_[size_t(row)].kit && isRemovedKitPrompt(entries_[size_t(row)].id.toStdString()))
             removeRows(row, 1);
     kitEdits_ = library.kit_edits;
     for (size_t row = 0; row < entries_.size(); ++row) {

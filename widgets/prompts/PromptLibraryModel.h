@@ -103,6 +103,8 @@ private:
     /// Applies a kit edit to `e` (remembering the kit's own values).
     void applyKitEdit(PromptEntry& e, const data::LibraryPrompt& edit);
     void rememberKitOriginal(const PromptEntry& e);
+    /// Whether the kit prompt `id` was removed from the table (and stays out).
+    bool isRemovedKitPrompt(const std::string& id) const;
     /// Keeps a removed kit row (once per id) for clearWorkspace.
     void keepRemovedKitRow(const PromptEntry& e);
     std::vector<PromptEntry> entries_;
